@@ -1,0 +1,68 @@
+//! Page libraries installed from npm (`host/web/package.json`), held in memory and served at
+//! `/lib/<name>@<version>/<file>` on the virtual origin, byte for byte as npm shipped them.
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use std::path::Path;
+
+/// One served library file.
+#[derive(Debug, Clone)]
+pub struct Library {
+    pub name: String,
+    pub version: String,
+    /// Absolute path on the virtual origin.
+    pub path: String,
+    pub bytes: Bytes,
+}
+
+/// The libraries this host serves.
+#[derive(Debug, Clone, Default)]
+pub struct Libraries {
+    items: Vec<Library>,
+}
+
+/// `(npm folder, library name, file inside the package)`: both p5 lines, installed side by side
+/// (`p5` is 2.x, `p5-v1` is the 1.x alias).
+const KNOWN: &[(&str, &str, &str)] = &[("p5", "p5", "lib/p5.min.js"), ("p5-v1", "p5", "lib/p5.min.js")];
+
+impl Libraries {
+    /// Reads the known libraries from a `node_modules` folder.
+    pub fn load(node_modules: &Path) -> Result<Self> {
+        let mut items = Vec::new();
+        for (folder, name, file) in KNOWN {
+            let package = node_modules.join(folder);
+            let manifest: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(package.join("package.json")).with_context(|| {
+                    format!(
+                        "{name} is not installed at {} — run `npm ci --prefix host/web` (the README's setup does)",
+                        package.display()
+                    )
+                })?,
+            )
+            .with_context(|| format!("parsing {}/package.json", package.display()))?;
+            let version = manifest["version"]
+                .as_str()
+                .with_context(|| format!("{}/package.json has no version", package.display()))?
+                .to_string();
+            let bytes = std::fs::read(package.join(file))
+                .with_context(|| format!("reading {}", package.join(file).display()))?;
+            let file_name = Path::new(file).file_name().and_then(|f| f.to_str()).unwrap_or(file);
+            items.push(Library {
+                path: format!("/lib/{name}@{version}/{file_name}"),
+                name: name.to_string(),
+                version,
+                bytes: bytes.into(),
+            });
+        }
+        Ok(Self { items })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Library> {
+        self.items.iter()
+    }
+
+    /// The library served at `path`, if any.
+    pub fn by_path(&self, path: &str) -> Option<&Library> {
+        self.items.iter().find(|lib| lib.path == path)
+    }
+}

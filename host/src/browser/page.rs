@@ -1,0 +1,342 @@
+//! What a job does with a page: serve files, navigate, wait, evaluate, capture.
+//!
+//! Every operation is bounded by the job's deadline. A page that times out, or whose renderer
+//! crashed, is tainted and replaced after the job instead of being reused.
+
+use super::VIRTUAL_ORIGIN;
+use super::pool::{BrowserPool, PageLease};
+use super::shim::init_script;
+use super::slot::PageErrorRecord as SlotError;
+use crate::error::RenderError;
+use crate::jobs::JobContext;
+use crate::media::{HostImage, ImageFormat};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use chromiumoxide::cdp::browser_protocol::page::{
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, CaptureScreenshotParams, EventLoadEventFired,
+    NavigateParams,
+};
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use chromiumoxide::error::CdpError;
+use futures::StreamExt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use super::slot::PageErrorRecord;
+
+/// Largest total of files one page may serve.
+const MAX_SERVED_BYTES: usize = 64 << 20;
+
+/// How a page is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct PageOptions {
+    pub width: u32,
+    pub height: u32,
+    pub scale: f32,
+    pub seed: Option<u64>,
+}
+
+/// Where a capture reads pixels from.
+#[derive(Debug, Clone)]
+pub enum CaptureSource {
+    Viewport,
+    Canvas(String),
+}
+
+/// A page leased to one job.
+pub struct JobPage {
+    lease: PageLease,
+    job: Arc<JobContext>,
+    options: PageOptions,
+}
+
+impl JobPage {
+    /// Checks the options against the job's limits, leases a page and prepares it.
+    pub async fn open(pool: &Arc<BrowserPool>, job: Arc<JobContext>, options: PageOptions) -> Result<Self, RenderError> {
+        check_options(&options, &job)?;
+        let lease = pool.acquire(job.deadline).await?;
+        lease.slot().shared.job.lock().expect("slot lock").log = Some(job.log.clone());
+        let page = Self { lease, job, options };
+        let slot = page.lease.slot();
+        let metrics = SetDeviceMetricsOverrideParams::new(
+            i64::from(options.width),
+            i64::from(options.height),
+            f64::from(options.scale),
+            false,
+        );
+        page.cdp("setting the viewport", slot.page.execute(metrics)).await?;
+        let script = page
+            .cdp(
+                "installing the page shim",
+                slot.page.execute(AddScriptToEvaluateOnNewDocumentParams::new(init_script(options.seed))),
+            )
+            .await?;
+        slot.shared.job.lock().expect("slot lock").init_script = Some(script.result.identifier);
+        Ok(page)
+    }
+
+    pub fn options(&self) -> PageOptions {
+        self.options
+    }
+
+    /// Serves `body` at `path` on this page's virtual origin.
+    pub fn serve(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), RenderError> {
+        if !path.starts_with('/') || path.starts_with("/lib/") || path.contains(['?', '#']) {
+            return Err(RenderError::invalid_input(format!(
+                "cannot serve at {path:?}: paths start with '/', carry no query or fragment, and /lib/ is the host's"
+            )));
+        }
+        let mut job = self.lease.slot().shared.job.lock().expect("slot lock");
+        let total: usize = job.files.values().map(|(_, b)| b.len()).sum::<usize>() + body.len();
+        if total > MAX_SERVED_BYTES {
+            return Err(RenderError::invalid_input(format!(
+                "serving {path} would put {total} bytes on this page, over the limit of {MAX_SERVED_BYTES}"
+            )));
+        }
+        job.files.insert(path.to_string(), (content_type.to_string(), body.into()));
+        Ok(())
+    }
+
+    /// Navigates to `path` on the virtual origin and waits for the load event.
+    pub async fn navigate(&self, path: &str) -> Result<(), RenderError> {
+        if !path.starts_with('/') {
+            return Err(RenderError::invalid_input(format!("navigate takes an absolute path like /index.html, not {path:?}")));
+        }
+        let slot = self.lease.slot();
+        let mut loaded = self.cdp("navigating", slot.page.event_listener::<EventLoadEventFired>()).await?;
+        let url = format!("{VIRTUAL_ORIGIN}{path}");
+        let response = self.cdp("navigating", slot.page.execute(NavigateParams::new(url))).await?;
+        if let Some(error) = &response.result.error_text {
+            return Err(RenderError::piece_failed(format!("navigating to {path} failed: {error}")));
+        }
+        let wait = async {
+            loop {
+                let trouble = slot.shared.trouble.notified();
+                if self.crashed() {
+                    return Err(self.crash_error());
+                }
+                tokio::select! {
+                    event = loaded.next() => {
+                        return event.map(|_| ()).ok_or_else(|| self.lost("waiting for the page to load"));
+                    }
+                    _ = trouble => continue,
+                }
+            }
+        };
+        self.before_deadline(
+            &format!("loading {path} (a script may loop forever, or the page never finishes loading)"),
+            wait,
+        )
+        .await?
+    }
+
+    /// Waits until `expression` is truthy, failing at once if the page throws.
+    pub async fn wait_until(&self, expression: &str, timeout: Duration) -> Result<(), RenderError> {
+        let slot = self.lease.slot();
+        let poll = format!(
+            "new Promise((resolve, reject) => {{ const check = () => {{ let ok; \
+               try {{ ok = ({expression}); }} catch (e) {{ reject(e); return; }} \
+               if (ok) resolve(true); else setTimeout(check, 4); }}; check(); }})"
+        );
+        let evaluate = slot.page.execute(
+            EvaluateParams::builder()
+                .expression(poll)
+                .await_promise(true)
+                .return_by_value(true)
+                .build()
+                .map_err(RenderError::internal)?,
+        );
+        tokio::pin!(evaluate);
+        let wait = async {
+            loop {
+                let trouble = slot.shared.trouble.notified();
+                if let Some(error) = self.first_error() {
+                    return Err(RenderError::piece_failed(format!("the page threw: {error}")));
+                }
+                if self.crashed() {
+                    return Err(self.crash_error());
+                }
+                tokio::select! {
+                    result = &mut evaluate => {
+                        let response = result.map_err(|e| self.cdp_error("waiting for the page", e))?;
+                        if let Some(details) = response.result.exception_details {
+                            let text = details.exception.and_then(|e| e.description).unwrap_or(details.text);
+                            return Err(RenderError::piece_failed(format!("the wait condition threw: {}", first_line(&text))));
+                        }
+                        return match self.first_error() {
+                            Some(error) => Err(RenderError::piece_failed(format!("the page threw: {error}"))),
+                            None => Ok(()),
+                        };
+                    }
+                    _ = trouble => continue,
+                }
+            }
+        };
+        let waited = timeout.min(self.job.remaining());
+        tokio::select! {
+            result = wait => result,
+            _ = tokio::time::sleep(waited) => {
+                self.lease.taint();
+                Err(RenderError::timeout(format!("waited {} ms for `{expression}` to become true", waited.as_millis())))
+            }
+            _ = self.lease.slot().browser.exited() => Err(self.crash_error()),
+        }
+    }
+
+    /// Evaluates `expression` (awaiting promises) and returns its JSON value.
+    pub async fn evaluate(&self, expression: &str) -> Result<serde_json::Value, RenderError> {
+        let params = EvaluateParams::builder()
+            .expression(expression)
+            .await_promise(true)
+            .return_by_value(true)
+            .build()
+            .map_err(RenderError::internal)?;
+        let response = self.cdp("evaluating", self.lease.slot().page.execute(params)).await?;
+        if let Some(details) = response.result.exception_details {
+            let text = details.exception.and_then(|e| e.description).unwrap_or(details.text);
+            return Err(RenderError::piece_failed(format!("evaluation threw: {}", first_line(&text))));
+        }
+        Ok(response.result.result.value.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Captures pixels as an encoded image.
+    pub async fn capture(&self, source: &CaptureSource, format: ImageFormat, quality: Option<u8>) -> Result<HostImage, RenderError> {
+        let quality = quality.map(|q| q.clamp(1, 100));
+        let bytes = match source {
+            CaptureSource::Viewport => self.screenshot(format, quality).await?,
+            CaptureSource::Canvas(selector) => self.read_canvas(selector, format, quality).await?,
+        };
+        HostImage::from_encoded(bytes.into(), format)
+    }
+
+    async fn screenshot(&self, format: ImageFormat, quality: Option<u8>) -> Result<Vec<u8>, RenderError> {
+        let (cdp_format, quality) = match format {
+            ImageFormat::Png => (CaptureScreenshotFormat::Png, None),
+            ImageFormat::Jpeg => (CaptureScreenshotFormat::Jpeg, Some(i64::from(quality.unwrap_or(90)))),
+            ImageFormat::Webp => (CaptureScreenshotFormat::Webp, Some(i64::from(quality.unwrap_or(90)))),
+        };
+        let params = CaptureScreenshotParams {
+            format: Some(cdp_format),
+            quality,
+            clip: None,
+            from_surface: Some(true),
+            capture_beyond_viewport: Some(false),
+            // Lossless either way: it only lowers PNG compression effort.
+            optimize_for_speed: Some(true),
+        };
+        let response = self.cdp("capturing the viewport", self.lease.slot().page.execute(params)).await?;
+        BASE64
+            .decode(AsRef::<str>::as_ref(&response.result.data))
+            .map_err(|e| RenderError::internal(format!("the browser returned a screenshot that is not base64: {e}")))
+    }
+
+    async fn read_canvas(&self, selector: &str, format: ImageFormat, quality: Option<u8>) -> Result<Vec<u8>, RenderError> {
+        let selector_js = serde_json::to_string(selector).expect("a string serializes");
+        let quality_js = f64::from(quality.unwrap_or(90)) / 100.0;
+        let mime = format.content_type();
+        let expression = format!(
+            "(() => {{ const c = document.querySelector({selector_js}); \
+               if (!c) return {{ error: 'no element matches' }}; \
+               if (!(c instanceof HTMLCanvasElement)) return {{ error: 'the element is a ' + c.tagName.toLowerCase() + ', not a canvas' }}; \
+               return {{ url: c.toDataURL('{mime}', {quality_js}) }}; }})()"
+        );
+        let value = self.evaluate(&expression).await?;
+        if let Some(error) = value.get("error").and_then(|e| e.as_str()) {
+            return Err(RenderError::piece_failed(format!("cannot capture canvas {selector:?}: {error}")));
+        }
+        let url = value.get("url").and_then(|u| u.as_str()).unwrap_or_default();
+        let prefix = format!("data:{mime};base64,");
+        let data = url.strip_prefix(&prefix).ok_or_else(|| {
+            RenderError::internal(format!("the browser could not encode canvas {selector:?} as {mime}"))
+        })?;
+        BASE64.decode(data).map_err(|e| RenderError::internal(format!("canvas data URL is not base64: {e}")))
+    }
+
+    /// Uncaught errors so far.
+    pub fn errors(&self) -> Vec<SlotError> {
+        self.lease.slot().shared.job.lock().expect("slot lock").errors.clone()
+    }
+
+    /// Console and browser log lines so far, as `(level, text)`.
+    pub fn console(&self) -> Vec<(String, String)> {
+        self.lease.slot().shared.job.lock().expect("slot lock").console.clone()
+    }
+
+    fn first_error(&self) -> Option<SlotError> {
+        self.lease.slot().shared.job.lock().expect("slot lock").errors.first().cloned()
+    }
+
+    fn crashed(&self) -> bool {
+        self.lease.slot().shared.job.lock().expect("slot lock").crashed || !self.lease.slot().browser.is_alive()
+    }
+
+    fn crash_error(&self) -> RenderError {
+        self.lease.taint();
+        RenderError::unavailable("the browser process rendering this page crashed; the job will be retried")
+    }
+
+    fn lost(&self, what: &str) -> RenderError {
+        self.lease.taint();
+        RenderError::unavailable(format!("lost the browser while {what}"))
+    }
+
+    fn cdp_error(&self, what: &str, err: CdpError) -> RenderError {
+        self.lease.taint();
+        match err {
+            CdpError::Chrome(e) => RenderError::internal(format!("Chromium refused {what}: {e}")),
+            other => RenderError::unavailable(format!("lost the browser while {what}: {other}")),
+        }
+    }
+
+    /// Runs a DevTools call, bounded by the job's deadline.
+    async fn cdp<T>(&self, what: &str, call: impl Future<Output = Result<T, CdpError>>) -> Result<T, RenderError> {
+        self.before_deadline(what, call).await?.map_err(|e| self.cdp_error(what, e))
+    }
+
+    /// Runs `work` until it finishes, the job's deadline passes (`timeout`) or the browser dies
+    /// (`unavailable`: DevTools calls in flight when a browser dies are never answered).
+    async fn before_deadline<T>(&self, what: &str, work: impl Future<Output = T>) -> Result<T, RenderError> {
+        tokio::select! {
+            done = work => Ok(done),
+            _ = tokio::time::sleep_until(self.job.deadline.into()) => {
+                self.lease.taint();
+                Err(RenderError::timeout(format!(
+                    "{what} did not finish within the job's {} ms (jobs.timeout_ms)",
+                    self.job.limits.timeout.as_millis()
+                )))
+            }
+            _ = self.lease.slot().browser.exited() => Err(self.crash_error()),
+        }
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+/// Refuses sizes the host will not render, naming the field.
+fn check_options(options: &PageOptions, job: &JobContext) -> Result<(), RenderError> {
+    let limits = job.limits;
+    for (field, value) in [("width", options.width), ("height", options.height)] {
+        if value == 0 || value > limits.max_dimension {
+            return Err(RenderError::invalid_input(format!(
+                "page {field} {value} is outside 1..={} (jobs.max_dimension)",
+                limits.max_dimension
+            )));
+        }
+    }
+    if !options.scale.is_finite() || !(0.1..=8.0).contains(&options.scale) {
+        return Err(RenderError::invalid_input(format!("page scale {} is outside 0.1..=8", options.scale)));
+    }
+    let scale = f64::from(options.scale);
+    let pixels = f64::from(options.width) * f64::from(options.height) * scale * scale;
+    if pixels > limits.max_pixels as f64 {
+        return Err(RenderError::invalid_input(format!(
+            "page of {}×{} at scale {} is {pixels:.0} pixels, over the cap of {} (jobs.max_pixels)",
+            options.width, options.height, options.scale, limits.max_pixels
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! The script installed in every job's page before any page script runs.
+
+/// Builds the init script: a seeded `Math.random` when the job has a seed, and refusals for the
+/// peer-to-peer APIs that could leave the machine without going through a request Kiln intercepts.
+pub fn init_script(seed: Option<u64>) -> String {
+    let seed = match seed {
+        Some(seed) => format!("{{ lo: {}, hi: {} }}", seed & 0xffff_ffff, seed >> 32),
+        None => "null".to_string(),
+    };
+    SHIM.replace("__KILN_SEED__", &seed)
+}
+
+const SHIM: &str = r#"(() => {
+  const seed = __KILN_SEED__;
+  if (seed !== null) {
+    // sfc32, seeded from the job's 64-bit seed: fast, good enough for art, identical everywhere.
+    let a = seed.lo >>> 0, b = seed.hi >>> 0, c = 0x9e3779b9, d = 0x85ebca6b;
+    const next = () => {
+      a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+      let t = (a + b) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      d = (d + 1) | 0;
+      t = (t + d) | 0;
+      c = (c + t) | 0;
+      return (t >>> 0) / 4294967296;
+    };
+    for (let i = 0; i < 12; i++) next();
+    Math.random = function random() { return next(); };
+  }
+  for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "WebTransport"]) {
+    if (name in globalThis) {
+      const refused = function () {
+        throw new DOMException(`${name} is not available: Kiln pages are offline`, "SecurityError");
+      };
+      Object.defineProperty(globalThis, name, { value: refused, writable: false, configurable: false });
+    }
+  }
+})();"#;
+
+#[cfg(test)]
+mod tests {
+    use super::init_script;
+
+    #[test]
+    fn seed_is_split_into_two_words() {
+        let script = init_script(Some((7u64 << 32) | 5));
+        assert!(script.contains("{ lo: 5, hi: 7 }"));
+        assert!(init_script(None).contains("const seed = null;"));
+    }
+}

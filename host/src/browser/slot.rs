@@ -1,0 +1,251 @@
+//! A page slot: one warm page in its own browser context, plus the listeners that route its
+//! requests, errors and console to whichever job holds it.
+
+use super::VIRTUAL_ORIGIN;
+use super::intercept::answer_request;
+use super::launch::BrowserProcess;
+use super::libraries::Libraries;
+use crate::jobs::JobLog;
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use chromiumoxide::Page;
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::fetch::{EnableParams as FetchEnable, EventRequestPaused, RequestPattern, RequestStage};
+use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
+use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
+use chromiumoxide::cdp::browser_protocol::network::EventWebSocketCreated;
+use chromiumoxide::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown, ExceptionDetails, RemoteObject};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// Browser log messages that mean Chromium itself refused a load before interception saw it
+/// (a `file:` URL from a web page; plain http from the https virtual origin).
+const BROWSER_REFUSALS: &[&str] = &["Not allowed to load local resource", "Mixed Content:"];
+
+/// Console lines kept per job page.
+const MAX_CONSOLE_LINES: usize = 200;
+
+/// An uncaught error in a page, located in the page's own files where possible.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageErrorRecord {
+    pub message: String,
+    pub source: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+impl std::fmt::Display for PageErrorRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        match (&self.source, self.line) {
+            (Some(source), Some(line)) => write!(f, " (at {source} line {line}, column {})", self.column.unwrap_or(0)),
+            (Some(source), None) => write!(f, " (in {source})"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What the current job has put into, and seen from, its page.
+#[derive(Default)]
+pub struct SlotJob {
+    pub files: HashMap<String, (String, Bytes)>,
+    pub errors: Vec<PageErrorRecord>,
+    pub console: Vec<(String, String)>,
+    pub log: Option<JobLog>,
+    pub crashed: bool,
+    /// The init script installed for this job, removed on reset.
+    pub init_script: Option<chromiumoxide::cdp::browser_protocol::page::ScriptIdentifier>,
+}
+
+/// State shared between the slot's listeners and the job using it.
+#[derive(Default)]
+pub struct SlotShared {
+    pub job: Mutex<SlotJob>,
+    /// Signalled on every page error and on a renderer crash, so waits end at once.
+    pub trouble: Notify,
+}
+
+impl SlotShared {
+    pub fn log(&self, level: &'static str, source: &'static str, message: String) {
+        if let Some(log) = &self.job.lock().expect("slot lock").log {
+            log.push(level, source, message);
+        }
+    }
+}
+
+/// One warm page.
+pub struct PageSlot {
+    pub browser: Arc<BrowserProcess>,
+    pub context_id: BrowserContextId,
+    pub page: Page,
+    pub shared: Arc<SlotShared>,
+    listeners: Vec<JoinHandle<()>>,
+}
+
+impl PageSlot {
+    /// Opens a page in a new browser context of `browser` and starts its listeners.
+    pub async fn open(browser: Arc<BrowserProcess>, libraries: Arc<Libraries>) -> Result<Self> {
+        let (context_id, page) = browser.open_isolated_page().await?;
+        let shared = Arc::new(SlotShared::default());
+        let listeners = start_listeners(&page, &shared, libraries).await?;
+        page.execute(FetchEnable {
+            patterns: Some(vec![RequestPattern {
+                url_pattern: Some("*".into()),
+                resource_type: None,
+                request_stage: Some(RequestStage::Request),
+            }]),
+            handle_auth_requests: None,
+        })
+        .await
+        .context("enabling request interception")?;
+        Ok(Self { browser, context_id, page, shared, listeners })
+    }
+
+    /// Closes the page and its browser context (best effort: the browser may be gone).
+    pub async fn close(self) {
+        for task in &self.listeners {
+            task.abort();
+        }
+        if self.browser.is_alive() {
+            let _ = self.page.clone().close().await;
+            let _ = self.browser.dispose_context(self.context_id.clone()).await;
+        }
+    }
+}
+
+impl Drop for PageSlot {
+    fn drop(&mut self) {
+        for task in &self.listeners {
+            task.abort();
+        }
+    }
+}
+
+async fn start_listeners(page: &Page, shared: &Arc<SlotShared>, libraries: Arc<Libraries>) -> Result<Vec<JoinHandle<()>>> {
+    let mut tasks = Vec::new();
+
+    let mut requests = page.event_listener::<EventRequestPaused>().await?;
+    let (req_page, req_shared) = (page.clone(), shared.clone());
+    tasks.push(tokio::spawn(async move {
+        while let Some(event) = requests.next().await {
+            answer_request(&req_page, &req_shared, &libraries, &event).await;
+        }
+    }));
+
+    let mut exceptions = page.event_listener::<EventExceptionThrown>().await?;
+    let exc_shared = shared.clone();
+    tasks.push(tokio::spawn(async move {
+        while let Some(event) = exceptions.next().await {
+            let record = describe_exception(&event.exception_details);
+            exc_shared.log("error", "page", format!("uncaught: {record}"));
+            exc_shared.job.lock().expect("slot lock").errors.push(record);
+            exc_shared.trouble.notify_waiters();
+        }
+    }));
+
+    let mut console = page.event_listener::<EventConsoleApiCalled>().await?;
+    let con_shared = shared.clone();
+    tasks.push(tokio::spawn(async move {
+        while let Some(event) = console.next().await {
+            let level = format!("{:?}", event.r#type).to_lowercase();
+            let text = event.args.iter().map(remote_object_text).collect::<Vec<_>>().join(" ");
+            push_console(&con_shared, level, text);
+        }
+    }));
+
+    let mut browser_log = page.event_listener::<EventEntryAdded>().await?;
+    let log_shared = shared.clone();
+    tasks.push(tokio::spawn(async move {
+        while let Some(event) = browser_log.next().await {
+            let text = event.entry.text.clone();
+            if BROWSER_REFUSALS.iter().any(|marker| text.contains(marker)) {
+                log_shared.log("warn", "network", format!("refused: {text}"));
+            }
+            push_console(&log_shared, format!("{:?}", event.entry.level).to_lowercase(), text);
+        }
+    }));
+
+    let mut sockets = page.event_listener::<EventWebSocketCreated>().await?;
+    let ws_shared = shared.clone();
+    tasks.push(tokio::spawn(async move {
+        while let Some(event) = sockets.next().await {
+            ws_shared.log(
+                "warn",
+                "network",
+                format!("refused WebSocket {} (pages may only load from {VIRTUAL_ORIGIN})", event.url),
+            );
+        }
+    }));
+
+    let mut crashes = page.event_listener::<EventTargetCrashed>().await?;
+    let crash_shared = shared.clone();
+    tasks.push(tokio::spawn(async move {
+        if crashes.next().await.is_some() {
+            crash_shared.log("error", "host", "the page's renderer process crashed".into());
+            crash_shared.job.lock().expect("slot lock").crashed = true;
+            crash_shared.trouble.notify_waiters();
+        }
+    }));
+    Ok(tasks)
+}
+
+/// Keeps a console line for `page.console()` and copies it into the job's log.
+fn push_console(shared: &SlotShared, level: String, text: String) {
+    let mut job = shared.job.lock().expect("slot lock");
+    if job.console.len() < MAX_CONSOLE_LINES {
+        if let Some(log) = &job.log {
+            let level = if level == "error" || level == "warning" { "warn" } else { "info" };
+            log.push(level, "page", format!("console: {text}"));
+        }
+        job.console.push((level, text));
+    }
+}
+
+/// A readable one-line rendering of a console argument.
+fn remote_object_text(object: &RemoteObject) -> String {
+    match &object.value {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(value) => value.to_string(),
+        None => object.description.clone().unwrap_or_else(|| format!("{:?}", object.r#type).to_lowercase()),
+    }
+}
+
+/// The error's own message, located at the innermost frame in a file served on the virtual origin
+/// that is not a library (so a mistake in a sketch points at the sketch, not inside p5).
+fn describe_exception(details: &ExceptionDetails) -> PageErrorRecord {
+    let description = details
+        .exception
+        .as_ref()
+        .and_then(|e| e.description.clone().or_else(|| e.value.as_ref().map(|v| v.to_string())))
+        .unwrap_or_else(|| details.text.clone());
+    let first_line = description.lines().next().unwrap_or_default().to_string();
+    let message = if details.text.starts_with("Uncaught (in promise)") && !first_line.starts_with("Uncaught") {
+        format!("Uncaught (in promise) {first_line}")
+    } else {
+        first_line
+    };
+
+    let own_path = |url: &str| {
+        url.strip_prefix(VIRTUAL_ORIGIN).filter(|path| !path.starts_with("/lib/")).map(str::to_string)
+    };
+    let frame = details
+        .stack_trace
+        .as_ref()
+        .and_then(|st| st.call_frames.iter().find_map(|f| own_path(&f.url).map(|p| (p, f.line_number, f.column_number))));
+    let (source, line, column) = match frame {
+        Some((path, line, column)) => (Some(path), Some(line), Some(column)),
+        None => match details.url.as_deref().and_then(own_path) {
+            Some(path) => (Some(path), Some(details.line_number), Some(details.column_number)),
+            None => (details.url.clone(), None, None),
+        },
+    };
+    PageErrorRecord {
+        message,
+        source,
+        line: line.map(|l| (l + 1) as u32),
+        column: column.map(|c| (c + 1) as u32),
+    }
+}

@@ -1,0 +1,128 @@
+//! `kiln bench`: Kiln's own path against a bare loop over warm chromiumoxide pages (the floor),
+//! on identical sketches, reported as medians and ratios. See docs/benchmarks.md.
+
+mod floor;
+mod sketches;
+
+use super::batch::{BatchSummary, percentile_ms, run_batch};
+use crate::Kiln;
+use crate::config::Config;
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Jobs per round.
+    #[arg(long, default_value_t = 40)]
+    pub jobs: usize,
+    /// Jobs run at once (Kiln) and pages driven at once (floor).
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Rounds of each; medians are taken across rounds.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Canvas size of the sketches.
+    #[arg(long, default_value_t = 800)]
+    pub size: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct Side {
+    p50_ms: f64,
+    p95_ms: f64,
+    jobs_per_s: f64,
+    rounds: Vec<BatchSummary>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    workload: String,
+    kiln: Side,
+    floor: Side,
+    /// Kiln's per-job p50 over the floor's (1.0 = no overhead).
+    p50_ratio: f64,
+    /// The floor's throughput over Kiln's (1.0 = no overhead).
+    throughput_ratio: f64,
+}
+
+pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
+    anyhow::ensure!(args.jobs >= 1 && args.rounds >= 1 && args.concurrency >= 1, "jobs, rounds and concurrency must be at least 1");
+    let workload = format!(
+        "{} p5 stills at {}x{}, concurrency {}, {} rounds",
+        args.jobs, args.size, args.size, args.concurrency, args.rounds
+    );
+    eprintln!("bench: {workload}");
+    let codes = sketches::codes(args.jobs);
+
+    config.data_dir = config.data_dir.join("bench");
+    let kiln = Kiln::start(config.clone()).await?;
+    let floor = floor::Floor::start(&config, args.concurrency, args.size).await?;
+
+    // One warm-up job each, not counted.
+    let _ = run_batch(&kiln.runner, sketches::specs(&codes[..1], args.size, "warmup"), 1, |_| {}).await;
+    floor.run(&codes[..1], 1).await?;
+
+    let (mut kiln_rounds, mut floor_rounds) = (Vec::new(), Vec::new());
+    for round in 0..args.rounds {
+        let specs = sketches::specs(&codes, args.size, &format!("r{round}"));
+        let (summary, outcomes) = run_batch(&kiln.runner, specs, args.concurrency, |_| {}).await;
+        if let Some(failed) = outcomes.iter().find(|o| !o.succeeded()) {
+            anyhow::bail!("a benchmark job failed: {:?}", failed.error);
+        }
+        eprintln!("round {round}: kiln  p50 {:>7.1} ms  {:>5.2} jobs/s", summary.p50_ms, summary.jobs_per_s);
+        kiln_rounds.push(summary);
+
+        let started = Instant::now();
+        let mut latencies = floor.run(&codes, args.concurrency).await?;
+        let summary = summarize(&mut latencies, started.elapsed());
+        eprintln!("round {round}: floor p50 {:>7.1} ms  {:>5.2} jobs/s", summary.p50_ms, summary.jobs_per_s);
+        floor_rounds.push(summary);
+    }
+    kiln.shutdown().await;
+    floor.shutdown().await;
+
+    let kiln_side = side(kiln_rounds);
+    let floor_side = side(floor_rounds);
+    let report = Report {
+        workload,
+        p50_ratio: round3(kiln_side.p50_ms / floor_side.p50_ms),
+        throughput_ratio: round3(floor_side.jobs_per_s / kiln_side.jobs_per_s),
+        kiln: kiln_side,
+        floor: floor_side,
+    };
+    eprintln!(
+        "median of rounds: kiln p50 {:.1} ms, {:.2} jobs/s | floor p50 {:.1} ms, {:.2} jobs/s | p50 ratio {:.3}, throughput ratio {:.3}",
+        report.kiln.p50_ms, report.kiln.jobs_per_s, report.floor.p50_ms, report.floor.jobs_per_s, report.p50_ratio, report.throughput_ratio
+    );
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summarize(latencies: &mut [Duration], wall: Duration) -> BatchSummary {
+    let wall_s = wall.as_secs_f64();
+    BatchSummary {
+        jobs: latencies.len(),
+        ok: latencies.len(),
+        failed: 0,
+        wall_s: round3(wall_s),
+        p50_ms: round3(percentile_ms(latencies, 0.5)),
+        p95_ms: round3(percentile_ms(latencies, 0.95)),
+        jobs_per_s: round3(latencies.len() as f64 / wall_s),
+    }
+}
+
+fn side(rounds: Vec<BatchSummary>) -> Side {
+    let median = |f: fn(&BatchSummary) -> f64| {
+        let mut values: Vec<f64> = rounds.iter().map(f).collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    Side { p50_ms: median(|s| s.p50_ms), p95_ms: median(|s| s.p95_ms), jobs_per_s: median(|s| s.jobs_per_s), rounds }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

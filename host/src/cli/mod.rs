@@ -1,0 +1,61 @@
+//! The `kiln` command line: `render`, `batch`, `plugins`, `bench`.
+
+mod batch;
+mod bench;
+mod plugins;
+mod render;
+
+use crate::config::Config;
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub use batch::{BatchSummary, run_batch};
+
+#[derive(Debug, Parser)]
+#[command(name = "kiln", version, about = "Renders creative code through sandboxed WebAssembly plugins")]
+pub struct Cli {
+    /// TOML config file (see docs/operations.md); KILN_* variables override it.
+    #[arg(long, global = true, env = "KILN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs one job in-process and prints its result JSON. Exit code 1 if the job failed.
+    Render(render::RenderArgs),
+    /// Runs a JSON-lines file of jobs through the pool; writes artifacts to --out.
+    Batch(batch::BatchArgs),
+    /// Lists the loaded plugins with their input schemas, and files that were refused.
+    Plugins(plugins::PluginsArgs),
+    /// Measures Kiln against a bare chromiumoxide loop (see docs/benchmarks.md).
+    Bench(bench::BenchArgs),
+}
+
+/// Logs go to stderr so stdout stays machine-readable.
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,chromiumoxide=warn",
+        _ => "debug,chromiumoxide=info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Render(args) => render::run(config, args).await,
+        Command::Batch(args) => batch::run(config, args).await,
+        Command::Plugins(args) => plugins::run(config, args).await,
+        Command::Bench(args) => bench::run(config, args).await,
+    }
+}

@@ -1,0 +1,209 @@
+//! Configuration: defaults that work on one small machine, a TOML file, and `KILN_*` variables.
+//!
+//! Every limit Kiln enforces is named here and documented in `docs/operations.md`.
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Everything `kiln` can be told. Missing keys take the defaults below.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where artifacts (with the default store), the compiled-plugin cache and plugins live.
+    pub data_dir: PathBuf,
+    /// Directories of plugin `.wasm` files. Default: `<data_dir>/plugins`.
+    pub plugin_dirs: Vec<PathBuf>,
+    /// The `node_modules` folder holding the page libraries (p5) installed from npm.
+    pub libraries_dir: PathBuf,
+    pub browser: BrowserSettings,
+    pub jobs: JobSettings,
+    pub plugins: PluginSettings,
+    pub storage: StorageSettings,
+}
+
+/// The Chromium pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrowserSettings {
+    /// The Chromium binary. Debian's real binary, not the `/usr/bin/chromium` wrapper script.
+    pub executable: PathBuf,
+    /// Browser processes kept warm.
+    pub processes: usize,
+    /// Pages per process; each page is one job slot.
+    pub pages_per_process: usize,
+    /// How long a browser may take to start, in milliseconds.
+    pub launch_timeout_ms: u64,
+    /// Extra Chromium flags (without the leading `--`).
+    pub extra_args: Vec<String>,
+}
+
+/// Limits on every job.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSettings {
+    /// Wall-clock budget of one job attempt, in milliseconds.
+    pub timeout_ms: u64,
+    /// Largest width or height, in CSS pixels.
+    pub max_dimension: u32,
+    /// Largest width × height × scale² of one capture.
+    pub max_pixels: u64,
+    /// Extra attempts for a job that failed as `unavailable` (e.g. its browser crashed).
+    pub unavailable_retries: u32,
+}
+
+/// Sandbox limits of every plugin instance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginSettings {
+    /// Linear memory one plugin instance may grow to, in MiB.
+    pub memory_mib: u64,
+    /// CPU time the plugin's own code may use per job, in milliseconds (host calls excluded).
+    pub cpu_ms: u64,
+    /// Bytes one job may store across all its artifacts.
+    pub max_artifact_bytes: u64,
+}
+
+/// Where artifacts go.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// Store URL. Default: `file://<data_dir>/artifacts`.
+    pub url: Option<String>,
+    /// Public base URL that clients fetch artifacts from (a CDN); `<base>/<key>`.
+    pub public_base_url: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from(".kiln"),
+            plugin_dirs: Vec::new(),
+            libraries_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/web/node_modules")),
+            browser: BrowserSettings::default(),
+            jobs: JobSettings::default(),
+            plugins: PluginSettings::default(),
+            storage: StorageSettings::default(),
+        }
+    }
+}
+
+impl Default for BrowserSettings {
+    fn default() -> Self {
+        Self {
+            executable: PathBuf::from("/usr/lib/chromium/chromium"),
+            processes: 1,
+            pages_per_process: 2,
+            launch_timeout_ms: 20_000,
+            extra_args: Vec::new(),
+        }
+    }
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self { timeout_ms: 30_000, max_dimension: 8192, max_pixels: 16_777_216, unavailable_retries: 1 }
+    }
+}
+
+impl Default for PluginSettings {
+    fn default() -> Self {
+        Self { memory_mib: 256, cpu_ms: 10_000, max_artifact_bytes: 256 << 20 }
+    }
+}
+
+impl Config {
+    /// Defaults, then the TOML file (if given), then `KILN_*` environment variables.
+    pub fn load(file: Option<&Path>) -> Result<Self> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|key| std::env::var(key).ok())?;
+        Ok(config)
+    }
+
+    /// Applies `KILN_*` overrides read through `var`.
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
+        fn parse<T: std::str::FromStr>(key: &str, value: String) -> Result<T>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.parse().map_err(|e| anyhow::anyhow!("{key}={value:?} is not valid: {e}"))
+        }
+        if let Some(v) = var("KILN_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = var("KILN_PLUGIN_DIRS") {
+            self.plugin_dirs = std::env::split_paths(&v).collect();
+        }
+        if let Some(v) = var("KILN_LIBRARIES_DIR") {
+            self.libraries_dir = v.into();
+        }
+        if let Some(v) = var("KILN_CHROMIUM") {
+            self.browser.executable = v.into();
+        }
+        if let Some(v) = var("KILN_BROWSER_PROCESSES") {
+            self.browser.processes = parse("KILN_BROWSER_PROCESSES", v)?;
+        }
+        if let Some(v) = var("KILN_PAGES_PER_PROCESS") {
+            self.browser.pages_per_process = parse("KILN_PAGES_PER_PROCESS", v)?;
+        }
+        if let Some(v) = var("KILN_JOB_TIMEOUT_MS") {
+            self.jobs.timeout_ms = parse("KILN_JOB_TIMEOUT_MS", v)?;
+        }
+        if let Some(v) = var("KILN_STORAGE_URL") {
+            self.storage.url = Some(v);
+        }
+        Ok(())
+    }
+
+    /// The plugin directories in force.
+    pub fn plugin_dirs(&self) -> Vec<PathBuf> {
+        if self.plugin_dirs.is_empty() { vec![self.data_dir.join("plugins")] } else { self.plugin_dirs.clone() }
+    }
+
+    /// Checks values that would make the service unusable, naming the key.
+    pub fn validate(&self) -> Result<()> {
+        anyhow::ensure!(self.browser.processes >= 1, "browser.processes must be at least 1");
+        anyhow::ensure!(self.browser.pages_per_process >= 1, "browser.pages_per_process must be at least 1");
+        anyhow::ensure!(self.jobs.timeout_ms >= 100, "jobs.timeout_ms must be at least 100");
+        anyhow::ensure!(self.plugins.memory_mib >= 16, "plugins.memory_mib must be at least 16");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_overrides_only_what_it_names() {
+        let config: Config = toml::from_str("[jobs]\ntimeout_ms = 5000\n").unwrap();
+        assert_eq!(config.jobs.timeout_ms, 5000);
+        assert_eq!(config.jobs.max_dimension, 8192);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = toml::from_str::<Config>("[jobs]\ntimeout = 5\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `timeout`"), "{err}");
+    }
+
+    #[test]
+    fn env_overrides_file_and_bad_values_name_the_variable() {
+        let mut config = Config::default();
+        config
+            .apply_env(|k| (k == "KILN_BROWSER_PROCESSES").then(|| "3".to_string()))
+            .unwrap();
+        assert_eq!(config.browser.processes, 3);
+        let err = config
+            .apply_env(|k| (k == "KILN_JOB_TIMEOUT_MS").then(|| "soon".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("KILN_JOB_TIMEOUT_MS"), "{err}");
+    }
+}

@@ -1,0 +1,74 @@
+//! The typed error every capability returns; its kind decides what happens next.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What kind of failure this is. Mirrors the WIT `error-kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The client's input is wrong; not retried.
+    InvalidInput,
+    /// The piece threw or never became ready.
+    PieceFailed,
+    /// A deadline passed.
+    Timeout,
+    /// A host resource (browser, storage) is down; retried.
+    Unavailable,
+    /// A capability was not granted.
+    Denied,
+    /// A bug or broken invariant.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The kebab-case name used in JSON and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid-input",
+            ErrorKind::PieceFailed => "piece-failed",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Denied => "denied",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure with its kind and a message that says what failed and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct RenderError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl RenderError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+    pub fn piece_failed(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::PieceFailed, message)
+    }
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Timeout, message)
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unavailable, message)
+    }
+    pub fn denied(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Denied, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+}

@@ -1,0 +1,89 @@
+//! The one wasmtime engine of the process: configuration, the epoch ticker and the linker.
+
+use super::bindings::Plugin;
+use super::compile_cache::CompileCache;
+use super::state::JobState;
+use super::WasmtimeContext;
+use anyhow::Result;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+/// How often the epoch advances. The CPU budget is counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The engine, its linker with every host interface, and the compiled-component cache.
+pub struct PluginEngine {
+    engine: Engine,
+    linker: Linker<JobState>,
+    cache: CompileCache,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+/// A compiled component and how it was obtained.
+pub struct CompiledComponent {
+    pub component: Component,
+    pub from_cache: bool,
+    pub elapsed: Duration,
+}
+
+impl PluginEngine {
+    /// Builds the engine; compiled components are cached under `cache_dir`.
+    pub fn new(cache_dir: &Path) -> Result<Self> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        let engine = Engine::new(&config).wasm_context("configuring wasmtime")?;
+
+        let mut linker = Linker::<JobState>::new(&engine);
+        // WASI is linked because std for wasm32-wasip2 imports it; the context grants nothing
+        // (no preopened directories, no sockets, stdout/stderr captured). See `state.rs`.
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).wasm_context("linking WASI")?;
+        Plugin::add_to_linker::<JobState, HasSelf<JobState>>(&mut linker, |state| state)
+            .wasm_context("linking the kiln:render interfaces")?;
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
+        Ok(Self { engine, linker, cache: CompileCache::new(cache_dir)?, ticker_stop })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn linker(&self) -> &Linker<JobState> {
+        &self.linker
+    }
+
+    /// Compiles `bytes` (from `source`, for messages), or loads the cached compilation.
+    pub fn compile(&self, bytes: &[u8]) -> Result<CompiledComponent> {
+        let started = Instant::now();
+        if let Some(component) = self.cache.load(&self.engine, bytes)? {
+            return Ok(CompiledComponent { component, from_cache: true, elapsed: started.elapsed() });
+        }
+        let component = Component::new(&self.engine, bytes).wasm_context("compiling the component")?;
+        self.cache.store(&self.engine, bytes, &component)?;
+        Ok(CompiledComponent { component, from_cache: false, elapsed: started.elapsed() })
+    }
+}
+
+impl Drop for PluginEngine {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Advances the epoch every [`EPOCH_TICK`] so running guests reach their deadline checks.
+fn spawn_epoch_ticker(engine: Engine, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("kiln-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        })
+        .expect("spawning the epoch ticker thread");
+}

@@ -1,0 +1,99 @@
+//! The p5 job's input, its JSON Schema, and the checks the schema cannot express.
+
+use kiln_sdk::Error;
+use kiln_sdk::host::JobLimits;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A p5.js sketch to render.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct P5Input {
+    /// The sketch, in global mode as written in the p5 editor (`function setup() { … }`).
+    pub code: String,
+    /// Canvas width in CSS pixels.
+    #[schemars(range(min = 1, max = 8192))]
+    pub width: u32,
+    /// Canvas height in CSS pixels.
+    #[schemars(range(min = 1, max = 8192))]
+    pub height: u32,
+    /// Fixes `randomSeed`, `noiseSeed` and `Math.random`, so the same seed gives the same image.
+    pub seed: Option<u64>,
+    /// How many frames `draw` runs before the capture.
+    #[serde(default = "one_frame")]
+    #[schemars(range(min = 1, max = 600))]
+    pub frames: u32,
+    /// The image format of the result.
+    #[serde(default)]
+    pub format: Format,
+    /// JPEG and WebP quality, 1–100 (default 90).
+    #[schemars(range(min = 1, max = 100))]
+    pub quality: Option<u8>,
+    /// Device pixels per CSS pixel; the image is `width*pixelDensity` by `height*pixelDensity`.
+    #[serde(default = "unit_density")]
+    #[schemars(range(min = 0.25, max = 4.0))]
+    pub pixel_density: f32,
+    /// Which p5 line to load. Without it the plugin picks by what the sketch uses.
+    pub p5_version: Option<P5Version>,
+}
+
+/// Output image format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Png,
+    Jpeg,
+    Webp,
+}
+
+/// The p5 major version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum P5Version {
+    #[serde(rename = "1")]
+    V1,
+    #[serde(rename = "2")]
+    V2,
+}
+
+fn one_frame() -> u32 {
+    1
+}
+
+fn unit_density() -> f32 {
+    1.0
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Jpeg => "jpg",
+            Format::Webp => "webp",
+        }
+    }
+}
+
+impl P5Input {
+    /// Checks the limits the host is configured with (the schema holds only fixed bounds).
+    pub fn check_against(&self, limits: &JobLimits) -> Result<(), Error> {
+        for (field, value) in [("width", self.width), ("height", self.height)] {
+            if value > limits.max_dimension {
+                return Err(Error::invalid_input(format!(
+                    "input.{field}: {value} is over this host's largest dimension, {} pixels",
+                    limits.max_dimension
+                )));
+            }
+        }
+        let density = f64::from(self.pixel_density);
+        let pixels = f64::from(self.width) * f64::from(self.height) * density * density;
+        if pixels > limits.max_pixels as f64 {
+            return Err(Error::invalid_input(format!(
+                "input.width × input.height × input.pixelDensity² = {} × {} × {}² = {pixels:.0} pixels, \
+                 over this host's cap of {} pixels: lower width, height or pixelDensity",
+                self.width, self.height, self.pixel_density, limits.max_pixels
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! The `p5` job type: renders a global-mode p5.js sketch to one PNG, JPEG or WebP still.
+//!
+//! The page is built from `page.html` and `harness.js`: p5 from the host's virtual origin, the
+//! harness (seeds, frame counting, readiness), then the sketch as its own file so error lines are
+//! the sketch's own.
+
+mod input;
+mod page;
+mod version;
+
+use input::{Format, P5Input};
+use kiln_sdk::prelude::*;
+
+struct P5;
+
+impl Plugin for P5 {
+    type Input = P5Input;
+    const NAME: &'static str = "p5";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const SUMMARY: &'static str = "Renders a p5.js sketch (1.x or 2.x, global mode) to a PNG, JPEG or WebP still";
+    const CAPABILITIES: &'static [Capability] =
+        &[Capability::Browser, Capability::Media, Capability::Storage];
+
+    fn run(_job: &JobContext, input: P5Input) -> Result<Vec<Artifact>, Error> {
+        input.check_against(&host::limits())?;
+        let library = version::pick(&input)?;
+        host::log(LogLevel::Info, &format!("rendering with p5 {}", library.version));
+
+        let page = page::open(&input, &library)?;
+        host::progress(0.3, "loaded");
+        page::wait_until_drawn(&page, &input)?;
+        host::progress(0.7, "drawn");
+
+        let image = page.capture(&CaptureOptions {
+            source: page::capture_source(&page, &input)?,
+            format: input.format.image_format(),
+            quality: input.quality,
+        })?;
+        let name = format!("image.{}", input.format.extension());
+        let artifact = storage::put(&name, &image.to_blob())?;
+        host::progress(1.0, "stored");
+        Ok(vec![artifact])
+    }
+}
+
+impl Format {
+    fn image_format(self) -> ImageFormat {
+        match self {
+            Format::Png => ImageFormat::Png,
+            Format::Jpeg => ImageFormat::Jpeg,
+            Format::Webp => ImageFormat::Webp,
+        }
+    }
+}
+
+kiln_sdk::export_plugin!(P5);

@@ -1,0 +1,11 @@
+//! Bindings generated from `wit/` for the `kiln:render/plugin@1.0.0` world.
+//!
+//! Most authors use the re-exports at the crate root instead of this module.
+
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "kiln:render/plugin@1.0.0",
+    pub_export_macro: true,
+    export_macro_name: "export_bindings",
+    default_bindings_module: "kiln_sdk::bindings",
+});

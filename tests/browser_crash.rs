@@ -1,0 +1,42 @@
+//! A browser killed mid-job: the job fails as unavailable, is retried once on the replacement
+//! browser, and succeeds.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::time::Duration;
+
+#[test]
+fn killed_browser_is_replaced_and_its_job_retried() {
+    let kiln = TestKiln::start_with(|c| c.jobs.timeout_ms = 15_000);
+    let pids = kiln.kiln.pool.browser_pids();
+    assert_eq!(pids.len(), 1);
+    let old_pid = pids[0];
+
+    // The sketch's setup takes 2 s, so the kill lands while the job is in its page.
+    let code = "async function setup() { createCanvas(40, 40); await new Promise(r => setTimeout(r, 2000)); background(0, 0, 255); noLoop(); }";
+    let job = json!({"id": "crash-victim", "type": "p5", "input": {"code": code, "width": 40, "height": 40}});
+    let spec: kiln::jobs::JobSpec = serde_json::from_value(job).unwrap();
+    let runner = kiln.kiln.runner.clone();
+    let outcome = block_on(async move {
+        let running = tokio::spawn(async move { runner.run(&spec).await });
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let status = std::process::Command::new("kill").args(["-9", &old_pid.to_string()]).status().unwrap();
+        assert!(status.success());
+        running.await.unwrap()
+    });
+
+    let image = artifact_image(&outcome);
+    assert!(near(image.get_pixel(20, 20), [0, 0, 255, 255], 2));
+    assert_eq!(outcome.attempts, 2, "{:#?}", outcome.log);
+    assert!(
+        outcome.log.iter().any(|l| l.message.contains("attempt 1 failed, retrying")),
+        "{:#?}",
+        outcome.log
+    );
+    assert_eq!(kiln.kiln.pool.restarts(), 1);
+    let new_pids = kiln.kiln.pool.browser_pids();
+    assert_eq!(new_pids.len(), 1);
+    assert_ne!(new_pids[0], old_pid, "the replacement is a new process");
+}

@@ -1,0 +1,136 @@
+//! Shared set-up for the end-to-end tests: a real Kiln (real Chromium, real plugins built for
+//! wasm32-wasip2) in a temporary data dir, and helpers to read the images it produces.
+#![allow(dead_code)]
+
+use kiln::jobs::{JobOutcome, JobSpec};
+use kiln::{Config, ErrorKind, Kiln};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// One runtime for every test in a binary, so a Kiln started by one test can serve others.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
+        .block_on(future)
+}
+
+/// The workspace's target directory.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// A built plugin component, e.g. `kiln_plugin_p5`.
+pub fn plugin_wasm(crate_name: &str) -> PathBuf {
+    let path = target_dir().join("wasm32-wasip2/release").join(format!("{crate_name}.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing: run tests/run.sh, which builds the plugins with `cargo build --target wasm32-wasip2 --release`",
+        path.display()
+    );
+    path
+}
+
+/// A temporary data dir with the p5 and hostile plugins in its plugin folder.
+pub struct TestDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let plugins = dir.path().join("plugins");
+        std::fs::create_dir_all(&plugins).unwrap();
+        for name in ["kiln_plugin_p5", "kiln_test_plugin_hostile"] {
+            std::fs::copy(plugin_wasm(name), plugins.join(format!("{name}.wasm"))).unwrap();
+        }
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A config for this dir: one browser, two pages, a 5 s job timeout.
+    pub fn config(&self) -> Config {
+        let mut config = Config::default();
+        config.data_dir = self.path().to_path_buf();
+        config.plugin_dirs = vec![self.path().join("plugins")];
+        config.browser.processes = 1;
+        config.browser.pages_per_process = 2;
+        config.jobs.timeout_ms = 5_000;
+        config
+    }
+}
+
+/// A running Kiln with its own data dir.
+pub struct TestKiln {
+    pub kiln: Kiln,
+    pub dir: TestDir,
+}
+
+impl TestKiln {
+    pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    pub fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = TestDir::new();
+        let mut config = dir.config();
+        adjust(&mut config);
+        let kiln = block_on(Kiln::start(config)).expect("kiln starts");
+        Self { kiln, dir }
+    }
+
+    pub fn run(&self, job: serde_json::Value) -> JobOutcome {
+        let spec: JobSpec = serde_json::from_value(job).expect("test job is a valid envelope");
+        block_on(self.kiln.runner.run(&spec))
+    }
+
+    /// Runs a p5 job with `code` at `size`² and returns its outcome.
+    pub fn p5(&self, code: &str, size: u32) -> JobOutcome {
+        self.run(serde_json::json!({"type": "p5", "input": {"code": code, "width": size, "height": size}}))
+    }
+}
+
+impl Drop for TestKiln {
+    fn drop(&mut self) {
+        block_on(self.kiln.shutdown());
+    }
+}
+
+/// The bytes of a job's only artifact.
+pub fn artifact_bytes(outcome: &JobOutcome) -> Vec<u8> {
+    assert!(outcome.succeeded(), "job failed: {:?}\nlog: {:#?}", outcome.error, outcome.log);
+    assert_eq!(outcome.artifacts.len(), 1, "expected one artifact: {:?}", outcome.artifacts);
+    let path = outcome.artifacts[0].url.strip_prefix("file://").expect("a local artifact");
+    std::fs::read(path).unwrap()
+}
+
+/// Decodes a job's only artifact.
+pub fn artifact_image(outcome: &JobOutcome) -> image::RgbaImage {
+    image::load_from_memory(&artifact_bytes(outcome)).expect("the artifact decodes").to_rgba8()
+}
+
+/// Asserts the job failed with `kind` and returns its message.
+pub fn failure(outcome: &JobOutcome, kind: ErrorKind) -> String {
+    let error = outcome.error.as_ref().unwrap_or_else(|| panic!("job succeeded, expected {kind}"));
+    assert_eq!(error.kind, kind, "wrong kind; message: {}\nlog: {:#?}", error.message, outcome.log);
+    error.message.clone()
+}
+
+/// Whether two colours are within `tolerance` on every channel.
+pub fn near(pixel: &image::Rgba<u8>, expected: [u8; 4], tolerance: u8) -> bool {
+    pixel.0.iter().zip(expected).all(|(a, b)| a.abs_diff(b) <= tolerance)
+}
+
+/// A sketch that paints a red circle on white, the canvas `size`².
+pub fn red_circle(size: u32) -> String {
+    format!(
+        "function setup() {{ createCanvas({size}, {size}); noLoop(); }}\n\
+         function draw() {{ background(255); noStroke(); fill(255, 0, 0); circle(width / 2, height / 2, width / 2); }}\n"
+    )
+}

@@ -1,0 +1,65 @@
+//! A plugin that misbehaves on request, so tests can prove the host survives it:
+//! `{"mode": "spin"}` loops forever, `"hog"` allocates until its memory limit stops it,
+//! `"panic"` panics with a known message, `"browse"` opens a page without having declared the
+//! browser capability, `"ok"` returns no artifacts.
+
+use kiln_sdk::prelude::*;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Input {
+    mode: Mode,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum Mode {
+    Spin,
+    Hog,
+    Panic,
+    Browse,
+    Ok,
+}
+
+struct Hostile;
+
+impl Plugin for Hostile {
+    type Input = Input;
+    const NAME: &'static str = "hostile";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const SUMMARY: &'static str = "Test plugin: spins, hogs memory or panics on request";
+    const CAPABILITIES: &'static [Capability] = &[];
+
+    fn run(_job: &JobContext, input: Input) -> Result<Vec<Artifact>, Error> {
+        match input.mode {
+            Mode::Spin => spin(),
+            Mode::Hog => hog(),
+            Mode::Panic => panic!("hostile plugin panicked on purpose"),
+            Mode::Browse => {
+                browser::open(PageOptions { width: 10, height: 10, scale: 1.0, seed: None })?;
+                Ok(Vec::new())
+            }
+            Mode::Ok => Ok(Vec::new()),
+        }
+    }
+}
+
+fn spin() -> ! {
+    let mut n: u64 = 0;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
+
+fn hog() -> Result<Vec<Artifact>, Error> {
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    loop {
+        // Touch every page so the allocation is real, 16 MiB at a time.
+        chunks.push(vec![1u8; 16 << 20]);
+        std::hint::black_box(&chunks);
+    }
+}
+
+kiln_sdk::export_plugin!(Hostile);
