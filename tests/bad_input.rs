@@ -16,7 +16,10 @@ fn kiln() -> &'static TestKiln {
 
 #[test]
 fn syntax_error_is_piece_failed_with_message_and_line() {
-    let outcome = kiln().p5("function setup() {\n  createCanvas(100, 100);\n  let x = ;\n}", 100);
+    let outcome = kiln().p5(
+        "function setup() {\n  createCanvas(100, 100);\n  let x = ;\n}",
+        100,
+    );
     let message = failure(&outcome, ErrorKind::PieceFailed);
     assert!(message.contains("SyntaxError"), "{message}");
     assert!(message.contains("/sketch.js line 3"), "{message}");
@@ -28,8 +31,14 @@ fn throw_in_setup_is_piece_failed_naming_the_line() {
         let code = "function setup() {\n  createCanvas(100, 100);\n  undefinedThing.call();\n}";
         let outcome = kiln().run(json!({"type": "p5", "input": {"code": code, "width": 100, "height": 100, "p5Version": version}}));
         let message = failure(&outcome, ErrorKind::PieceFailed);
-        assert!(message.contains("undefinedThing is not defined"), "p5 {version}: {message}");
-        assert!(message.contains("/sketch.js line 3"), "p5 {version}: {message}");
+        assert!(
+            message.contains("undefinedThing is not defined"),
+            "p5 {version}: {message}"
+        );
+        assert!(
+            message.contains("/sketch.js line 3"),
+            "p5 {version}: {message}"
+        );
     }
 }
 
@@ -44,9 +53,16 @@ fn throw_in_draw_is_piece_failed() {
 #[test]
 fn infinite_loop_in_setup_times_out_and_the_next_job_renders() {
     let started = Instant::now();
-    let outcome = kiln().p5("function setup() { createCanvas(100, 100); while (true) {} }", 100);
+    let outcome = kiln().p5(
+        "function setup() { createCanvas(100, 100); while (true) {} }",
+        100,
+    );
     let message = failure(&outcome, ErrorKind::Timeout);
-    assert!(started.elapsed().as_secs_f64() < 6.0, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs_f64() < 6.0,
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(message.contains("3000 ms"), "{message}");
     // The hung page was thrown away: fresh jobs on both page slots still render.
     for _ in 0..3 {
@@ -68,9 +84,15 @@ fn bad_sizes_are_invalid_input_naming_the_field() {
         (json!({"width": 0, "height": 100}), "width"),
         (json!({"width": 100, "height": -5}), "height"),
         (json!({"width": 9000, "height": 100}), "width"),
-        (json!({"width": 100, "height": 100, "pixelDensity": 0}), "pixelDensity"),
+        (
+            json!({"width": 100, "height": 100, "pixelDensity": 0}),
+            "pixelDensity",
+        ),
         // 4096 × 4096 × 2² = 67 MP: over the default cap of 16.7 MP.
-        (json!({"width": 4096, "height": 4096, "pixelDensity": 2}), "pixelDensity"),
+        (
+            json!({"width": 4096, "height": 4096, "pixelDensity": 2}),
+            "pixelDensity",
+        ),
     ];
     for (mut input, field) in cases {
         input["code"] = json!("function setup() {}");
@@ -84,10 +106,22 @@ fn bad_sizes_are_invalid_input_naming_the_field() {
 fn schema_violations_name_the_json_path() {
     let cases = [
         (json!({"width": 100, "height": 100}), "code"),
-        (json!({"code": 5, "width": 100, "height": 100}), "input.code"),
-        (json!({"code": "", "width": "wide", "height": 100}), "input.width"),
-        (json!({"code": "", "width": 100, "height": 100, "colour": "red"}), "colour"),
-        (json!({"code": "", "width": 100, "height": 100, "format": "bmp"}), "input.format"),
+        (
+            json!({"code": 5, "width": 100, "height": 100}),
+            "input.code",
+        ),
+        (
+            json!({"code": "", "width": "wide", "height": 100}),
+            "input.width",
+        ),
+        (
+            json!({"code": "", "width": 100, "height": 100, "colour": "red"}),
+            "colour",
+        ),
+        (
+            json!({"code": "", "width": 100, "height": 100, "format": "bmp"}),
+            "input.format",
+        ),
     ];
     for (input, path) in cases {
         let outcome = kiln().run(json!({"type": "p5", "input": input}));

@@ -22,7 +22,10 @@ fn killed_browser_is_replaced_and_its_job_retried() {
     let outcome = block_on(async move {
         let running = tokio::spawn(async move { runner.run(&spec).await });
         tokio::time::sleep(Duration::from_millis(700)).await;
-        let status = std::process::Command::new("kill").args(["-9", &old_pid.to_string()]).status().unwrap();
+        let status = std::process::Command::new("kill")
+            .args(["-9", &old_pid.to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         running.await.unwrap()
     });
@@ -31,7 +34,10 @@ fn killed_browser_is_replaced_and_its_job_retried() {
     assert!(near(image.get_pixel(20, 20), [0, 0, 255, 255], 2));
     assert_eq!(outcome.attempts, 2, "{:#?}", outcome.log);
     assert!(
-        outcome.log.iter().any(|l| l.message.contains("attempt 1 failed, retrying")),
+        outcome
+            .log
+            .iter()
+            .any(|l| l.message.contains("attempt 1 failed, retrying")),
         "{:#?}",
         outcome.log
     );

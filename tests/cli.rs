@@ -20,7 +20,12 @@ fn kiln(dir: &Path, args: &[&str]) -> Output {
 
 fn stdout_json(output: &Output) -> Value {
     let text = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {text}\nstderr: {}", String::from_utf8_lossy(&output.stderr)))
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
 }
 
 #[test]
@@ -31,17 +36,32 @@ fn render_a_job_file_and_an_inline_job() {
     std::fs::write(&job, spec.to_string()).unwrap();
 
     let output = kiln(dir.path(), &["render", job.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let result = stdout_json(&output);
     assert_eq!(result["status"], "succeeded");
     assert_eq!(result["plugin"], "p5@0.1.0");
     let url = result["artifacts"][0]["url"].as_str().unwrap();
-    assert!(Path::new(url.strip_prefix("file://").unwrap()).exists(), "{url}");
+    assert!(
+        Path::new(url.strip_prefix("file://").unwrap()).exists(),
+        "{url}"
+    );
 
     let input = json!({"code": red_circle(50), "width": 50, "height": 50}).to_string();
-    let output = kiln(dir.path(), &["render", "--type", "p5", "--input", &input, "--id", "inline"]);
+    let output = kiln(
+        dir.path(),
+        &[
+            "render", "--type", "p5", "--input", &input, "--id", "inline",
+        ],
+    );
     assert!(output.status.success());
-    assert_eq!(stdout_json(&output)["artifacts"][0]["key"], "inline/image.png");
+    assert_eq!(
+        stdout_json(&output)["artifacts"][0]["key"],
+        "inline/image.png"
+    );
 }
 
 #[test]
@@ -53,11 +73,22 @@ fn render_reports_bad_envelopes_as_json_with_exit_code_1() {
     assert_eq!(output.status.code(), Some(1));
     let result = stdout_json(&output);
     assert_eq!(result["error"]["kind"], "invalid-input");
-    assert!(result["error"]["message"].as_str().unwrap().contains("EOF while parsing"), "{result}");
+    assert!(
+        result["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("EOF while parsing"),
+        "{result}"
+    );
 
     let output = kiln(dir.path(), &["render", "--type", "p5", "--input", "{nope"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stdout_json(&output)["error"]["message"].as_str().unwrap().contains("--input is not valid JSON"));
+    assert!(
+        stdout_json(&output)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--input is not valid JSON")
+    );
 }
 
 #[test]
@@ -65,19 +96,40 @@ fn batch_writes_artifacts_keeps_going_and_ends_with_a_summary() {
     let dir = TestDir::new();
     let jobs = dir.path().join("jobs.jsonl");
     let good = |id: Option<&str>| {
-        let mut job = json!({"type": "p5", "input": {"code": red_circle(64), "width": 64, "height": 64}});
+        let mut job =
+            json!({"type": "p5", "input": {"code": red_circle(64), "width": 64, "height": 64}});
         if let Some(id) = id {
             job["id"] = json!(id);
         }
         job.to_string()
     };
     let bad = json!({"id": "bad", "type": "p5", "input": {"code": "function setup() { nope(); }", "width": 64, "height": 64}});
-    let lines = [good(Some("a")), good(Some("b")), good(None), bad.to_string(), "{not json".to_string()];
+    let lines = [
+        good(Some("a")),
+        good(Some("b")),
+        good(None),
+        bad.to_string(),
+        "{not json".to_string(),
+    ];
     std::fs::write(&jobs, lines.join("\n") + "\n").unwrap();
     let out = dir.path().join("out");
 
-    let output = kiln(dir.path(), &["batch", jobs.to_str().unwrap(), "--concurrency", "2", "--out", out.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(1), "a failed job makes the exit code 1");
+    let output = kiln(
+        dir.path(),
+        &[
+            "batch",
+            jobs.to_str().unwrap(),
+            "--concurrency",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a failed job makes the exit code 1"
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let last = stdout.lines().last().expect("a summary line");
     let summary: Value = serde_json::from_str(last).unwrap();
@@ -103,18 +155,44 @@ fn plugins_lists_schemas_uses_the_compile_cache_and_names_refused_files() {
     std::fs::write(dir.path().join("plugins/core.wasm"), b"\0asm\x01\0\0\0").unwrap();
 
     let first = stdout_json(&kiln(dir.path(), &["plugins"]));
-    let p5 = first["plugins"].as_array().unwrap().iter().find(|p| p["name"] == "p5").expect("p5 is listed");
+    let p5 = first["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "p5")
+        .expect("p5 is listed");
     assert_eq!(p5["input_schema"]["properties"]["code"]["type"], "string");
-    assert_eq!(p5["input_schema"]["required"], json!(["code", "width", "height"]));
+    assert_eq!(
+        p5["input_schema"]["required"],
+        json!(["code", "width", "height"])
+    );
     assert_eq!(p5["compiled_from_cache"], false);
     let refused = first["refused"].as_array().unwrap();
     let reason = |file: &str| {
-        refused.iter().find(|r| r["path"].as_str().unwrap().ends_with(file)).map(|r| r["message"].as_str().unwrap().to_string())
+        refused
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with(file))
+            .map(|r| r["message"].as_str().unwrap().to_string())
     };
-    assert!(reason("garbage.wasm").unwrap().contains("not a valid WebAssembly component"), "{refused:?}");
-    assert!(reason("core.wasm").unwrap().contains("core WebAssembly module, not a component"), "{refused:?}");
+    assert!(
+        reason("garbage.wasm")
+            .unwrap()
+            .contains("not a valid WebAssembly component"),
+        "{refused:?}"
+    );
+    assert!(
+        reason("core.wasm")
+            .unwrap()
+            .contains("core WebAssembly module, not a component"),
+        "{refused:?}"
+    );
 
     let second = stdout_json(&kiln(dir.path(), &["plugins"]));
-    let p5 = second["plugins"].as_array().unwrap().iter().find(|p| p["name"] == "p5").unwrap();
+    let p5 = second["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "p5")
+        .unwrap();
     assert_eq!(p5["compiled_from_cache"], true);
 }

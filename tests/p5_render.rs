@@ -17,10 +17,21 @@ fn red_circle_on_white_has_the_right_pixels_and_size() {
     let outcome = kiln().p5(&red_circle(400), 400);
     let image = artifact_image(&outcome);
     assert_eq!(image.dimensions(), (400, 400));
-    assert!(near(image.get_pixel(200, 200), [255, 0, 0, 255], 2), "centre is {:?}", image.get_pixel(200, 200));
-    assert!(near(image.get_pixel(3, 3), [255, 255, 255, 255], 2), "corner is {:?}", image.get_pixel(3, 3));
+    assert!(
+        near(image.get_pixel(200, 200), [255, 0, 0, 255], 2),
+        "centre is {:?}",
+        image.get_pixel(200, 200)
+    );
+    assert!(
+        near(image.get_pixel(3, 3), [255, 255, 255, 255], 2),
+        "corner is {:?}",
+        image.get_pixel(3, 3)
+    );
     assert_eq!(outcome.artifacts[0].content_type, "image/png");
-    assert_eq!(outcome.artifacts[0].key, format!("{}/image.png", outcome.id));
+    assert_eq!(
+        outcome.artifacts[0].key,
+        format!("{}/image.png", outcome.id)
+    );
 }
 
 #[test]
@@ -35,7 +46,10 @@ fn pixel_density_multiplies_the_image_size() {
 #[test]
 fn a_sketch_smaller_than_the_job_still_gives_the_job_size() {
     // The canvas is 100×100 but the job asks for 300×200: the viewport is captured instead.
-    let outcome = kiln().p5("function setup() { createCanvas(100, 100); background(0, 0, 255); }", 300);
+    let outcome = kiln().p5(
+        "function setup() { createCanvas(100, 100); background(0, 0, 255); }",
+        300,
+    );
     let image = artifact_image(&outcome);
     assert_eq!(image.dimensions(), (300, 300));
     assert!(near(image.get_pixel(50, 50), [0, 0, 255, 255], 2));
@@ -43,15 +57,26 @@ fn a_sketch_smaller_than_the_job_still_gives_the_job_size() {
 
 #[test]
 fn jpeg_and_webp_are_encoded_as_asked() {
-    for (format, content_type, ext) in [("jpeg", "image/jpeg", "jpg"), ("webp", "image/webp", "webp")] {
+    for (format, content_type, ext) in [
+        ("jpeg", "image/jpeg", "jpg"),
+        ("webp", "image/webp", "webp"),
+    ] {
         let outcome = kiln().run(json!({"type": "p5", "input": {
             "code": red_circle(300), "width": 300, "height": 300, "format": format, "quality": 80
         }}));
-        assert_eq!(outcome.artifacts.first().map(|a| a.content_type.as_str()), Some(content_type), "{outcome:?}");
+        assert_eq!(
+            outcome.artifacts.first().map(|a| a.content_type.as_str()),
+            Some(content_type),
+            "{outcome:?}"
+        );
         assert!(outcome.artifacts[0].name.ends_with(ext));
         let image = artifact_image(&outcome);
         assert_eq!(image.dimensions(), (300, 300));
-        assert!(near(image.get_pixel(150, 150), [255, 0, 0, 255], 12), "{format} centre {:?}", image.get_pixel(150, 150));
+        assert!(
+            near(image.get_pixel(150, 150), [255, 0, 0, 255], 12),
+            "{format} centre {:?}",
+            image.get_pixel(150, 150)
+        );
     }
 }
 
@@ -77,8 +102,17 @@ fn p5_1_sketch_with_preload_renders() {
                 function draw() { background(ready && p5.prototype.VERSION.startsWith('1.') ? color(0, 255, 0) : color(255, 0, 0)); }";
     let outcome = kiln().p5(code, 120);
     let image = artifact_image(&outcome);
-    assert!(near(image.get_pixel(60, 60), [0, 255, 0, 255], 2), "got {:?}; log {:#?}", image.get_pixel(60, 60), outcome.log);
-    assert!(outcome.log.iter().any(|l| l.message.contains("p5 1.11")), "{:#?}", outcome.log);
+    assert!(
+        near(image.get_pixel(60, 60), [0, 255, 0, 255], 2),
+        "got {:?}; log {:#?}",
+        image.get_pixel(60, 60),
+        outcome.log
+    );
+    assert!(
+        outcome.log.iter().any(|l| l.message.contains("p5 1.11")),
+        "{:#?}",
+        outcome.log
+    );
 }
 
 #[test]
@@ -88,8 +122,16 @@ fn p5_2_sketch_with_async_setup_renders() {
                 function draw() { background(0, 0, shade); }";
     let outcome = kiln().p5(code, 120);
     let image = artifact_image(&outcome);
-    assert!(near(image.get_pixel(60, 60), [0, 0, 200, 255], 2), "got {:?}", image.get_pixel(60, 60));
-    assert!(outcome.log.iter().any(|l| l.message.contains("p5 2.")), "{:#?}", outcome.log);
+    assert!(
+        near(image.get_pixel(60, 60), [0, 0, 200, 255], 2),
+        "got {:?}",
+        image.get_pixel(60, 60)
+    );
+    assert!(
+        outcome.log.iter().any(|l| l.message.contains("p5 2.")),
+        "{:#?}",
+        outcome.log
+    );
 }
 
 #[test]
@@ -103,14 +145,20 @@ fn frames_runs_draw_that_many_times_before_capture() {
         }}));
         let image = artifact_image(&outcome);
         let red = image.get_pixel(32, 32).0[0];
-        assert_eq!(red, frames * 10, "p5 {version}: expected frame {frames}, got red {red}");
+        assert_eq!(
+            red,
+            frames * 10,
+            "p5 {version}: expected frame {frames}, got red {red}"
+        );
     }
 }
 
 #[test]
 fn no_loop_sketch_with_frames_stops_after_its_one_draw() {
     let code = "function setup() { createCanvas(64, 64); noLoop(); }\nfunction draw() { background(0, frameCount * 50, 0); }";
-    let outcome = kiln().run(json!({"type": "p5", "input": {"code": code, "width": 64, "height": 64, "frames": 30}}));
+    let outcome = kiln().run(
+        json!({"type": "p5", "input": {"code": code, "width": 64, "height": 64, "frames": 30}}),
+    );
     let image = artifact_image(&outcome);
     assert_eq!(image.get_pixel(10, 10).0[1], 50);
 }

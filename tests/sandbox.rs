@@ -23,7 +23,11 @@ fn spinning_plugin_hits_its_cpu_budget() {
     let started = Instant::now();
     let message = failure(&hostile(&kiln, "spin"), ErrorKind::Timeout);
     assert!(message.contains("CPU budget of 500 ms"), "{message}");
-    assert!(started.elapsed().as_secs_f64() < 3.0, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs_f64() < 3.0,
+        "took {:?}",
+        started.elapsed()
+    );
     still_serves(&kiln);
 }
 
@@ -34,7 +38,10 @@ fn spinning_plugin_hits_the_wall_clock_when_cpu_allows_more() {
         c.jobs.timeout_ms = 1_000;
     });
     let message = failure(&hostile(&kiln, "spin"), ErrorKind::Timeout);
-    assert!(message.contains("wall-clock budget of 1000 ms"), "{message}");
+    assert!(
+        message.contains("wall-clock budget of 1000 ms"),
+        "{message}"
+    );
     still_serves(&kiln);
 }
 
@@ -51,7 +58,10 @@ fn panicking_plugin_fails_with_its_panic_message() {
     let kiln = TestKiln::start();
     let message = failure(&hostile(&kiln, "panic"), ErrorKind::Internal);
     assert!(message.contains("hostile@0.1.0 panicked"), "{message}");
-    assert!(message.contains("hostile plugin panicked on purpose"), "{message}");
+    assert!(
+        message.contains("hostile plugin panicked on purpose"),
+        "{message}"
+    );
     still_serves(&kiln);
 }
 

@@ -32,6 +32,9 @@ pub struct BrowserSettings {
     pub processes: usize,
     /// Pages per process; each page is one job slot.
     pub pages_per_process: usize,
+    /// Jobs one page serves before it is replaced by a fresh page in a fresh context (bounds what
+    /// accumulates per page: history entries, cookies of finished jobs' origins).
+    pub jobs_per_page: u32,
     /// How long a browser may take to start, in milliseconds.
     pub launch_timeout_ms: u64,
     /// Extra Chromium flags (without the leading `--`).
@@ -94,6 +97,7 @@ impl Default for BrowserSettings {
             executable: PathBuf::from("/usr/lib/chromium/chromium"),
             processes: 1,
             pages_per_process: 2,
+            jobs_per_page: 200,
             launch_timeout_ms: 20_000,
             extra_args: Vec::new(),
         }
@@ -102,13 +106,22 @@ impl Default for BrowserSettings {
 
 impl Default for JobSettings {
     fn default() -> Self {
-        Self { timeout_ms: 30_000, max_dimension: 8192, max_pixels: 16_777_216, unavailable_retries: 1 }
+        Self {
+            timeout_ms: 30_000,
+            max_dimension: 8192,
+            max_pixels: 16_777_216,
+            unavailable_retries: 1,
+        }
     }
 }
 
 impl Default for PluginSettings {
     fn default() -> Self {
-        Self { memory_mib: 256, cpu_ms: 10_000, max_artifact_bytes: 256 << 20 }
+        Self {
+            memory_mib: 256,
+            cpu_ms: 10_000,
+            max_artifact_bytes: 256 << 20,
+        }
     }
 }
 
@@ -119,7 +132,8 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("reading config file {}", path.display()))?;
-                toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))?
+                toml::from_str(&text)
+                    .with_context(|| format!("parsing config file {}", path.display()))?
             }
             None => Config::default(),
         };
@@ -133,7 +147,9 @@ impl Config {
         where
             T::Err: std::fmt::Display,
         {
-            value.parse().map_err(|e| anyhow::anyhow!("{key}={value:?} is not valid: {e}"))
+            value
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{key}={value:?} is not valid: {e}"))
         }
         if let Some(v) = var("KILN_DATA_DIR") {
             self.data_dir = v.into();
@@ -164,15 +180,31 @@ impl Config {
 
     /// The plugin directories in force.
     pub fn plugin_dirs(&self) -> Vec<PathBuf> {
-        if self.plugin_dirs.is_empty() { vec![self.data_dir.join("plugins")] } else { self.plugin_dirs.clone() }
+        if self.plugin_dirs.is_empty() {
+            vec![self.data_dir.join("plugins")]
+        } else {
+            self.plugin_dirs.clone()
+        }
     }
 
     /// Checks values that would make the service unusable, naming the key.
     pub fn validate(&self) -> Result<()> {
-        anyhow::ensure!(self.browser.processes >= 1, "browser.processes must be at least 1");
-        anyhow::ensure!(self.browser.pages_per_process >= 1, "browser.pages_per_process must be at least 1");
-        anyhow::ensure!(self.jobs.timeout_ms >= 100, "jobs.timeout_ms must be at least 100");
-        anyhow::ensure!(self.plugins.memory_mib >= 16, "plugins.memory_mib must be at least 16");
+        anyhow::ensure!(
+            self.browser.processes >= 1,
+            "browser.processes must be at least 1"
+        );
+        anyhow::ensure!(
+            self.browser.pages_per_process >= 1,
+            "browser.pages_per_process must be at least 1"
+        );
+        anyhow::ensure!(
+            self.jobs.timeout_ms >= 100,
+            "jobs.timeout_ms must be at least 100"
+        );
+        anyhow::ensure!(
+            self.plugins.memory_mib >= 16,
+            "plugins.memory_mib must be at least 16"
+        );
         Ok(())
     }
 }

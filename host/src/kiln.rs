@@ -43,7 +43,11 @@ impl Kiln {
             sandbox,
             unavailable_retries: config.jobs.unavailable_retries,
         });
-        Ok(Self { config, runner, pool })
+        Ok(Self {
+            config,
+            runner,
+            pool,
+        })
     }
 
     /// Closes the browsers. Call before exiting so no Chromium outlives the process.
@@ -60,7 +64,12 @@ pub fn open_engine(config: &Config) -> Result<PluginEngine> {
 /// Loads the plugins without starting browsers (for `kiln plugins`).
 pub async fn load_plugins(config: &Config) -> Result<PluginRegistry> {
     let engine = open_engine(config)?;
-    PluginRegistry::load_dirs(&engine, &config.plugin_dirs(), SandboxLimits::from_settings(&config.plugins)).await
+    PluginRegistry::load_dirs(
+        &engine,
+        &config.plugin_dirs(),
+        SandboxLimits::from_settings(&config.plugins),
+    )
+    .await
 }
 
 fn open_store(config: &Config) -> Result<ArtifactStore> {

@@ -6,19 +6,31 @@ use std::fmt;
 impl Error {
     /// The job's input is wrong: name the field and what would be right.
     pub fn invalid_input(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::InvalidInput, message: message.into() }
+        Self {
+            kind: ErrorKind::InvalidInput,
+            message: message.into(),
+        }
     }
     /// The piece (the user's code) failed: include the page's own error text.
     pub fn piece_failed(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::PieceFailed, message: message.into() }
+        Self {
+            kind: ErrorKind::PieceFailed,
+            message: message.into(),
+        }
     }
     /// A deadline passed.
     pub fn timeout(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Timeout, message: message.into() }
+        Self {
+            kind: ErrorKind::Timeout,
+            message: message.into(),
+        }
     }
     /// A bug or broken invariant in the plugin.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Internal, message: message.into() }
+        Self {
+            kind: ErrorKind::Internal,
+            message: message.into(),
+        }
     }
 }
 

@@ -30,8 +30,8 @@ mod error;
 mod plugin;
 pub mod template;
 
-pub use bindings::kiln::render::{browser, host, media, storage};
 pub use bindings::kiln::render::types::{Artifact, Capability, Error, ErrorKind, ImageFormat};
+pub use bindings::kiln::render::{browser, host, media, storage};
 pub use plugin::{JobContext, Plugin, describe, run};
 
 /// Re-exported so the [`export_plugin!`] macro can name them from the author's crate.

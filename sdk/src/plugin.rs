@@ -55,7 +55,11 @@ fn parse_input<T: DeserializeOwned>(json: &str) -> Result<T, Error> {
     let de = &mut serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
-        let at = if path == "." { "input".to_string() } else { format!("input.{path}") };
+        let at = if path == "." {
+            "input".to_string()
+        } else {
+            format!("input.{path}")
+        };
         Error::invalid_input(format!("{at}: {}", err.inner()))
     })
 }

@@ -13,7 +13,9 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
 /// A JS string literal (double-quoted) holding `value`, safe inside a `<script>` element.
 pub fn js_string(value: &str) -> String {
     // JSON string syntax is valid JS; `</` is split so the literal cannot close the script element.
-    serde_json::to_string(value).expect("a string serializes").replace("</", "<\\/")
+    serde_json::to_string(value)
+        .expect("a string serializes")
+        .replace("</", "<\\/")
 }
 
 /// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and attribute values.
@@ -38,7 +40,10 @@ mod tests {
 
     #[test]
     fn fill_replaces_every_hole() {
-        assert_eq!(fill("{{a}}+{{b}}={{a}}", &[("a", "1"), ("b", "2")]), "1+2=1");
+        assert_eq!(
+            fill("{{a}}+{{b}}={{a}}", &[("a", "1"), ("b", "2")]),
+            "1+2=1"
+        );
     }
 
     #[test]
@@ -48,6 +53,9 @@ mod tests {
 
     #[test]
     fn html_escape_covers_markup_and_quotes() {
-        assert_eq!(html_escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            html_escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

@@ -12,7 +12,13 @@ use std::sync::OnceLock;
 pub fn block_on<F: Future>(future: F) -> F::Output {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME
-        .get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap()
+        })
         .block_on(future)
 }
 
@@ -25,7 +31,9 @@ pub fn target_dir() -> PathBuf {
 
 /// A built plugin component, e.g. `kiln_plugin_p5`.
 pub fn plugin_wasm(crate_name: &str) -> PathBuf {
-    let path = target_dir().join("wasm32-wasip2/release").join(format!("{crate_name}.wasm"));
+    let path = target_dir()
+        .join("wasm32-wasip2/release")
+        .join(format!("{crate_name}.wasm"));
     assert!(
         path.exists(),
         "{} is missing: run tests/run.sh, which builds the plugins with `cargo build --target wasm32-wasip2 --release`",
@@ -56,9 +64,11 @@ impl TestDir {
 
     /// A config for this dir: one browser, two pages, a 5 s job timeout.
     pub fn config(&self) -> Config {
-        let mut config = Config::default();
-        config.data_dir = self.path().to_path_buf();
-        config.plugin_dirs = vec![self.path().join("plugins")];
+        let mut config = Config {
+            data_dir: self.path().to_path_buf(),
+            plugin_dirs: vec![self.path().join("plugins")],
+            ..Config::default()
+        };
         config.browser.processes = 1;
         config.browser.pages_per_process = 2;
         config.jobs.timeout_ms = 5_000;
@@ -104,27 +114,53 @@ impl Drop for TestKiln {
 
 /// The bytes of a job's only artifact.
 pub fn artifact_bytes(outcome: &JobOutcome) -> Vec<u8> {
-    assert!(outcome.succeeded(), "job failed: {:?}\nlog: {:#?}", outcome.error, outcome.log);
-    assert_eq!(outcome.artifacts.len(), 1, "expected one artifact: {:?}", outcome.artifacts);
-    let path = outcome.artifacts[0].url.strip_prefix("file://").expect("a local artifact");
+    assert!(
+        outcome.succeeded(),
+        "job failed: {:?}\nlog: {:#?}",
+        outcome.error,
+        outcome.log
+    );
+    assert_eq!(
+        outcome.artifacts.len(),
+        1,
+        "expected one artifact: {:?}",
+        outcome.artifacts
+    );
+    let path = outcome.artifacts[0]
+        .url
+        .strip_prefix("file://")
+        .expect("a local artifact");
     std::fs::read(path).unwrap()
 }
 
 /// Decodes a job's only artifact.
 pub fn artifact_image(outcome: &JobOutcome) -> image::RgbaImage {
-    image::load_from_memory(&artifact_bytes(outcome)).expect("the artifact decodes").to_rgba8()
+    image::load_from_memory(&artifact_bytes(outcome))
+        .expect("the artifact decodes")
+        .to_rgba8()
 }
 
 /// Asserts the job failed with `kind` and returns its message.
 pub fn failure(outcome: &JobOutcome, kind: ErrorKind) -> String {
-    let error = outcome.error.as_ref().unwrap_or_else(|| panic!("job succeeded, expected {kind}"));
-    assert_eq!(error.kind, kind, "wrong kind; message: {}\nlog: {:#?}", error.message, outcome.log);
+    let error = outcome
+        .error
+        .as_ref()
+        .unwrap_or_else(|| panic!("job succeeded, expected {kind}"));
+    assert_eq!(
+        error.kind, kind,
+        "wrong kind; message: {}\nlog: {:#?}",
+        error.message, outcome.log
+    );
     error.message.clone()
 }
 
 /// Whether two colours are within `tolerance` on every channel.
 pub fn near(pixel: &image::Rgba<u8>, expected: [u8; 4], tolerance: u8) -> bool {
-    pixel.0.iter().zip(expected).all(|(a, b)| a.abs_diff(b) <= tolerance)
+    pixel
+        .0
+        .iter()
+        .zip(expected)
+        .all(|(a, b)| a.abs_diff(b) <= tolerance)
 }
 
 /// A sketch that paints a red circle on white, the canvas `size`².

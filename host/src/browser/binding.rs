@@ -4,8 +4,8 @@ use super::page::{CaptureSource, JobPage, PageOptions};
 use crate::error::RenderError;
 use crate::media::HostImage;
 use crate::plugins::bindings::kiln::render::browser::{
-    CaptureOptions, CaptureSource as WitCaptureSource, ConsoleLine, Host, HostPage, Library, PageError,
-    PageOptions as WitPageOptions,
+    CaptureOptions, CaptureSource as WitCaptureSource, ConsoleLine, Host, HostPage, Library,
+    PageError, PageOptions as WitPageOptions,
 };
 use crate::plugins::bindings::kiln::render::types::{Capability, Error as WitError};
 use crate::plugins::state::JobState;
@@ -16,12 +16,18 @@ type WitResult<T> = wasmtime::Result<Result<T, WitError>>;
 
 impl Host for JobState {
     async fn libraries(&mut self) -> wasmtime::Result<Vec<Library>> {
-        let Ok(services) = self.job.services() else { return Ok(Vec::new()) };
+        let Ok(services) = self.job.services() else {
+            return Ok(Vec::new());
+        };
         Ok(services
             .browser
             .libraries()
             .iter()
-            .map(|lib| Library { name: lib.name.clone(), version: lib.version.clone(), path: lib.path.clone() })
+            .map(|lib| Library {
+                name: lib.name.clone(),
+                version: lib.version.clone(),
+                url: lib.url.clone(),
+            })
             .collect())
     }
 
@@ -33,7 +39,12 @@ impl Host for JobState {
         let job = self.job.clone();
         let opened = async {
             let pool = job.services()?.browser.clone();
-            let options = PageOptions { width: options.width, height: options.height, scale: options.scale, seed: options.seed };
+            let options = PageOptions {
+                width: options.width,
+                height: options.height,
+                scale: options.scale,
+                seed: options.seed,
+            };
             JobPage::open(&pool, job.clone(), options).await
         }
         .await;
@@ -49,29 +60,61 @@ fn wit<T>(result: Result<T, RenderError>) -> Result<T, WitError> {
 }
 
 impl HostPage for JobState {
-    async fn serve(&mut self, page: Resource<JobPage>, path: String, content_type: String, body: Vec<u8>) -> WitResult<()> {
-        Ok(wit(self.table.get(&page)?.serve(&path, &content_type, body)))
+    async fn serve(
+        &mut self,
+        page: Resource<JobPage>,
+        path: String,
+        content_type: String,
+        body: Vec<u8>,
+    ) -> WitResult<()> {
+        Ok(wit(self.table.get(&page)?.serve(
+            &path,
+            &content_type,
+            body,
+        )))
     }
 
     async fn navigate(&mut self, page: Resource<JobPage>, path: String) -> WitResult<()> {
         Ok(wit(self.table.get(&page)?.navigate(&path).await))
     }
 
-    async fn wait_until(&mut self, page: Resource<JobPage>, expression: String, timeout_ms: u32) -> WitResult<()> {
+    async fn wait_until(
+        &mut self,
+        page: Resource<JobPage>,
+        expression: String,
+        timeout_ms: u32,
+    ) -> WitResult<()> {
         let timeout = Duration::from_millis(u64::from(timeout_ms));
-        Ok(wit(self.table.get(&page)?.wait_until(&expression, timeout).await))
+        Ok(wit(self
+            .table
+            .get(&page)?
+            .wait_until(&expression, timeout)
+            .await))
     }
 
     async fn evaluate(&mut self, page: Resource<JobPage>, expression: String) -> WitResult<String> {
-        Ok(wit(self.table.get(&page)?.evaluate(&expression).await.map(|v| v.to_string())))
+        Ok(wit(self
+            .table
+            .get(&page)?
+            .evaluate(&expression)
+            .await
+            .map(|v| v.to_string())))
     }
 
-    async fn capture(&mut self, page: Resource<JobPage>, options: CaptureOptions) -> WitResult<Resource<HostImage>> {
+    async fn capture(
+        &mut self,
+        page: Resource<JobPage>,
+        options: CaptureOptions,
+    ) -> WitResult<Resource<HostImage>> {
         let source = match options.source {
             WitCaptureSource::Viewport => CaptureSource::Viewport,
             WitCaptureSource::Canvas(selector) => CaptureSource::Canvas(selector),
         };
-        let captured = self.table.get(&page)?.capture(&source, options.format.into(), options.quality).await;
+        let captured = self
+            .table
+            .get(&page)?
+            .capture(&source, options.format.into(), options.quality)
+            .await;
         match captured {
             Ok(image) => Ok(Ok(self.table.push(image)?)),
             Err(err) => Ok(Err(err.into())),
@@ -84,12 +127,23 @@ impl HostPage for JobState {
             .get(&page)?
             .errors()
             .into_iter()
-            .map(|e| PageError { message: e.message, source: e.source, line: e.line, column: e.column })
+            .map(|e| PageError {
+                message: e.message,
+                source: e.source,
+                line: e.line,
+                column: e.column,
+            })
             .collect())
     }
 
     async fn console(&mut self, page: Resource<JobPage>) -> wasmtime::Result<Vec<ConsoleLine>> {
-        Ok(self.table.get(&page)?.console().into_iter().map(|(level, text)| ConsoleLine { level, text }).collect())
+        Ok(self
+            .table
+            .get(&page)?
+            .console()
+            .into_iter()
+            .map(|(level, text)| ConsoleLine { level, text })
+            .collect())
     }
 
     async fn drop(&mut self, page: Resource<JobPage>) -> wasmtime::Result<()> {

@@ -13,7 +13,9 @@ pub struct BlackholeProxy {
 
 impl BlackholeProxy {
     pub async fn start() -> Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0").await.context("binding the black-hole proxy on loopback")?;
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding the black-hole proxy on loopback")?;
         let port = listener.local_addr()?.port();
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {

@@ -1,14 +1,18 @@
-//! Answers every request a page makes. Only the virtual origin is served — the job's own files,
-//! then the host's libraries; everything else is refused and written to the job's log.
+//! Answers every request a page makes. Only the job's own origin is served — its files, then the
+//! host's libraries; an earlier job's origin is refused quietly; everything else is refused and
+//! written to the job's log.
 
-use super::VIRTUAL_ORIGIN;
 use super::libraries::Libraries;
 use super::slot::SlotShared;
+use super::split_job_url;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chromiumoxide::Page;
-use chromiumoxide::cdp::browser_protocol::fetch::{EventRequestPaused, FailRequestParams, FulfillRequestParams, HeaderEntry};
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    EventRequestPaused, FailRequestParams, FulfillRequestParams, HeaderEntry,
+};
 use chromiumoxide::cdp::browser_protocol::network::ErrorReason;
+use chromiumoxide::error::CdpError;
 
 /// Longest URL written to a job log line.
 const MAX_LOGGED_URL: usize = 200;
@@ -16,56 +20,67 @@ const MAX_LOGGED_URL: usize = 200;
 /// What to do with one request.
 #[derive(Debug, PartialEq)]
 enum Route {
-    Serve { content_type: String, body: bytes::Bytes },
+    Serve {
+        content_type: String,
+        body: bytes::Bytes,
+    },
+    /// A library: the same immutable URL for every job, so it may be cached.
+    Library {
+        body: bytes::Bytes,
+    },
     NotFound(String),
     Refuse,
+    /// A request to an earlier job's origin, made by its document while it was being replaced.
+    Stale,
 }
 
-pub async fn answer_request(page: &Page, shared: &SlotShared, libraries: &Libraries, event: &EventRequestPaused) {
+pub async fn answer_request(
+    page: &Page,
+    shared: &SlotShared,
+    libraries: &Libraries,
+    event: &EventRequestPaused,
+) {
     let url = event.request.url.as_str();
-    let route = route(url, shared, libraries);
-    let result = match route {
+    let result = match route(url, shared, libraries) {
         Route::Serve { content_type, body } => {
-            let params = FulfillRequestParams::builder()
-                .request_id(event.request_id.clone())
-                .response_code(200)
-                .response_headers(vec![
-                    HeaderEntry::new("Content-Type", content_type),
-                    HeaderEntry::new("Cache-Control", "no-store"),
-                ])
-                .body(BASE64.encode(&body))
-                .build();
-            match params {
-                Ok(params) => page.execute(params).await.map(|_| ()),
-                Err(e) => {
-                    tracing::error!("building a fulfil request: {e}");
-                    return;
-                }
-            }
+            let headers = vec![
+                HeaderEntry::new("Content-Type", content_type),
+                HeaderEntry::new("Cache-Control", "no-store"),
+            ];
+            fulfil(page, event, 200, headers, &body).await
+        }
+        Route::Library { body } => {
+            tracing::debug!("library served: {url}");
+            let headers = vec![
+                HeaderEntry::new("Content-Type", "text/javascript"),
+                HeaderEntry::new("Cache-Control", "public, max-age=31536000, immutable"),
+                HeaderEntry::new("Access-Control-Allow-Origin", "*"),
+            ];
+            fulfil(page, event, 200, headers, &body).await
         }
         Route::NotFound(path) => {
-            shared.log("warn", "network", format!("404 {path}: nothing is served at this path"));
-            let params = FulfillRequestParams::builder()
-                .request_id(event.request_id.clone())
-                .response_code(404)
-                .response_headers(vec![HeaderEntry::new("Content-Type", "text/plain")])
-                .body(BASE64.encode(format!("Kiln serves nothing at {path}")))
-                .build();
-            match params {
-                Ok(params) => page.execute(params).await.map(|_| ()),
-                Err(_) => return,
-            }
-        }
-        Route::Refuse => {
-            let shown: String = url.chars().take(MAX_LOGGED_URL).collect();
             shared.log(
                 "warn",
                 "network",
-                format!("refused {} {shown} (pages may only load from {VIRTUAL_ORIGIN})", event.request.method),
+                format!("404 {path}: nothing is served at this path"),
             );
-            page.execute(FailRequestParams::new(event.request_id.clone(), ErrorReason::BlockedByClient))
-                .await
-                .map(|_| ())
+            let body = format!("Kiln serves nothing at {path}");
+            let headers = vec![HeaderEntry::new("Content-Type", "text/plain")];
+            fulfil(page, event, 404, headers, body.as_bytes()).await
+        }
+        Route::Stale => {
+            tracing::debug!("refused {url}: an earlier job's origin");
+            fail(page, event).await
+        }
+        Route::Refuse => {
+            let shown: String = url.chars().take(MAX_LOGGED_URL).collect();
+            let method = &event.request.method;
+            shared.log(
+                "warn",
+                "network",
+                format!("refused {method} {shown} (pages may only load from their own job origin)"),
+            );
+            fail(page, event).await
         }
     };
     if let Err(err) = result {
@@ -74,24 +89,58 @@ pub async fn answer_request(page: &Page, shared: &SlotShared, libraries: &Librar
     }
 }
 
+async fn fulfil(
+    page: &Page,
+    event: &EventRequestPaused,
+    status: i64,
+    headers: Vec<HeaderEntry>,
+    body: &[u8],
+) -> Result<(), CdpError> {
+    let params = FulfillRequestParams::builder()
+        .request_id(event.request_id.clone())
+        .response_code(status)
+        .response_headers(headers)
+        .body(BASE64.encode(body))
+        .build()
+        .map_err(CdpError::msg)?;
+    page.execute(params).await.map(|_| ())
+}
+
+async fn fail(page: &Page, event: &EventRequestPaused) -> Result<(), CdpError> {
+    let params = FailRequestParams::new(event.request_id.clone(), ErrorReason::BlockedByClient);
+    page.execute(params).await.map(|_| ())
+}
+
 fn route(url: &str, shared: &SlotShared, libraries: &Libraries) -> Route {
-    let Some(rest) = url.strip_prefix(VIRTUAL_ORIGIN) else {
+    if let Some(lib) = libraries.by_url(url) {
+        return Route::Library {
+            body: lib.bytes.clone(),
+        };
+    }
+    let Some((_, rest)) = split_job_url(url) else {
         return Route::Refuse;
     };
-    if !(rest.is_empty() || rest.starts_with('/')) {
-        // e.g. https://kiln.invalid.evil.com/
-        return Route::Refuse;
+    let job = shared.job.lock().expect("slot lock");
+    if job.is_earlier_page(url) || job.origin.is_none() {
+        return Route::Stale;
     }
-    let path = rest.split(['?', '#']).next().filter(|p| !p.is_empty()).unwrap_or("/");
-    if let Some((content_type, body)) = shared.job.lock().expect("slot lock").files.get(path) {
-        return Route::Serve { content_type: content_type.clone(), body: body.clone() };
-    }
-    if let Some(lib) = libraries.by_path(path) {
-        return Route::Serve { content_type: "text/javascript".into(), body: lib.bytes.clone() };
+    let path = rest
+        .split(['?', '#'])
+        .next()
+        .filter(|p| !p.is_empty())
+        .unwrap_or("/");
+    if let Some((content_type, body)) = job.files.get(path) {
+        return Route::Serve {
+            content_type: content_type.clone(),
+            body: body.clone(),
+        };
     }
     if path == "/favicon.ico" {
         // Chromium asks for this on its own; it is not the page's request, so it is not logged.
-        return Route::Serve { content_type: "image/x-icon".into(), body: bytes::Bytes::new() };
+        return Route::Serve {
+            content_type: "image/x-icon".into(),
+            body: bytes::Bytes::new(),
+        };
     }
     Route::NotFound(path.to_string())
 }
@@ -100,26 +149,57 @@ fn route(url: &str, shared: &SlotShared, libraries: &Libraries) -> Route {
 mod tests {
     use super::*;
 
-    fn shared_with(path: &str) -> SlotShared {
+    fn shared_with(origin: &str, path: &str) -> SlotShared {
         let shared = SlotShared::default();
-        shared.job.lock().unwrap().files.insert(path.into(), ("text/html".into(), bytes::Bytes::from_static(b"x")));
+        let mut job = shared.job.lock().unwrap();
+        job.origin = Some(origin.into());
+        job.files.insert(
+            path.into(),
+            ("text/html".into(), bytes::Bytes::from_static(b"x")),
+        );
+        drop(job);
         shared
     }
 
     #[test]
-    fn only_the_virtual_origin_is_served() {
-        let shared = shared_with("/index.html");
+    fn only_the_jobs_own_origin_is_served() {
+        let shared = shared_with("https://j5.kiln.invalid", "/index.html");
         let libs = Libraries::default();
-        assert!(matches!(route("https://kiln.invalid/index.html?x=1", &shared, &libs), Route::Serve { .. }));
-        assert_eq!(route("https://kiln.invalid/other.js", &shared, &libs), Route::NotFound("/other.js".into()));
+        assert!(matches!(
+            route("https://j5.kiln.invalid/index.html?x=1", &shared, &libs),
+            Route::Serve { .. }
+        ));
+        assert_eq!(
+            route("https://j5.kiln.invalid/other.js", &shared, &libs),
+            Route::NotFound("/other.js".into())
+        );
+        assert_eq!(
+            route("https://j4.kiln.invalid/index.html", &shared, &libs),
+            Route::Stale
+        );
         for url in [
             "http://example.com/",
             "file:///etc/passwd",
-            "https://kiln.invalid.evil.com/index.html",
-            "https://kiln.invalid@evil.com/index.html",
-            "http://kiln.invalid/index.html",
+            "https://j5.kiln.invalid.evil.com/index.html",
+            "https://j5.kiln.invalid@evil.com/index.html",
+            "http://kiln-5.invalid/index.html",
         ] {
             assert_eq!(route(url, &shared, &libs), Route::Refuse, "{url}");
         }
+    }
+
+    #[test]
+    fn nothing_is_served_between_jobs() {
+        let shared = shared_with("https://j5.kiln.invalid", "/index.html");
+        shared.job.lock().unwrap().origin = None;
+        assert_eq!(
+            route(
+                "https://j5.kiln.invalid/index.html",
+                &SlotShared::default(),
+                &Libraries::default()
+            ),
+            Route::Stale
+        );
+        let _ = shared;
     }
 }

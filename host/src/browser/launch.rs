@@ -4,10 +4,12 @@ use crate::config::BrowserSettings;
 use anyhow::{Context, Result};
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig};
-use chromiumoxide::error::CdpError;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::storage::ClearCookiesParams;
-use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use chromiumoxide::error::CdpError;
 use futures::StreamExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,7 +23,9 @@ const WATCHDOG_INTERVAL: Duration = Duration::from_millis(250);
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Flags every browser gets. Offline, no background work, no throttling of pages that are not in
-/// front (every page in the pool is rendering), no back/forward cache keeping old documents alive.
+/// front (every page in the pool is rendering), no back/forward cache keeping old documents alive,
+/// renderer processes kept per site. `--disable-features` appears once: a second copy would
+/// replace this one, so `browser.extra_args` must repeat the list to change it.
 const FLAGS: &[&str] = &[
     "disable-gpu",
     "disable-background-networking",
@@ -40,7 +44,11 @@ const FLAGS: &[&str] = &[
     "use-mock-keychain",
     "force-webrtc-ip-handling-policy=disable_non_proxied_udp",
     "proxy-bypass-list=<-loopback>",
-    "disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints",
+    // Every job gets its own origin on one site; per-origin and per-site process models would give
+    // each job a cold renderer process (measured: +45–70 ms a job). Pages of different browser
+    // contexts (job slots) never share a process either way. See docs/architecture.md.
+    "disable-site-isolation-trials",
+    "disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints,OriginKeyedProcessesByDefault",
 ];
 
 /// One running Chromium and the task that drives its DevTools connection. Dropping it kills the
@@ -61,8 +69,14 @@ pub struct BrowserProcess {
 
 impl BrowserProcess {
     /// Launches Chromium with a fresh user-data-dir, all traffic sent to `proxy_url`.
-    pub async fn launch(index: usize, settings: &BrowserSettings, proxy_url: &str) -> Result<Arc<Self>> {
-        let user_data_dir = tempfile::Builder::new().prefix("kiln-chromium-").tempdir()?;
+    pub async fn launch(
+        index: usize,
+        settings: &BrowserSettings,
+        proxy_url: &str,
+    ) -> Result<Arc<Self>> {
+        let user_data_dir = tempfile::Builder::new()
+            .prefix("kiln-chromium-")
+            .tempdir()?;
         let mut args: Vec<String> = FLAGS.iter().map(|f| f.to_string()).collect();
         args.push(format!("proxy-server={proxy_url}"));
         args.extend(settings.extra_args.iter().cloned());
@@ -84,12 +98,15 @@ impl BrowserProcess {
                 settings.executable.display()
             )
         })?;
-        let pid = browser.get_mut_child().and_then(|child| child.as_mut_inner().id());
+        let pid = browser
+            .get_mut_child()
+            .and_then(|child| child.as_mut_inner().id());
 
         let alive = Arc::new(AtomicBool::new(true));
         let closing = Arc::new(AtomicBool::new(false));
         let exited = watch::Sender::new(false);
-        let (alive_flag, closing_flag, exited_signal) = (alive.clone(), closing.clone(), exited.clone());
+        let (alive_flag, closing_flag, exited_signal) =
+            (alive.clone(), closing.clone(), exited.clone());
         let mark_dead = move |why: &str| {
             if alive_flag.swap(false, Ordering::SeqCst) {
                 exited_signal.send_replace(true);
@@ -128,7 +145,15 @@ impl BrowserProcess {
             });
         }
         tracing::info!(browser = index, pid, "browser started");
-        Ok(Arc::new(Self { index, browser: tokio::sync::Mutex::new(browser), pid, alive, closing, exited, _user_data_dir: user_data_dir }))
+        Ok(Arc::new(Self {
+            index,
+            browser: tokio::sync::Mutex::new(browser),
+            pid,
+            alive,
+            closing,
+            exited,
+            _user_data_dir: user_data_dir,
+        }))
     }
 
     pub fn is_alive(&self) -> bool {
@@ -164,13 +189,19 @@ impl BrowserProcess {
 
     /// Disposes a browser context and everything in it.
     pub async fn dispose_context(&self, context_id: BrowserContextId) -> Result<()> {
-        self.browser.lock().await.dispose_browser_context(context_id).await?;
+        self.browser
+            .lock()
+            .await
+            .dispose_browser_context(context_id)
+            .await?;
         Ok(())
     }
 
     /// Clears the cookies of one browser context.
     pub async fn clear_cookies(&self, context_id: BrowserContextId) -> Result<()> {
-        let params = ClearCookiesParams::builder().browser_context_id(context_id).build();
+        let params = ClearCookiesParams::builder()
+            .browser_context_id(context_id)
+            .build();
         self.browser.lock().await.execute(params).await?;
         Ok(())
     }
@@ -179,10 +210,19 @@ impl BrowserProcess {
     pub async fn close(&self) {
         self.closing.store(true, Ordering::SeqCst);
         let mut browser = self.browser.lock().await;
-        if tokio::time::timeout(CLOSE_TIMEOUT, browser.close()).await.is_err() {
-            tracing::warn!(browser = self.index, "browser did not close in time; killing it");
+        if tokio::time::timeout(CLOSE_TIMEOUT, browser.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                browser = self.index,
+                "browser did not close in time; killing it"
+            );
         }
-        if tokio::time::timeout(CLOSE_TIMEOUT, browser.wait()).await.is_err() {
+        if tokio::time::timeout(CLOSE_TIMEOUT, browser.wait())
+            .await
+            .is_err()
+        {
             let _ = browser.kill().await;
         }
     }
@@ -192,7 +232,11 @@ impl BrowserProcess {
 fn process_running(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // The state is the first field after the parenthesised command name.
-        Ok(stat) => stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next()) != Some("Z"),
+        Ok(stat) => {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                != Some("Z")
+        }
         Err(_) => false,
     }
 }

@@ -1,5 +1,5 @@
 //! Page libraries installed from npm (`host/web/package.json`), held in memory and served at
-//! `/lib/<name>@<version>/<file>` on the virtual origin, byte for byte as npm shipped them.
+//! `https://lib.kiln.invalid/<name>@<version>/<file>`, byte for byte as npm shipped them.
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -10,8 +10,8 @@ use std::path::Path;
 pub struct Library {
     pub name: String,
     pub version: String,
-    /// Absolute path on the virtual origin.
-    pub path: String,
+    /// The one URL every page loads it from.
+    pub url: String,
     pub bytes: Bytes,
 }
 
@@ -23,7 +23,10 @@ pub struct Libraries {
 
 /// `(npm folder, library name, file inside the package)`: both p5 lines, installed side by side
 /// (`p5` is 2.x, `p5-v1` is the 1.x alias).
-const KNOWN: &[(&str, &str, &str)] = &[("p5", "p5", "lib/p5.min.js"), ("p5-v1", "p5", "lib/p5.min.js")];
+const KNOWN: &[(&str, &str, &str)] = &[
+    ("p5", "p5", "lib/p5.min.js"),
+    ("p5-v1", "p5", "lib/p5.min.js"),
+];
 
 impl Libraries {
     /// Reads the known libraries from a `node_modules` folder.
@@ -46,9 +49,12 @@ impl Libraries {
                 .to_string();
             let bytes = std::fs::read(package.join(file))
                 .with_context(|| format!("reading {}", package.join(file).display()))?;
-            let file_name = Path::new(file).file_name().and_then(|f| f.to_str()).unwrap_or(file);
+            let file_name = Path::new(file)
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or(file);
             items.push(Library {
-                path: format!("/lib/{name}@{version}/{file_name}"),
+                url: format!("{}/{name}@{version}/{file_name}", super::LIBRARY_ORIGIN),
                 name: name.to_string(),
                 version,
                 bytes: bytes.into(),
@@ -61,8 +67,9 @@ impl Libraries {
         self.items.iter()
     }
 
-    /// The library served at `path`, if any.
-    pub fn by_path(&self, path: &str) -> Option<&Library> {
-        self.items.iter().find(|lib| lib.path == path)
+    /// The library served at `url` (query ignored), if any.
+    pub fn by_url(&self, url: &str) -> Option<&Library> {
+        let url = url.split(['?', '#']).next().unwrap_or(url);
+        self.items.iter().find(|lib| lib.url == url)
     }
 }

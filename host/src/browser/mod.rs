@@ -22,6 +22,67 @@ pub use libraries::{Libraries, Library};
 pub use page::{CaptureSource, JobPage, PageErrorRecord, PageOptions};
 pub use pool::BrowserPool;
 
-/// The origin every page is served from. `.invalid` can never resolve, so nothing but Kiln's own
-/// interception can answer it; https makes pages a secure context.
-pub const VIRTUAL_ORIGIN: &str = "https://kiln.invalid";
+/// Every job's page is served from an origin of its own, `https://j<n>.kiln.invalid`, with `n`
+/// never reused by a pool. Everything the web platform keys by origin (localStorage,
+/// sessionStorage, IndexedDB, Cache Storage, BroadcastChannel) is unreachable from the next job by
+/// construction. All job origins are one site (`kiln.invalid`), so a page's renderer process and
+/// V8's compilation cache stay warm across jobs; the one thing a site shares — cookies — is
+/// switched off in pages (see `slot.rs` and `shim.rs`). `.invalid` never resolves, so nothing but
+/// Kiln's interception can answer; https makes pages a secure context.
+pub fn job_origin(n: u64) -> String {
+    format!("https://j{n}.kiln.invalid")
+}
+
+/// Where libraries are served, the same URL for every job so their compiled code is reused.
+pub const LIBRARY_ORIGIN: &str = "https://lib.kiln.invalid";
+
+/// Splits a URL on any job origin into `(origin, path with query)`; `None` for any other URL.
+pub fn split_job_url(url: &str) -> Option<(&str, &str)> {
+    const PREFIX: &str = "https://j";
+    const SUFFIX: &str = ".kiln.invalid";
+    let rest = url.strip_prefix(PREFIX)?;
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    if digits == 0 {
+        return None;
+    }
+    let after = rest[digits..].strip_prefix(SUFFIX)?;
+    if !(after.is_empty() || after.starts_with('/')) {
+        return None;
+    }
+    let origin_len = PREFIX.len() + digits + SUFFIX.len();
+    Some((
+        &url[..origin_len],
+        if after.is_empty() { "/" } else { after },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_urls_split_into_origin_and_path() {
+        assert_eq!(job_origin(7), "https://j7.kiln.invalid");
+        assert_eq!(
+            split_job_url("https://j7.kiln.invalid/a.js?x"),
+            Some(("https://j7.kiln.invalid", "/a.js?x"))
+        );
+        assert_eq!(
+            split_job_url("https://j12.kiln.invalid"),
+            Some(("https://j12.kiln.invalid", "/"))
+        );
+        for other in [
+            "https://j.kiln.invalid/",
+            "https://j7.kiln.invalid.evil.com/",
+            "https://j7.kiln.invalid@evil.com/",
+            "http://j7.kiln.invalid/",
+            "https://j7x.kiln.invalid/",
+            "https://lib.kiln.invalid/p5.js",
+            "file:///etc/passwd",
+        ] {
+            assert_eq!(split_job_url(other), None, "{other}");
+        }
+    }
+}

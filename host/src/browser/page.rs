@@ -3,7 +3,6 @@
 //! Every operation is bounded by the job's deadline. A page that times out, or whose renderer
 //! crashed, is tainted and replaced after the job instead of being reused.
 
-use super::VIRTUAL_ORIGIN;
 use super::pool::{BrowserPool, PageLease};
 use super::shim::init_script;
 use super::slot::PageErrorRecord as SlotError;
@@ -14,15 +13,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::page::{
-    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, CaptureScreenshotParams, EventLoadEventFired,
-    NavigateParams,
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, CaptureScreenshotParams,
+    EventLoadEventFired, NavigateParams,
 };
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::error::CdpError;
 use futures::StreamExt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use super::slot::PageErrorRecord;
 
@@ -54,11 +53,29 @@ pub struct JobPage {
 
 impl JobPage {
     /// Checks the options against the job's limits, leases a page and prepares it.
-    pub async fn open(pool: &Arc<BrowserPool>, job: Arc<JobContext>, options: PageOptions) -> Result<Self, RenderError> {
+    pub async fn open(
+        pool: &Arc<BrowserPool>,
+        job: Arc<JobContext>,
+        options: PageOptions,
+    ) -> Result<Self, RenderError> {
         check_options(&options, &job)?;
+        let waited = Instant::now();
         let lease = pool.acquire(job.deadline).await?;
-        lease.slot().shared.job.lock().expect("slot lock").log = Some(job.log.clone());
-        let page = Self { lease, job, options };
+        tracing::debug!(
+            ms = waited.elapsed().as_secs_f64() * 1e3,
+            "page: waiting for a free page"
+        );
+        let origin = pool.fresh_origin();
+        {
+            let mut slot_job = lease.slot().shared.job.lock().expect("slot lock");
+            slot_job.log = Some(job.log.clone());
+            slot_job.origin = Some(origin);
+        }
+        let page = Self {
+            lease,
+            job,
+            options,
+        };
         let slot = page.lease.slot();
         let metrics = SetDeviceMetricsOverrideParams::new(
             i64::from(options.width),
@@ -66,11 +83,15 @@ impl JobPage {
             f64::from(options.scale),
             false,
         );
-        page.cdp("setting the viewport", slot.page.execute(metrics)).await?;
+        page.cdp("setting the viewport", slot.page.execute(metrics))
+            .await?;
         let script = page
             .cdp(
                 "installing the page shim",
-                slot.page.execute(AddScriptToEvaluateOnNewDocumentParams::new(init_script(options.seed))),
+                slot.page
+                    .execute(AddScriptToEvaluateOnNewDocumentParams::new(init_script(
+                        options.seed,
+                    ))),
             )
             .await?;
         slot.shared.job.lock().expect("slot lock").init_script = Some(script.result.identifier);
@@ -83,9 +104,9 @@ impl JobPage {
 
     /// Serves `body` at `path` on this page's virtual origin.
     pub fn serve(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), RenderError> {
-        if !path.starts_with('/') || path.starts_with("/lib/") || path.contains(['?', '#']) {
+        if !path.starts_with('/') || path.contains(['?', '#']) {
             return Err(RenderError::invalid_input(format!(
-                "cannot serve at {path:?}: paths start with '/', carry no query or fragment, and /lib/ is the host's"
+                "cannot serve at {path:?}: paths start with '/' and carry no query or fragment"
             )));
         }
         let mut job = self.lease.slot().shared.job.lock().expect("slot lock");
@@ -95,21 +116,41 @@ impl JobPage {
                 "serving {path} would put {total} bytes on this page, over the limit of {MAX_SERVED_BYTES}"
             )));
         }
-        job.files.insert(path.to_string(), (content_type.to_string(), body.into()));
+        job.files
+            .insert(path.to_string(), (content_type.to_string(), body.into()));
         Ok(())
     }
 
-    /// Navigates to `path` on the virtual origin and waits for the load event.
+    /// This job's origin, `https://kiln-<n>.invalid`.
+    fn origin(&self) -> String {
+        let job = self.lease.slot().shared.job.lock().expect("slot lock");
+        job.origin
+            .clone()
+            .expect("a leased page has its job's origin")
+    }
+
+    /// Navigates to `path` on the job's origin and waits for the load event.
     pub async fn navigate(&self, path: &str) -> Result<(), RenderError> {
         if !path.starts_with('/') {
-            return Err(RenderError::invalid_input(format!("navigate takes an absolute path like /index.html, not {path:?}")));
+            return Err(RenderError::invalid_input(format!(
+                "navigate takes an absolute path like /index.html, not {path:?}"
+            )));
         }
         let slot = self.lease.slot();
-        let mut loaded = self.cdp("navigating", slot.page.event_listener::<EventLoadEventFired>()).await?;
-        let url = format!("{VIRTUAL_ORIGIN}{path}");
-        let response = self.cdp("navigating", slot.page.execute(NavigateParams::new(url))).await?;
+        let mut loaded = self
+            .cdp(
+                "navigating",
+                slot.page.event_listener::<EventLoadEventFired>(),
+            )
+            .await?;
+        let url = format!("{}{path}", self.origin());
+        let response = self
+            .cdp("navigating", slot.page.execute(NavigateParams::new(url)))
+            .await?;
         if let Some(error) = &response.result.error_text {
-            return Err(RenderError::piece_failed(format!("navigating to {path} failed: {error}")));
+            return Err(RenderError::piece_failed(format!(
+                "navigating to {path} failed: {error}"
+            )));
         }
         let wait = async {
             loop {
@@ -126,7 +167,9 @@ impl JobPage {
             }
         };
         self.before_deadline(
-            &format!("loading {path} (a script may loop forever, or the page never finishes loading)"),
+            &format!(
+                "loading {path} (a script may loop forever, or the page never finishes loading)"
+            ),
             wait,
         )
         .await?
@@ -153,7 +196,9 @@ impl JobPage {
             loop {
                 let trouble = slot.shared.trouble.notified();
                 if let Some(error) = self.first_error() {
-                    return Err(RenderError::piece_failed(format!("the page threw: {error}")));
+                    return Err(RenderError::piece_failed(format!(
+                        "the page threw: {error}"
+                    )));
                 }
                 if self.crashed() {
                     return Err(self.crash_error());
@@ -193,16 +238,33 @@ impl JobPage {
             .return_by_value(true)
             .build()
             .map_err(RenderError::internal)?;
-        let response = self.cdp("evaluating", self.lease.slot().page.execute(params)).await?;
+        let response = self
+            .cdp("evaluating", self.lease.slot().page.execute(params))
+            .await?;
         if let Some(details) = response.result.exception_details {
-            let text = details.exception.and_then(|e| e.description).unwrap_or(details.text);
-            return Err(RenderError::piece_failed(format!("evaluation threw: {}", first_line(&text))));
+            let text = details
+                .exception
+                .and_then(|e| e.description)
+                .unwrap_or(details.text);
+            return Err(RenderError::piece_failed(format!(
+                "evaluation threw: {}",
+                first_line(&text)
+            )));
         }
-        Ok(response.result.result.value.unwrap_or(serde_json::Value::Null))
+        Ok(response
+            .result
+            .result
+            .value
+            .unwrap_or(serde_json::Value::Null))
     }
 
     /// Captures pixels as an encoded image.
-    pub async fn capture(&self, source: &CaptureSource, format: ImageFormat, quality: Option<u8>) -> Result<HostImage, RenderError> {
+    pub async fn capture(
+        &self,
+        source: &CaptureSource,
+        format: ImageFormat,
+        quality: Option<u8>,
+    ) -> Result<HostImage, RenderError> {
         let quality = quality.map(|q| q.clamp(1, 100));
         let bytes = match source {
             CaptureSource::Viewport => self.screenshot(format, quality).await?,
@@ -211,11 +273,21 @@ impl JobPage {
         HostImage::from_encoded(bytes.into(), format)
     }
 
-    async fn screenshot(&self, format: ImageFormat, quality: Option<u8>) -> Result<Vec<u8>, RenderError> {
+    async fn screenshot(
+        &self,
+        format: ImageFormat,
+        quality: Option<u8>,
+    ) -> Result<Vec<u8>, RenderError> {
         let (cdp_format, quality) = match format {
             ImageFormat::Png => (CaptureScreenshotFormat::Png, None),
-            ImageFormat::Jpeg => (CaptureScreenshotFormat::Jpeg, Some(i64::from(quality.unwrap_or(90)))),
-            ImageFormat::Webp => (CaptureScreenshotFormat::Webp, Some(i64::from(quality.unwrap_or(90)))),
+            ImageFormat::Jpeg => (
+                CaptureScreenshotFormat::Jpeg,
+                Some(i64::from(quality.unwrap_or(90))),
+            ),
+            ImageFormat::Webp => (
+                CaptureScreenshotFormat::Webp,
+                Some(i64::from(quality.unwrap_or(90))),
+            ),
         };
         let params = CaptureScreenshotParams {
             format: Some(cdp_format),
@@ -226,13 +298,27 @@ impl JobPage {
             // Lossless either way: it only lowers PNG compression effort.
             optimize_for_speed: Some(true),
         };
-        let response = self.cdp("capturing the viewport", self.lease.slot().page.execute(params)).await?;
+        let response = self
+            .cdp(
+                "capturing the viewport",
+                self.lease.slot().page.execute(params),
+            )
+            .await?;
         BASE64
             .decode(AsRef::<str>::as_ref(&response.result.data))
-            .map_err(|e| RenderError::internal(format!("the browser returned a screenshot that is not base64: {e}")))
+            .map_err(|e| {
+                RenderError::internal(format!(
+                    "the browser returned a screenshot that is not base64: {e}"
+                ))
+            })
     }
 
-    async fn read_canvas(&self, selector: &str, format: ImageFormat, quality: Option<u8>) -> Result<Vec<u8>, RenderError> {
+    async fn read_canvas(
+        &self,
+        selector: &str,
+        format: ImageFormat,
+        quality: Option<u8>,
+    ) -> Result<Vec<u8>, RenderError> {
         let selector_js = serde_json::to_string(selector).expect("a string serializes");
         let quality_js = f64::from(quality.unwrap_or(90)) / 100.0;
         let mime = format.content_type();
@@ -244,37 +330,77 @@ impl JobPage {
         );
         let value = self.evaluate(&expression).await?;
         if let Some(error) = value.get("error").and_then(|e| e.as_str()) {
-            return Err(RenderError::piece_failed(format!("cannot capture canvas {selector:?}: {error}")));
+            return Err(RenderError::piece_failed(format!(
+                "cannot capture canvas {selector:?}: {error}"
+            )));
         }
-        let url = value.get("url").and_then(|u| u.as_str()).unwrap_or_default();
+        let url = value
+            .get("url")
+            .and_then(|u| u.as_str())
+            .unwrap_or_default();
         let prefix = format!("data:{mime};base64,");
         let data = url.strip_prefix(&prefix).ok_or_else(|| {
-            RenderError::internal(format!("the browser could not encode canvas {selector:?} as {mime}"))
+            RenderError::internal(format!(
+                "the browser could not encode canvas {selector:?} as {mime}"
+            ))
         })?;
-        BASE64.decode(data).map_err(|e| RenderError::internal(format!("canvas data URL is not base64: {e}")))
+        BASE64
+            .decode(data)
+            .map_err(|e| RenderError::internal(format!("canvas data URL is not base64: {e}")))
     }
 
     /// Uncaught errors so far.
     pub fn errors(&self) -> Vec<SlotError> {
-        self.lease.slot().shared.job.lock().expect("slot lock").errors.clone()
+        self.lease
+            .slot()
+            .shared
+            .job
+            .lock()
+            .expect("slot lock")
+            .errors
+            .clone()
     }
 
     /// Console and browser log lines so far, as `(level, text)`.
     pub fn console(&self) -> Vec<(String, String)> {
-        self.lease.slot().shared.job.lock().expect("slot lock").console.clone()
+        self.lease
+            .slot()
+            .shared
+            .job
+            .lock()
+            .expect("slot lock")
+            .console
+            .clone()
     }
 
     fn first_error(&self) -> Option<SlotError> {
-        self.lease.slot().shared.job.lock().expect("slot lock").errors.first().cloned()
+        self.lease
+            .slot()
+            .shared
+            .job
+            .lock()
+            .expect("slot lock")
+            .errors
+            .first()
+            .cloned()
     }
 
     fn crashed(&self) -> bool {
-        self.lease.slot().shared.job.lock().expect("slot lock").crashed || !self.lease.slot().browser.is_alive()
+        self.lease
+            .slot()
+            .shared
+            .job
+            .lock()
+            .expect("slot lock")
+            .crashed
+            || !self.lease.slot().browser.is_alive()
     }
 
     fn crash_error(&self) -> RenderError {
         self.lease.taint();
-        RenderError::unavailable("the browser process rendering this page crashed; the job will be retried")
+        RenderError::unavailable(
+            "the browser process rendering this page crashed; the job will be retried",
+        )
     }
 
     fn lost(&self, what: &str) -> RenderError {
@@ -291,13 +417,27 @@ impl JobPage {
     }
 
     /// Runs a DevTools call, bounded by the job's deadline.
-    async fn cdp<T>(&self, what: &str, call: impl Future<Output = Result<T, CdpError>>) -> Result<T, RenderError> {
-        self.before_deadline(what, call).await?.map_err(|e| self.cdp_error(what, e))
+    async fn cdp<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, CdpError>>,
+    ) -> Result<T, RenderError> {
+        self.before_deadline(what, call)
+            .await?
+            .map_err(|e| self.cdp_error(what, e))
     }
 
     /// Runs `work` until it finishes, the job's deadline passes (`timeout`) or the browser dies
     /// (`unavailable`: DevTools calls in flight when a browser dies are never answered).
-    async fn before_deadline<T>(&self, what: &str, work: impl Future<Output = T>) -> Result<T, RenderError> {
+    async fn before_deadline<T>(
+        &self,
+        what: &str,
+        work: impl Future<Output = T>,
+    ) -> Result<T, RenderError> {
+        let started = Instant::now();
+        let _took = defer(move || {
+            tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "page: {what}")
+        });
         tokio::select! {
             done = work => Ok(done),
             _ = tokio::time::sleep_until(self.job.deadline.into()) => {
@@ -328,7 +468,10 @@ fn check_options(options: &PageOptions, job: &JobContext) -> Result<(), RenderEr
         }
     }
     if !options.scale.is_finite() || !(0.1..=8.0).contains(&options.scale) {
-        return Err(RenderError::invalid_input(format!("page scale {} is outside 0.1..=8", options.scale)));
+        return Err(RenderError::invalid_input(format!(
+            "page scale {} is outside 0.1..=8",
+            options.scale
+        )));
     }
     let scale = f64::from(options.scale);
     let pixels = f64::from(options.width) * f64::from(options.height) * scale * scale;
@@ -339,4 +482,17 @@ fn check_options(options: &PageOptions, job: &JobContext) -> Result<(), RenderEr
         )));
     }
     Ok(())
+}
+
+/// Runs `f` when dropped: logs how long an operation took however it ended.
+fn defer(f: impl FnOnce()) -> impl Drop {
+    struct Deferred<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Deferred<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Deferred(Some(f))
 }

@@ -1,23 +1,23 @@
-//! The pool: warm browser processes × pages, leased one page per job, reset between jobs off the
-//! job path, replaced when they time out, crash or their browser dies.
+//! The pool: warm browser processes × pages, leased one page per job. Each job gets a fresh origin
+//! (see [`super::job_origin`]); a finished job's document is retired off the job path; a page is
+//! replaced when it timed out, crashed, served its quota of jobs, or its browser died.
 
 use super::blackhole::BlackholeProxy;
 use super::launch::BrowserProcess;
 use super::libraries::Libraries;
-use super::slot::{PageSlot, SlotJob};
+use super::slot::PageSlot;
 use crate::config::BrowserSettings;
 use crate::error::RenderError;
 use anyhow::Result;
-use chromiumoxide::cdp::browser_protocol::page::{NavigateParams, RemoveScriptToEvaluateOnNewDocumentParams};
+use chromiumoxide::cdp::browser_protocol::page::RemoveScriptToEvaluateOnNewDocumentParams;
 use chromiumoxide::cdp::browser_protocol::storage::ClearDataForOriginParams;
-use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// How long a reset between jobs may take before the page is replaced instead.
-const RESET_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long retiring a finished job's document may take before the page is replaced instead.
+const RETIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Pause between attempts to restart a browser that will not start.
 const RESTART_BACKOFF: Duration = Duration::from_secs(1);
 
@@ -30,6 +30,8 @@ pub struct BrowserPool {
     ready_tx: mpsc::UnboundedSender<PageSlot>,
     ready_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<PageSlot>>,
     restarts: AtomicU64,
+    /// The `n` of the next job origin, `https://kiln-<n>.invalid`.
+    next_origin: AtomicU64,
     shutting_down: AtomicBool,
 }
 
@@ -45,6 +47,7 @@ impl BrowserPool {
             ready_tx,
             ready_rx: tokio::sync::Mutex::new(ready_rx),
             restarts: AtomicU64::new(0),
+            next_origin: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
         });
         let launches = (0..pool.settings.processes).map(|index| pool.start_browser(index));
@@ -59,7 +62,18 @@ impl BrowserPool {
 
     /// Process ids of the running browsers (for operators and crash tests).
     pub fn browser_pids(&self) -> Vec<u32> {
-        self.browsers.lock().expect("pool lock").iter().flatten().filter_map(|b| b.pid).collect()
+        self.browsers
+            .lock()
+            .expect("pool lock")
+            .iter()
+            .flatten()
+            .filter_map(|b| b.pid)
+            .collect()
+    }
+
+    /// A job origin no page of this pool has used.
+    pub fn fresh_origin(&self) -> String {
+        super::job_origin(self.next_origin.fetch_add(1, Ordering::Relaxed))
     }
 
     /// How many times a browser was replaced after dying.
@@ -68,9 +82,11 @@ impl BrowserPool {
     }
 
     async fn start_browser(self: &Arc<Self>, index: usize) -> Result<()> {
-        let process = BrowserProcess::launch(index, &self.settings, &self.proxy.proxy_url()).await?;
+        let process =
+            BrowserProcess::launch(index, &self.settings, &self.proxy.proxy_url()).await?;
         self.browsers.lock().expect("pool lock")[index] = Some(process.clone());
-        let pages = (0..self.settings.pages_per_process).map(|_| PageSlot::open(process.clone(), self.libraries.clone()));
+        let pages = (0..self.settings.pages_per_process)
+            .map(|_| PageSlot::open(process.clone(), self.libraries.clone()));
         for slot in futures::future::try_join_all(pages).await? {
             let _ = self.ready_tx.send(slot);
         }
@@ -96,7 +112,10 @@ impl BrowserPool {
                 match pool.start_browser(index).await {
                     Ok(()) => break,
                     Err(err) => {
-                        tracing::error!(browser = index, "replacement browser failed to start: {err:#}");
+                        tracing::error!(
+                            browser = index,
+                            "replacement browser failed to start: {err:#}"
+                        );
                         tokio::time::sleep(RESTART_BACKOFF).await;
                     }
                 }
@@ -119,31 +138,48 @@ impl BrowserPool {
                 })?
                 .ok_or_else(|| RenderError::unavailable("the browser pool is shut down"))?;
             if slot.browser.is_alive() {
-                return Ok(PageLease { slot: Some(slot), pool: self.clone(), tainted: AtomicBool::new(false) });
+                return Ok(PageLease {
+                    slot: Some(slot),
+                    pool: self.clone(),
+                    tainted: AtomicBool::new(false),
+                });
             }
             // A page of a dead browser: its replacement brings fresh pages.
         }
     }
 
-    /// Takes a page back: reset and reused if clean, else replaced. Runs off the job path.
+    /// Takes a page back: retired and reused if clean and under its job quota, else replaced. Runs
+    /// off the job path.
     fn release(self: &Arc<Self>, slot: PageSlot, reusable: bool) {
         let pool = self.clone();
         tokio::spawn(async move {
             let going_away = |slot: &PageSlot| {
-                !slot.browser.is_alive() || slot.browser.is_closing() || pool.shutting_down.load(Ordering::SeqCst)
+                !slot.browser.is_alive()
+                    || slot.browser.is_closing()
+                    || pool.shutting_down.load(Ordering::SeqCst)
             };
             if going_away(&slot) {
                 return;
             }
-            if reusable {
-                match tokio::time::timeout(RESET_TIMEOUT, reset(&slot)).await {
+            let mut slot = slot;
+            slot.jobs_served += 1;
+            if reusable && slot.jobs_served < pool.settings.jobs_per_page {
+                let started = Instant::now();
+                let retired = tokio::time::timeout(RETIRE_TIMEOUT, retire(&slot)).await;
+                tracing::debug!(
+                    ms = started.elapsed().as_secs_f64() * 1e3,
+                    "page: retiring a job's document"
+                );
+                match retired {
                     Ok(Ok(())) => {
                         let _ = pool.ready_tx.send(slot);
                         return;
                     }
                     _ if going_away(&slot) => return,
-                    Ok(Err(err)) => tracing::warn!("page reset failed, replacing the page: {err:#}"),
-                    Err(_) => tracing::warn!("page reset timed out, replacing the page"),
+                    Ok(Err(err)) => {
+                        tracing::warn!("retiring a job's page failed, replacing the page: {err:#}")
+                    }
+                    Err(_) => tracing::warn!("retiring a job's page timed out, replacing the page"),
                 }
             }
             let browser = slot.browser.clone();
@@ -157,7 +193,9 @@ impl BrowserPool {
                         let _ = pool.ready_tx.send(fresh);
                         return;
                     }
-                    Err(err) => tracing::error!(attempt, "opening a replacement page failed: {err:#}"),
+                    Err(err) => {
+                        tracing::error!(attempt, "opening a replacement page failed: {err:#}")
+                    }
                 }
             }
         });
@@ -171,32 +209,38 @@ impl BrowserPool {
         while let Ok(slot) = ready.try_recv() {
             drop(slot);
         }
-        let browsers: Vec<_> = self.browsers.lock().expect("pool lock").iter_mut().filter_map(Option::take).collect();
+        let browsers: Vec<_> = self
+            .browsers
+            .lock()
+            .expect("pool lock")
+            .iter_mut()
+            .filter_map(Option::take)
+            .collect();
         futures::future::join_all(browsers.iter().map(|browser| browser.close())).await;
     }
 }
 
-/// Returns a page to a state in which nothing of the last job is visible: a new document (no
-/// globals, timers or DOM), the virtual origin's storage and the context's cookies cleared.
-async fn reset(slot: &PageSlot) -> Result<()> {
-    let init_script = {
+/// Retires a finished job's document, off the job path. Isolation does not depend on this (the
+/// next job gets a new origin and its navigation replaces the document); it frees resources: the
+/// job's init script is removed and its origin's storage, which no later job can reach, deleted.
+/// The document itself stays until the next navigation replaces it. (Freezing it with
+/// `Page.setWebLifecycleState` was tried: a thawed page no longer gets animation frames.)
+async fn retire(slot: &PageSlot) -> Result<()> {
+    let (init_script, origin) = {
         let mut job = slot.shared.job.lock().expect("slot lock");
-        job.log = None;
-        job.init_script.take()
+        let done = std::mem::take(&mut *job);
+        (done.init_script, done.origin)
     };
     if let Some(identifier) = init_script {
-        slot.page.execute(RemoveScriptToEvaluateOnNewDocumentParams::new(identifier)).await?;
+        slot.page
+            .execute(RemoveScriptToEvaluateOnNewDocumentParams::new(identifier))
+            .await?;
     }
-    slot.page.execute(NavigateParams::new("about:blank")).await?;
-    // A round trip through the new document proves the renderer answers before reuse.
-    let href = slot.page.execute(EvaluateParams::builder().expression("location.href").return_by_value(true).build().map_err(anyhow::Error::msg)?).await?;
-    anyhow::ensure!(
-        href.result.result.value.as_ref().and_then(|v| v.as_str()) == Some("about:blank"),
-        "page did not return to about:blank"
-    );
-    slot.page.execute(ClearDataForOriginParams::new(super::VIRTUAL_ORIGIN, "all")).await?;
-    slot.browser.clear_cookies(slot.context_id.clone()).await?;
-    *slot.shared.job.lock().expect("slot lock") = SlotJob::default();
+    if let Some(origin) = origin {
+        slot.page
+            .execute(ClearDataForOriginParams::new(origin, "all"))
+            .await?;
+    }
     Ok(())
 }
 
@@ -209,7 +253,9 @@ pub struct PageLease {
 
 impl PageLease {
     pub fn slot(&self) -> &PageSlot {
-        self.slot.as_ref().expect("a lease holds its slot until dropped")
+        self.slot
+            .as_ref()
+            .expect("a lease holds its slot until dropped")
     }
 
     /// Marks the page as not safe to reuse (it timed out or misbehaved): it is replaced.
@@ -221,7 +267,8 @@ impl PageLease {
 impl Drop for PageLease {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
-            self.pool.release(slot, !self.tainted.load(Ordering::SeqCst));
+            self.pool
+                .release(slot, !self.tainted.load(Ordering::SeqCst));
         }
     }
 }

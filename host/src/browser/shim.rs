@@ -1,7 +1,9 @@
 //! The script installed in every job's page before any page script runs.
 
-/// Builds the init script: a seeded `Math.random` when the job has a seed, and refusals for the
-/// peer-to-peer APIs that could leave the machine without going through a request Kiln intercepts.
+/// Builds the init script: a seeded `Math.random` when the job has a seed; refusals for the
+/// peer-to-peer APIs that could leave the machine without a request Kiln intercepts; and no
+/// cookie store or service workers, the two ways state could outlive a job across its site (page
+/// cookies are also switched off per page, see `slot.rs`).
 pub fn init_script(seed: Option<u64>) -> String {
     let seed = match seed {
         Some(seed) => format!("{{ lo: {}, hi: {} }}", seed & 0xffff_ffff, seed >> 32),
@@ -28,6 +30,13 @@ const SHIM: &str = r#"(() => {
     };
     for (let i = 0; i < 12; i++) next();
     Math.random = function random() { return next(); };
+  }
+  if ("cookieStore" in globalThis) {
+    Object.defineProperty(globalThis, "cookieStore", { value: undefined, writable: false, configurable: false });
+  }
+  if (globalThis.navigator && navigator.serviceWorker) {
+    const refuse = () => Promise.reject(new DOMException("service workers are not available: Kiln pages are offline", "SecurityError"));
+    Object.defineProperty(navigator.serviceWorker, "register", { value: refuse, writable: false, configurable: false });
   }
   for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "WebTransport"]) {
     if (name in globalThis) {

@@ -1,20 +1,25 @@
 //! A page slot: one warm page in its own browser context, plus the listeners that route its
 //! requests, errors and console to whichever job holds it.
 
-use super::VIRTUAL_ORIGIN;
 use super::intercept::answer_request;
 use super::launch::BrowserProcess;
 use super::libraries::Libraries;
+use super::split_job_url;
 use crate::jobs::JobLog;
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
-use chromiumoxide::cdp::browser_protocol::fetch::{EnableParams as FetchEnable, EventRequestPaused, RequestPattern, RequestStage};
+use chromiumoxide::cdp::browser_protocol::emulation::SetDocumentCookieDisabledParams;
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    EnableParams as FetchEnable, EventRequestPaused, RequestPattern, RequestStage,
+};
 use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
 use chromiumoxide::cdp::browser_protocol::network::EventWebSocketCreated;
-use chromiumoxide::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown, ExceptionDetails, RemoteObject};
+use chromiumoxide::cdp::js_protocol::runtime::{
+    EventConsoleApiCalled, EventExceptionThrown, ExceptionDetails, RemoteObject,
+};
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,7 +46,11 @@ impl std::fmt::Display for PageErrorRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)?;
         match (&self.source, self.line) {
-            (Some(source), Some(line)) => write!(f, " (at {source} line {line}, column {})", self.column.unwrap_or(0)),
+            (Some(source), Some(line)) => write!(
+                f,
+                " (at {source} line {line}, column {})",
+                self.column.unwrap_or(0)
+            ),
             (Some(source), None) => write!(f, " (in {source})"),
             _ => Ok(()),
         }
@@ -56,8 +65,18 @@ pub struct SlotJob {
     pub console: Vec<(String, String)>,
     pub log: Option<JobLog>,
     pub crashed: bool,
-    /// The init script installed for this job, removed on reset.
+    /// The init script installed for this job, removed when the job's page is retired.
     pub init_script: Option<chromiumoxide::cdp::browser_protocol::page::ScriptIdentifier>,
+    /// This job's origin; requests to any other job origin are stale and refused quietly.
+    pub origin: Option<String>,
+}
+
+impl SlotJob {
+    /// Whether `url` is on a job origin other than this job's: something the previous document
+    /// did while it was being replaced, which must not be blamed on this job.
+    pub fn is_earlier_page(&self, url: &str) -> bool {
+        split_job_url(url).is_some_and(|(origin, _)| Some(origin) != self.origin.as_deref())
+    }
 }
 
 /// State shared between the slot's listeners and the job using it.
@@ -83,6 +102,8 @@ pub struct PageSlot {
     pub page: Page,
     pub shared: Arc<SlotShared>,
     listeners: Vec<JoinHandle<()>>,
+    /// Jobs this page has served; at `browser.jobs_per_page` it is replaced.
+    pub jobs_served: u32,
 }
 
 impl PageSlot {
@@ -101,7 +122,18 @@ impl PageSlot {
         })
         .await
         .context("enabling request interception")?;
-        Ok(Self { browser, context_id, page, shared, listeners })
+        // All job origins share one site; cookies are the one thing a site shares, so pages get none.
+        page.execute(SetDocumentCookieDisabledParams::new(true))
+            .await
+            .context("switching off page cookies")?;
+        Ok(Self {
+            browser,
+            context_id,
+            page,
+            shared,
+            listeners,
+            jobs_served: 0,
+        })
     }
 
     /// Closes the page and its browser context (best effort: the browser may be gone).
@@ -124,7 +156,11 @@ impl Drop for PageSlot {
     }
 }
 
-async fn start_listeners(page: &Page, shared: &Arc<SlotShared>, libraries: Arc<Libraries>) -> Result<Vec<JoinHandle<()>>> {
+async fn start_listeners(
+    page: &Page,
+    shared: &Arc<SlotShared>,
+    libraries: Arc<Libraries>,
+) -> Result<Vec<JoinHandle<()>>> {
     let mut tasks = Vec::new();
 
     let mut requests = page.event_listener::<EventRequestPaused>().await?;
@@ -139,9 +175,31 @@ async fn start_listeners(page: &Page, shared: &Arc<SlotShared>, libraries: Arc<L
     let exc_shared = shared.clone();
     tasks.push(tokio::spawn(async move {
         while let Some(event) = exceptions.next().await {
-            let record = describe_exception(&event.exception_details);
+            let details = &event.exception_details;
+            let mut locations = details.url.iter().map(String::as_str).chain(
+                details
+                    .stack_trace
+                    .iter()
+                    .flat_map(|st| st.call_frames.iter().map(|f| f.url.as_str())),
+            );
+            let earlier = {
+                let job = exc_shared.job.lock().expect("slot lock");
+                locations.any(|url| job.is_earlier_page(url))
+            };
+            if earlier {
+                tracing::debug!(
+                    "ignoring an error thrown by the previous job's document while it unloaded"
+                );
+                continue;
+            }
+            let record = describe_exception(details);
             exc_shared.log("error", "page", format!("uncaught: {record}"));
-            exc_shared.job.lock().expect("slot lock").errors.push(record);
+            exc_shared
+                .job
+                .lock()
+                .expect("slot lock")
+                .errors
+                .push(record);
             exc_shared.trouble.notify_waiters();
         }
     }));
@@ -150,8 +208,27 @@ async fn start_listeners(page: &Page, shared: &Arc<SlotShared>, libraries: Arc<L
     let con_shared = shared.clone();
     tasks.push(tokio::spawn(async move {
         while let Some(event) = console.next().await {
+            let caller = event
+                .stack_trace
+                .as_ref()
+                .and_then(|st| st.call_frames.first())
+                .map(|f| f.url.as_str());
+            if caller.is_some_and(|url| {
+                con_shared
+                    .job
+                    .lock()
+                    .expect("slot lock")
+                    .is_earlier_page(url)
+            }) {
+                continue;
+            }
             let level = format!("{:?}", event.r#type).to_lowercase();
-            let text = event.args.iter().map(remote_object_text).collect::<Vec<_>>().join(" ");
+            let text = event
+                .args
+                .iter()
+                .map(remote_object_text)
+                .collect::<Vec<_>>()
+                .join(" ");
             push_console(&con_shared, level, text);
         }
     }));
@@ -164,7 +241,11 @@ async fn start_listeners(page: &Page, shared: &Arc<SlotShared>, libraries: Arc<L
             if BROWSER_REFUSALS.iter().any(|marker| text.contains(marker)) {
                 log_shared.log("warn", "network", format!("refused: {text}"));
             }
-            push_console(&log_shared, format!("{:?}", event.entry.level).to_lowercase(), text);
+            push_console(
+                &log_shared,
+                format!("{:?}", event.entry.level).to_lowercase(),
+                text,
+            );
         }
     }));
 
@@ -175,7 +256,10 @@ async fn start_listeners(page: &Page, shared: &Arc<SlotShared>, libraries: Arc<L
             ws_shared.log(
                 "warn",
                 "network",
-                format!("refused WebSocket {} (pages may only load from {VIRTUAL_ORIGIN})", event.url),
+                format!(
+                    "refused WebSocket {} (pages may only load from their own job origin)",
+                    event.url
+                ),
             );
         }
     }));
@@ -184,7 +268,11 @@ async fn start_listeners(page: &Page, shared: &Arc<SlotShared>, libraries: Arc<L
     let crash_shared = shared.clone();
     tasks.push(tokio::spawn(async move {
         if crashes.next().await.is_some() {
-            crash_shared.log("error", "host", "the page's renderer process crashed".into());
+            crash_shared.log(
+                "error",
+                "host",
+                "the page's renderer process crashed".into(),
+            );
             crash_shared.job.lock().expect("slot lock").crashed = true;
             crash_shared.trouble.notify_waiters();
         }
@@ -197,7 +285,11 @@ fn push_console(shared: &SlotShared, level: String, text: String) {
     let mut job = shared.job.lock().expect("slot lock");
     if job.console.len() < MAX_CONSOLE_LINES {
         if let Some(log) = &job.log {
-            let level = if level == "error" || level == "warning" { "warn" } else { "info" };
+            let level = if level == "error" || level == "warning" {
+                "warn"
+            } else {
+                "info"
+            };
             log.push(level, "page", format!("console: {text}"));
         }
         job.console.push((level, text));
@@ -209,7 +301,10 @@ fn remote_object_text(object: &RemoteObject) -> String {
     match &object.value {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(value) => value.to_string(),
-        None => object.description.clone().unwrap_or_else(|| format!("{:?}", object.r#type).to_lowercase()),
+        None => object
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("{:?}", object.r#type).to_lowercase()),
     }
 }
 
@@ -219,26 +314,35 @@ fn describe_exception(details: &ExceptionDetails) -> PageErrorRecord {
     let description = details
         .exception
         .as_ref()
-        .and_then(|e| e.description.clone().or_else(|| e.value.as_ref().map(|v| v.to_string())))
+        .and_then(|e| {
+            e.description
+                .clone()
+                .or_else(|| e.value.as_ref().map(|v| v.to_string()))
+        })
         .unwrap_or_else(|| details.text.clone());
     let first_line = description.lines().next().unwrap_or_default().to_string();
-    let message = if details.text.starts_with("Uncaught (in promise)") && !first_line.starts_with("Uncaught") {
+    let message = if details.text.starts_with("Uncaught (in promise)")
+        && !first_line.starts_with("Uncaught")
+    {
         format!("Uncaught (in promise) {first_line}")
     } else {
         first_line
     };
 
-    let own_path = |url: &str| {
-        url.strip_prefix(VIRTUAL_ORIGIN).filter(|path| !path.starts_with("/lib/")).map(str::to_string)
-    };
-    let frame = details
-        .stack_trace
-        .as_ref()
-        .and_then(|st| st.call_frames.iter().find_map(|f| own_path(&f.url).map(|p| (p, f.line_number, f.column_number))));
+    let own_path = |url: &str| split_job_url(url).map(|(_, path)| path).map(str::to_string);
+    let frame = details.stack_trace.as_ref().and_then(|st| {
+        st.call_frames
+            .iter()
+            .find_map(|f| own_path(&f.url).map(|p| (p, f.line_number, f.column_number)))
+    });
     let (source, line, column) = match frame {
         Some((path, line, column)) => (Some(path), Some(line), Some(column)),
         None => match details.url.as_deref().and_then(own_path) {
-            Some(path) => (Some(path), Some(details.line_number), Some(details.column_number)),
+            Some(path) => (
+                Some(path),
+                Some(details.line_number),
+                Some(details.column_number),
+            ),
             None => (details.url.clone(), None, None),
         },
     };

@@ -2,6 +2,7 @@
 
 use crate::Kiln;
 use crate::config::Config;
+use crate::error::RenderError;
 use crate::jobs::{JobOutcome, JobRunner, JobSpec};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -39,13 +40,16 @@ pub struct BatchSummary {
 
 pub async fn run(config: Config, args: BatchArgs) -> Result<ExitCode> {
     anyhow::ensure!(args.concurrency >= 1, "--concurrency must be at least 1");
-    let text = std::fs::read_to_string(&args.jobs).with_context(|| format!("reading {}", args.jobs.display()))?;
+    let text = std::fs::read_to_string(&args.jobs)
+        .with_context(|| format!("reading {}", args.jobs.display()))?;
     let specs = parse_lines(&text);
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
 
     let kiln = Kiln::start(config).await?;
     let bar = ProgressBar::new(specs.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} jobs  {per_sec}  eta {eta}").expect("valid template"),
+        ProgressStyle::with_template("{bar:40} {pos}/{len} jobs  {per_sec}  eta {eta}")
+            .expect("valid template"),
     );
     let out = args.out.clone();
     let (summary, _) = run_batch(&kiln.runner, specs, args.concurrency, |outcome| {
@@ -56,27 +60,39 @@ pub async fn run(config: Config, args: BatchArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     kiln.shutdown().await;
     println!("{}", serde_json::to_string(&summary)?);
-    Ok(if summary.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if summary.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
-/// One spec per non-blank line; a line that does not parse becomes a failed job naming the line.
-fn parse_lines(text: &str) -> Vec<Result<JobSpec, JobOutcome>> {
+/// One line of a batch: a job to run, or a line that did not parse.
+pub enum BatchEntry {
+    Job(JobSpec),
+    Invalid { id: String, error: RenderError },
+}
+
+/// One entry per non-blank line; a line that does not parse is kept as a failure naming the line.
+fn parse_lines(text: &str) -> Vec<BatchEntry> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(index, line)| {
             let number = index + 1;
-            JobSpec::from_json(line)
-                .map(|mut spec| {
+            match JobSpec::from_json(line) {
+                Ok(mut spec) => {
                     spec.id.get_or_insert_with(|| format!("line-{number}"));
-                    spec
-                })
-                .map_err(|mut err| {
-                    err.message = format!("line {number}: {}", err.message);
-                    let mut outcome = JobOutcome::from_error(err);
-                    outcome.id = format!("line-{number}");
-                    outcome
-                })
+                    BatchEntry::Job(spec)
+                }
+                Err(mut error) => {
+                    error.message = format!("line {number}: {}", error.message);
+                    BatchEntry::Invalid {
+                        id: format!("line-{number}"),
+                        error,
+                    }
+                }
+            }
         })
         .collect()
 }
@@ -86,7 +102,7 @@ fn parse_lines(text: &str) -> Vec<Result<JobSpec, JobOutcome>> {
 /// artifacts being stored.
 pub async fn run_batch(
     runner: &Arc<JobRunner>,
-    specs: Vec<Result<JobSpec, JobOutcome>>,
+    specs: Vec<BatchEntry>,
     concurrency: usize,
     mut on_done: impl FnMut(&JobOutcome),
 ) -> (BatchSummary, Vec<JobOutcome>) {
@@ -97,11 +113,17 @@ pub async fn run_batch(
     for spec in specs {
         let (runner, permits, tx) = (runner.clone(), permits.clone(), tx.clone());
         tokio::spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("semaphore is never closed");
             let dequeued = Instant::now();
             let outcome = match spec {
-                Ok(spec) => runner.run(&spec).await,
-                Err(outcome) => outcome,
+                BatchEntry::Job(spec) => runner.run(&spec).await,
+                BatchEntry::Invalid { id, error } => JobOutcome {
+                    id,
+                    ..JobOutcome::from_error(error)
+                },
             };
             let _ = tx.send((outcome, dequeued.elapsed()));
         });
@@ -140,7 +162,10 @@ fn report(bar: &ProgressBar, outcome: &JobOutcome, out: &Path) {
     }
     let single = outcome.artifacts.len() == 1;
     for artifact in &outcome.artifacts {
-        let ext = Path::new(&artifact.name).extension().and_then(|e| e.to_str()).unwrap_or("bin");
+        let ext = Path::new(&artifact.name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("bin");
         let file = if single {
             format!("{}.{ext}", outcome.id)
         } else {
@@ -153,9 +178,9 @@ fn report(bar: &ProgressBar, outcome: &JobOutcome, out: &Path) {
 }
 
 fn copy_artifact(url: &str, to: &Path) -> Result<()> {
-    let from = url
-        .strip_prefix("file://")
-        .with_context(|| format!("artifact {url} is not in a local store; fetch it from its URL"))?;
+    let from = url.strip_prefix("file://").with_context(|| {
+        format!("artifact {url} is not in a local store; fetch it from its URL")
+    })?;
     std::fs::copy(from, to).with_context(|| format!("copying {from}"))?;
     Ok(())
 }
@@ -190,8 +215,10 @@ mod tests {
     fn bad_lines_become_failed_jobs_naming_the_line() {
         let specs = parse_lines("{\"type\":\"p5\",\"input\":{}}\n\nnot json\n");
         assert_eq!(specs.len(), 2);
-        assert_eq!(specs[0].as_ref().unwrap().id.as_deref(), Some("line-1"));
-        let failed = specs[1].as_ref().unwrap_err();
-        assert!(failed.error.as_ref().unwrap().message.starts_with("line 3:"), "{:?}", failed.error);
+        assert!(matches!(&specs[0], BatchEntry::Job(spec) if spec.id.as_deref() == Some("line-1")));
+        assert!(matches!(
+            &specs[1],
+            BatchEntry::Invalid { id, error } if id == "line-3" && error.message.starts_with("line 3:")
+        ));
     }
 }

@@ -1,6 +1,6 @@
 //! The `kiln` command line: `render`, `batch`, `plugins`, `bench`.
 
-mod batch;
+pub mod batch;
 mod bench;
 mod plugins;
 mod render;
@@ -11,10 +11,14 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub use batch::{BatchSummary, run_batch};
+pub use batch::{BatchEntry, BatchSummary, run_batch};
 
 #[derive(Debug, Parser)]
-#[command(name = "kiln", version, about = "Renders creative code through sandboxed WebAssembly plugins")]
+#[command(
+    name = "kiln",
+    version,
+    about = "Renders creative code through sandboxed WebAssembly plugins"
+)]
 pub struct Cli {
     /// TOML config file (see docs/operations.md); KILN_* variables override it.
     #[arg(long, global = true, env = "KILN_CONFIG")]
@@ -47,7 +51,10 @@ pub fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {

@@ -38,7 +38,11 @@ pub async fn run(config: Config, args: RenderArgs) -> Result<ExitCode> {
     let outcome = kiln.runner.run(&spec).await;
     kiln.shutdown().await;
     println!("{}", serde_json::to_string_pretty(&outcome)?);
-    Ok(if outcome.succeeded() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if outcome.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn read_spec(args: &RenderArgs) -> Result<JobSpec, RenderError> {
@@ -54,10 +58,17 @@ fn read_spec(args: &RenderArgs) -> Result<JobSpec, RenderError> {
             JobSpec::from_json(&text)
         }
         (None, Some(job_type), Some(input)) => {
-            let input = serde_json::from_str(input)
-                .map_err(|e| RenderError::invalid_input(format!("--input is not valid JSON: {e}")))?;
-            Ok(JobSpec { id: args.id.clone(), job_type: job_type.clone(), input })
+            let input = serde_json::from_str(input).map_err(|e| {
+                RenderError::invalid_input(format!("--input is not valid JSON: {e}"))
+            })?;
+            Ok(JobSpec {
+                id: args.id.clone(),
+                job_type: job_type.clone(),
+                input,
+            })
         }
-        _ => Err(RenderError::invalid_input("give a job file, or --type and --input")),
+        _ => Err(RenderError::invalid_input(
+            "give a job file, or --type and --input",
+        )),
     }
 }

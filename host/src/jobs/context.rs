@@ -25,7 +25,11 @@ pub struct JobLimits {
 
 impl From<&JobSettings> for JobLimits {
     fn from(s: &JobSettings) -> Self {
-        Self { max_dimension: s.max_dimension, max_pixels: s.max_pixels, timeout: Duration::from_millis(s.timeout_ms) }
+        Self {
+            max_dimension: s.max_dimension,
+            max_pixels: s.max_pixels,
+            timeout: Duration::from_millis(s.timeout_ms),
+        }
     }
 }
 
@@ -41,13 +45,29 @@ pub struct JobContext {
 
 impl JobContext {
     pub fn new(id: String, log: JobLog, limits: JobLimits, services: Arc<Services>) -> Self {
-        Self { deadline: Instant::now() + limits.timeout, id, log, limits, services: Some(services) }
+        Self {
+            deadline: Instant::now() + limits.timeout,
+            id,
+            log,
+            limits,
+            services: Some(services),
+        }
     }
 
     /// The context of a `describe` call at load time: no services, so any host call is refused.
     pub fn for_describe(timeout: Duration) -> Self {
-        let limits = JobLimits { max_dimension: 0, max_pixels: 0, timeout };
-        Self { id: "describe".into(), log: JobLog::default(), limits, deadline: Instant::now() + timeout, services: None }
+        let limits = JobLimits {
+            max_dimension: 0,
+            max_pixels: 0,
+            timeout,
+        };
+        Self {
+            id: "describe".into(),
+            log: JobLog::default(),
+            limits,
+            deadline: Instant::now() + timeout,
+            services: None,
+        }
     }
 
     /// The services, or `denied` when the plugin calls the host from `describe`.

@@ -31,7 +31,9 @@ impl JobSpec {
         if let Some(id) = &self.id {
             let ok = !id.is_empty()
                 && id.len() <= 128
-                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if !ok {
                 return Err(RenderError::invalid_input(format!(
                     "id {id:?} is not allowed: use 1–128 letters, digits, '-' or '_'"
@@ -43,7 +45,9 @@ impl JobSpec {
 
     /// The id to use: the client's, or a new UUID.
     pub fn id_or_new(&self) -> String {
-        self.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        self.id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
     }
 }
 
@@ -61,7 +65,11 @@ mod tests {
     #[test]
     fn missing_type_is_named() {
         let err = JobSpec::from_json(r#"{"input": {}}"#).unwrap_err();
-        assert!(err.message.contains("missing field `type`"), "{}", err.message);
+        assert!(
+            err.message.contains("missing field `type`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

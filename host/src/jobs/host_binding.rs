@@ -16,7 +16,10 @@ impl Host for JobState {
         };
         let mut message = message;
         if message.len() > MAX_LOG_LINE {
-            let cut = (0..=MAX_LOG_LINE).rev().find(|i| message.is_char_boundary(*i)).unwrap_or(0);
+            let cut = (0..=MAX_LOG_LINE)
+                .rev()
+                .find(|i| message.is_char_boundary(*i))
+                .unwrap_or(0);
             message.truncate(cut);
             message.push('…');
         }
@@ -25,8 +28,16 @@ impl Host for JobState {
     }
 
     async fn progress(&mut self, fraction: f32, stage: String) -> wasmtime::Result<()> {
-        let fraction = if fraction.is_finite() { fraction.clamp(0.0, 1.0) } else { 0.0 };
-        self.job.log.push("debug", "plugin", format!("progress {:.0}% {stage}", fraction * 100.0));
+        let fraction = if fraction.is_finite() {
+            fraction.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self.job.log.push(
+            "debug",
+            "plugin",
+            format!("progress {:.0}% {stage}", fraction * 100.0),
+        );
         Ok(())
     }
 

@@ -31,7 +31,13 @@ struct LogInner {
 
 impl Default for JobLog {
     fn default() -> Self {
-        Self { inner: Arc::new(Mutex::new(LogInner { started: Instant::now(), lines: Vec::new(), dropped: 0 })) }
+        Self {
+            inner: Arc::new(Mutex::new(LogInner {
+                started: Instant::now(),
+                lines: Vec::new(),
+                dropped: 0,
+            })),
+        }
     }
 }
 
@@ -45,7 +51,12 @@ impl JobLog {
             return;
         }
         let at_ms = inner.started.elapsed().as_millis() as u64;
-        inner.lines.push(LogLine { at_ms, level, source, message });
+        inner.lines.push(LogLine {
+            at_ms,
+            level,
+            source,
+            message,
+        });
     }
 
     pub fn info(&self, source: &'static str, message: impl Into<String>) {
@@ -65,7 +76,10 @@ impl JobLog {
                 at_ms: inner.started.elapsed().as_millis() as u64,
                 level: "warn",
                 source: "host",
-                message: format!("{} more log lines were dropped (limit {MAX_LINES} per job)", inner.dropped),
+                message: format!(
+                    "{} more log lines were dropped (limit {MAX_LINES} per job)",
+                    inner.dropped
+                ),
             });
         }
         lines

@@ -51,12 +51,32 @@ impl JobRunner {
             let input_json = spec.input.to_string();
             loop {
                 outcome.attempts += 1;
-                let job = Arc::new(JobContext::new(id.clone(), log.clone(), self.limits, self.services.clone()));
-                let result =
-                    run_plugin(self.engine.engine(), &plugin, job, input_json.clone(), self.sandbox).await;
+                let job = Arc::new(JobContext::new(
+                    id.clone(),
+                    log.clone(),
+                    self.limits,
+                    self.services.clone(),
+                ));
+                let result = run_plugin(
+                    self.engine.engine(),
+                    &plugin,
+                    job,
+                    input_json.clone(),
+                    self.sandbox,
+                )
+                .await;
                 match result {
-                    Err(err) if err.kind == ErrorKind::Unavailable && outcome.attempts <= self.unavailable_retries => {
-                        log.warn("host", format!("attempt {} failed, retrying: {}", outcome.attempts, err.message));
+                    Err(err)
+                        if err.kind == ErrorKind::Unavailable
+                            && outcome.attempts <= self.unavailable_retries =>
+                    {
+                        log.warn(
+                            "host",
+                            format!(
+                                "attempt {} failed, retrying: {}",
+                                outcome.attempts, err.message
+                            ),
+                        );
                         tracing::warn!("retrying after: {err}");
                     }
                     other => return other,

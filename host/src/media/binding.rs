@@ -1,7 +1,9 @@
 //! The WIT `media` interface: image and blob resources.
 
 use super::{HostBlob, HostImage, ImageFormat};
-use crate::plugins::bindings::kiln::render::media::{Host, HostBlob as HostBlobApi, HostImage as HostImageApi};
+use crate::plugins::bindings::kiln::render::media::{
+    Host, HostBlob as HostBlobApi, HostImage as HostImageApi,
+};
 use crate::plugins::bindings::kiln::render::types::ImageFormat as WitImageFormat;
 use crate::plugins::state::JobState;
 use wasmtime::component::Resource;
@@ -41,7 +43,10 @@ impl HostImageApi for JobState {
         Ok(self.table.get(&image)?.format.into())
     }
 
-    async fn to_blob(&mut self, image: Resource<HostImage>) -> wasmtime::Result<Resource<HostBlob>> {
+    async fn to_blob(
+        &mut self,
+        image: Resource<HostImage>,
+    ) -> wasmtime::Result<Resource<HostBlob>> {
         let blob = self.table.get(&image)?.to_blob();
         Ok(self.table.push(blob)?)
     }
@@ -53,8 +58,15 @@ impl HostImageApi for JobState {
 }
 
 impl HostBlobApi for JobState {
-    async fn new(&mut self, bytes: Vec<u8>, content_type: String) -> wasmtime::Result<Resource<HostBlob>> {
-        Ok(self.table.push(HostBlob { bytes: bytes.into(), content_type })?)
+    async fn new(
+        &mut self,
+        bytes: Vec<u8>,
+        content_type: String,
+    ) -> wasmtime::Result<Resource<HostBlob>> {
+        Ok(self.table.push(HostBlob {
+            bytes: bytes.into(),
+            content_type,
+        })?)
     }
 
     async fn content_type(&mut self, blob: Resource<HostBlob>) -> wasmtime::Result<String> {
@@ -65,7 +77,12 @@ impl HostBlobApi for JobState {
         Ok(self.table.get(&blob)?.bytes.len() as u64)
     }
 
-    async fn read(&mut self, blob: Resource<HostBlob>, offset: u64, length: u64) -> wasmtime::Result<Vec<u8>> {
+    async fn read(
+        &mut self,
+        blob: Resource<HostBlob>,
+        offset: u64,
+        length: u64,
+    ) -> wasmtime::Result<Vec<u8>> {
         Ok(self.table.get(&blob)?.slice(offset, length).to_vec())
     }
 

@@ -42,15 +42,28 @@ pub struct HostImage {
 impl HostImage {
     /// Wraps encoded bytes, checking they decode as `format` far enough to give a size.
     pub fn from_encoded(bytes: Bytes, format: ImageFormat) -> Result<Self, RenderError> {
-        let reader = ::image::ImageReader::with_format(std::io::Cursor::new(&bytes[..]), format.decoder_format());
+        let reader = ::image::ImageReader::with_format(
+            std::io::Cursor::new(&bytes[..]),
+            format.decoder_format(),
+        );
         let (width, height) = reader.into_dimensions().map_err(|e| {
-            RenderError::internal(format!("the browser returned a {format:?} image that does not decode: {e}"))
+            RenderError::internal(format!(
+                "the browser returned a {format:?} image that does not decode: {e}"
+            ))
         })?;
-        Ok(Self { bytes, format, width, height })
+        Ok(Self {
+            bytes,
+            format,
+            width,
+            height,
+        })
     }
 
     pub fn to_blob(&self) -> HostBlob {
-        HostBlob { bytes: self.bytes.clone(), content_type: self.format.content_type().to_string() }
+        HostBlob {
+            bytes: self.bytes.clone(),
+            content_type: self.format.content_type().to_string(),
+        }
     }
 }
 
@@ -77,7 +90,10 @@ mod tests {
 
     #[test]
     fn blob_slices_clamp_to_the_end() {
-        let blob = HostBlob { bytes: Bytes::from_static(b"abcdef"), content_type: "text/plain".into() };
+        let blob = HostBlob {
+            bytes: Bytes::from_static(b"abcdef"),
+            content_type: "text/plain".into(),
+        };
         assert_eq!(&blob.slice(2, 3)[..], b"cde");
         assert_eq!(&blob.slice(4, 100)[..], b"ef");
         assert!(blob.slice(100, 1).is_empty());
@@ -85,7 +101,8 @@ mod tests {
 
     #[test]
     fn garbage_is_not_an_image() {
-        let err = HostImage::from_encoded(Bytes::from_static(b"nope"), ImageFormat::Png).unwrap_err();
+        let err =
+            HostImage::from_encoded(Bytes::from_static(b"nope"), ImageFormat::Png).unwrap_err();
         assert_eq!(err.kind, crate::ErrorKind::Internal);
     }
 }

@@ -18,7 +18,7 @@ wasmtime::component::bindgen!({
     },
 });
 
-use kiln::render::types::{Error as WitError, ErrorKind as WitErrorKind};
+use self::kiln::render::types::{Error as WitError, ErrorKind as WitErrorKind};
 
 impl From<RenderError> for WitError {
     fn from(err: RenderError) -> Self {
@@ -30,7 +30,10 @@ impl From<RenderError> for WitError {
             ErrorKind::Denied => WitErrorKind::Denied,
             ErrorKind::Internal => WitErrorKind::Internal,
         };
-        WitError { kind, message: err.message }
+        WitError {
+            kind,
+            message: err.message,
+        }
     }
 }
 
@@ -44,6 +47,9 @@ impl From<WitError> for RenderError {
             WitErrorKind::Denied => ErrorKind::Denied,
             WitErrorKind::Internal => ErrorKind::Internal,
         };
-        RenderError { kind, message: err.message }
+        RenderError {
+            kind,
+            message: err.message,
+        }
     }
 }

@@ -17,13 +17,18 @@ pub struct CompileCache {
 
 impl CompileCache {
     pub fn new(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating compile cache {}", dir.display()))?;
-        Ok(Self { dir: dir.to_path_buf() })
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating compile cache {}", dir.display()))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+        })
     }
 
     fn path_for(&self, engine: &Engine, bytes: &[u8]) -> PathBuf {
         let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut engine_hash);
+        engine
+            .precompile_compatibility_hash()
+            .hash(&mut engine_hash);
         let digest = Sha256::new()
             .chain_update(bytes)
             .chain_update(engine_hash.finish().to_le_bytes())
@@ -53,10 +58,13 @@ impl CompileCache {
     /// Writes the compilation atomically (temp file, then rename).
     pub fn store(&self, engine: &Engine, bytes: &[u8], component: &Component) -> Result<()> {
         let path = self.path_for(engine, bytes);
-        let serialized = component.serialize().wasm_context("serializing a compiled component")?;
+        let serialized = component
+            .serialize()
+            .wasm_context("serializing a compiled component")?;
         let tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
         std::fs::write(tmp.path(), serialized)?;
-        tmp.persist(&path).with_context(|| format!("writing {}", path.display()))?;
+        tmp.persist(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
         Ok(())
     }
 }

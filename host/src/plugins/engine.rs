@@ -1,9 +1,9 @@
 //! The one wasmtime engine of the process: configuration, the epoch ticker and the linker.
 
+use super::WasmtimeContext;
 use super::bindings::Plugin;
 use super::compile_cache::CompileCache;
 use super::state::JobState;
-use super::WasmtimeContext;
 use anyhow::Result;
 use std::path::Path;
 use std::sync::Arc;
@@ -46,7 +46,12 @@ impl PluginEngine {
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
-        Ok(Self { engine, linker, cache: CompileCache::new(cache_dir)?, ticker_stop })
+        Ok(Self {
+            engine,
+            linker,
+            cache: CompileCache::new(cache_dir)?,
+            ticker_stop,
+        })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -61,11 +66,20 @@ impl PluginEngine {
     pub fn compile(&self, bytes: &[u8]) -> Result<CompiledComponent> {
         let started = Instant::now();
         if let Some(component) = self.cache.load(&self.engine, bytes)? {
-            return Ok(CompiledComponent { component, from_cache: true, elapsed: started.elapsed() });
+            return Ok(CompiledComponent {
+                component,
+                from_cache: true,
+                elapsed: started.elapsed(),
+            });
         }
-        let component = Component::new(&self.engine, bytes).wasm_context("compiling the component")?;
+        let component =
+            Component::new(&self.engine, bytes).wasm_context("compiling the component")?;
         self.cache.store(&self.engine, bytes, &component)?;
-        Ok(CompiledComponent { component, from_cache: false, elapsed: started.elapsed() })
+        Ok(CompiledComponent {
+            component,
+            from_cache: false,
+            elapsed: started.elapsed(),
+        })
     }
 }
 

@@ -47,7 +47,8 @@ pub async fn run_plugin(
     let mut store = new_store(engine, state);
     let wall = job.limits.timeout + WALL_GRACE;
 
-    let outcome = tokio::time::timeout(wall, call_run(&plugin.pre, &mut store, &job.id, input_json)).await;
+    let outcome =
+        tokio::time::timeout(wall, call_run(&plugin.pre, &mut store, &job.id, input_json)).await;
     let label = plugin.label();
     match outcome {
         Err(_) => Err(RenderError::timeout(format!(
@@ -61,12 +62,16 @@ pub async fn run_plugin(
             returned
                 .iter()
                 .map(|artifact| {
-                    stored.iter().find(|s| s.key == artifact.key).cloned().ok_or_else(|| {
-                        RenderError::internal(format!(
-                            "plugin {label} returned artifact {:?}, which it never stored",
-                            artifact.key
-                        ))
-                    })
+                    stored
+                        .iter()
+                        .find(|s| s.key == artifact.key)
+                        .cloned()
+                        .ok_or_else(|| {
+                            RenderError::internal(format!(
+                                "plugin {label} returned artifact {:?}, which it never stored",
+                                artifact.key
+                            ))
+                        })
                 })
                 .collect()
         }
@@ -78,10 +83,22 @@ async fn call_run(
     store: &mut Store<JobState>,
     id: &str,
     input: String,
-) -> wasmtime::Result<Result<Vec<super::bindings::kiln::render::types::Artifact>, super::bindings::kiln::render::types::Error>>
-{
+) -> wasmtime::Result<
+    Result<
+        Vec<super::bindings::kiln::render::types::Artifact>,
+        super::bindings::kiln::render::types::Error,
+    >,
+> {
     let instance = pre.instantiate_async(&mut *store).await?;
-    instance.call_run(&mut *store, &Job { id: id.to_string(), input }).await
+    instance
+        .call_run(
+            &mut *store,
+            &Job {
+                id: id.to_string(),
+                input,
+            },
+        )
+        .await
 }
 
 /// Turns a trap into the error a user can act on: which limit was hit, or what the plugin said.
@@ -100,9 +117,17 @@ pub(super) fn explain_trap(label: &str, state: &JobState, trap: &wasmtime::Error
         ));
     }
     let stderr = state.stderr_text();
-    if let Some(panic) = stderr.lines().find(|l| l.contains("panicked at")).map(|_| stderr.as_str()) {
+    if let Some(panic) = stderr
+        .lines()
+        .find(|l| l.contains("panicked at"))
+        .map(|_| stderr.as_str())
+    {
         return RenderError::internal(format!("plugin {label} panicked: {panic}"));
     }
-    let detail = if stderr.is_empty() { String::new() } else { format!("; it printed: {stderr}") };
+    let detail = if stderr.is_empty() {
+        String::new()
+    } else {
+        format!("; it printed: {stderr}")
+    };
     RenderError::internal(format!("plugin {label} trapped: {trap:#}{detail}"))
 }

@@ -1,12 +1,12 @@
 //! The plugins this host serves: loaded from directories of `.wasm` files, described, and
 //! resolved by job type (`p5`) or pinned version (`p5@0.1.0`).
 
+use super::WasmtimeContext;
 use super::bindings::kiln::render::types::Capability;
 use super::bindings::{Plugin, PluginPre};
 use super::engine::PluginEngine;
 use super::invoke::{explain_trap, new_store};
 use super::limits::SandboxLimits;
-use super::WasmtimeContext;
 use super::state::JobState;
 use crate::error::RenderError;
 use crate::jobs::JobContext;
@@ -75,7 +75,11 @@ impl LoadedPlugin {
             .take(5)
             .map(|e| {
                 let path = e.instance_path().to_string();
-                let at = if path.is_empty() { "input".to_string() } else { format!("input{}", path.replace('/', ".")) };
+                let at = if path.is_empty() {
+                    "input".to_string()
+                } else {
+                    format!("input{}", path.replace('/', "."))
+                };
                 format!("{at}: {e}")
             })
             .collect();
@@ -94,11 +98,19 @@ impl LoadedPlugin {
 impl PluginRegistry {
     /// Loads every `*.wasm` in `dirs`. A file that fails is recorded in [`Self::errors`] and skipped,
     /// so one bad build never stops the rest from serving.
-    pub async fn load_dirs(engine: &PluginEngine, dirs: &[PathBuf], limits: SandboxLimits) -> Result<Self> {
+    pub async fn load_dirs(
+        engine: &PluginEngine,
+        dirs: &[PathBuf],
+        limits: SandboxLimits,
+    ) -> Result<Self> {
         let mut registry = Self::default();
         for dir in dirs {
-            let entries = std::fs::read_dir(dir)
-                .with_context(|| format!("reading plugin directory {} (is the setup command done?)", dir.display()))?;
+            let entries = std::fs::read_dir(dir).with_context(|| {
+                format!(
+                    "reading plugin directory {} (is the setup command done?)",
+                    dir.display()
+                )
+            })?;
             let mut paths: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|ext| ext == "wasm"))
@@ -139,18 +151,27 @@ impl PluginRegistry {
             let known: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
             return Err(RenderError::invalid_input(format!(
                 "unknown job type {name:?}; this host serves: {}",
-                if known.is_empty() { "no plugins (check plugin_dirs)".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "no plugins (check plugin_dirs)".to_string()
+                } else {
+                    known.join(", ")
+                }
             )));
         };
         match version {
             None => Ok(versions[0].clone()),
-            Some(wanted) => versions.iter().find(|p| p.info.version == wanted).cloned().ok_or_else(|| {
-                let have: Vec<&str> = versions.iter().map(|p| p.info.version.as_str()).collect();
-                RenderError::invalid_input(format!(
-                    "job type {name:?} has no version {wanted:?}; loaded versions: {}",
-                    have.join(", ")
-                ))
-            }),
+            Some(wanted) => versions
+                .iter()
+                .find(|p| p.info.version == wanted)
+                .cloned()
+                .ok_or_else(|| {
+                    let have: Vec<&str> =
+                        versions.iter().map(|p| p.info.version.as_str()).collect();
+                    RenderError::invalid_input(format!(
+                        "job type {name:?} has no version {wanted:?}; loaded versions: {}",
+                        have.join(", ")
+                    ))
+                }),
         }
     }
 
@@ -166,7 +187,11 @@ impl PluginRegistry {
 }
 
 /// Compiles, links and describes one component file.
-async fn load_one(engine: &PluginEngine, path: &Path, limits: SandboxLimits) -> Result<LoadedPlugin> {
+async fn load_one(
+    engine: &PluginEngine,
+    path: &Path,
+    limits: SandboxLimits,
+) -> Result<LoadedPlugin> {
     let started = std::time::Instant::now();
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     if bytes.starts_with(b"\0asm\x01\0\0\0") {
@@ -175,27 +200,43 @@ async fn load_one(engine: &PluginEngine, path: &Path, limits: SandboxLimits) -> 
              `cargo build --target wasm32-wasip2` so it is a component of the kiln:render world"
         ));
     }
-    let compiled = engine.compile(&bytes).context("not a valid WebAssembly component")?;
+    let compiled = engine
+        .compile(&bytes)
+        .context("not a valid WebAssembly component")?;
     let instance_pre = engine
         .linker()
         .instantiate_pre(&compiled.component)
         .wasm_context("the component does not fit this host's kiln:render@1.x plugin world")?;
-    let pre = PluginPre::new(instance_pre).wasm_context("the component does not export the kiln:render plugin world")?;
+    let pre = PluginPre::new(instance_pre)
+        .wasm_context("the component does not export the kiln:render plugin world")?;
 
     let wit_info = describe(engine, &pre, limits).await?;
     let info = PluginInfo {
-        input_schema: serde_json::from_str(&wit_info.input_schema)
-            .with_context(|| format!("describe() returned an input schema that is not JSON: {:?}", wit_info.input_schema))?,
-        capabilities: wit_info.capabilities.iter().map(|c| capability_name(*c).to_string()).collect(),
+        input_schema: serde_json::from_str(&wit_info.input_schema).with_context(|| {
+            format!(
+                "describe() returned an input schema that is not JSON: {:?}",
+                wit_info.input_schema
+            )
+        })?,
+        capabilities: wit_info
+            .capabilities
+            .iter()
+            .map(|c| capability_name(*c).to_string())
+            .collect(),
         name: wit_info.name,
         version: wit_info.version,
         summary: wit_info.summary,
     };
     check_name(&info.name)?;
-    let version = semver::Version::parse(&info.version)
-        .with_context(|| format!("describe() returned version {:?}, which is not semver", info.version))?;
-    let validator = jsonschema::validator_for(&info.input_schema)
-        .map_err(|e| anyhow!("describe() returned an input schema that is not a valid JSON Schema: {e}"))?;
+    let version = semver::Version::parse(&info.version).with_context(|| {
+        format!(
+            "describe() returned version {:?}, which is not semver",
+            info.version
+        )
+    })?;
+    let validator = jsonschema::validator_for(&info.input_schema).map_err(|e| {
+        anyhow!("describe() returned an input schema that is not a valid JSON Schema: {e}")
+    })?;
     Ok(LoadedPlugin {
         info,
         path: path.to_path_buf(),
@@ -221,8 +262,14 @@ async fn describe(
         instance.call_describe(&mut store).await
     };
     match tokio::time::timeout(DESCRIBE_TIMEOUT, call).await {
-        Err(_) => Err(anyhow!("describe() did not return within {} s", DESCRIBE_TIMEOUT.as_secs())),
-        Ok(Err(trap)) => Err(anyhow!("describe() failed: {}", explain_trap("(loading)", store.data(), &trap).message)),
+        Err(_) => Err(anyhow!(
+            "describe() did not return within {} s",
+            DESCRIBE_TIMEOUT.as_secs()
+        )),
+        Ok(Err(trap)) => Err(anyhow!(
+            "describe() failed: {}",
+            explain_trap("(loading)", store.data(), &trap).message
+        )),
         Ok(Ok(info)) => Ok(info),
     }
 }
@@ -231,8 +278,16 @@ async fn describe(
 fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if ok { Ok(()) } else { Err(anyhow!("describe() returned name {name:?}; use 1–64 of a-z, 0-9 and '-'")) }
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "describe() returned name {name:?}; use 1–64 of a-z, 0-9 and '-'"
+        ))
+    }
 }
 
 /// The capability's WIT name.

@@ -34,7 +34,10 @@ impl JobState {
     pub fn new(job: Arc<JobContext>, limits: SandboxLimits, capabilities: Vec<Capability>) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
         // No preopened directories, no network, no inherited environment or stdio.
-        let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).stdout(stderr.clone()).build();
+        let wasi = WasiCtxBuilder::new()
+            .stderr(stderr.clone())
+            .stdout(stderr.clone())
+            .build();
         Self {
             table: ResourceTable::new(),
             wasi,
@@ -64,16 +67,24 @@ impl JobState {
 
     /// The plugin's captured stderr, lossily decoded and trimmed.
     pub fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.contents()).trim().to_string()
+        String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_string()
     }
 
     /// Stores `blob` as artifact `name` of this job, enforcing the per-job byte budget and unique
     /// names.
-    pub async fn store_artifact(&mut self, name: &str, blob: HostBlob) -> Result<Artifact, RenderError> {
+    pub async fn store_artifact(
+        &mut self,
+        name: &str,
+        blob: HostBlob,
+    ) -> Result<Artifact, RenderError> {
         self.require(Capability::Storage, "storage")?;
         let services = self.job.services()?;
         if self.stored.iter().any(|a| a.name == name) {
-            return Err(RenderError::invalid_input(format!("artifact {name:?} was already stored by this job")));
+            return Err(RenderError::invalid_input(format!(
+                "artifact {name:?} was already stored by this job"
+            )));
         }
         let used: u64 = self.stored.iter().map(|a| a.bytes).sum();
         let size = blob.bytes.len() as u64;
@@ -84,8 +95,14 @@ impl JobState {
                 services.max_artifact_bytes
             )));
         }
-        let stored = services.store.put(&self.job.id, name, &blob.content_type, blob.bytes).await?;
-        self.job.log.info("host", format!("stored {} ({} bytes)", stored.key, stored.bytes));
+        let stored = services
+            .store
+            .put(&self.job.id, name, &blob.content_type, blob.bytes)
+            .await?;
+        self.job.log.info(
+            "host",
+            format!("stored {} ({} bytes)", stored.key, stored.bytes),
+        );
         self.stored.push(stored.clone());
         Ok(stored.into())
     }
@@ -93,13 +110,22 @@ impl JobState {
 
 impl From<StoredArtifact> for Artifact {
     fn from(a: StoredArtifact) -> Self {
-        Artifact { name: a.name, key: a.key, url: a.url, content_type: a.content_type, bytes: a.bytes }
+        Artifact {
+            name: a.name,
+            key: a.key,
+            url: a.url,
+            content_type: a.content_type,
+            bytes: a.bytes,
+        }
     }
 }
 
 impl WasiView for JobState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 

@@ -7,7 +7,11 @@ use crate::plugins::state::JobState;
 use wasmtime::component::Resource;
 
 impl Host for JobState {
-    async fn put(&mut self, name: String, data: Resource<HostBlob>) -> wasmtime::Result<Result<Artifact, WitError>> {
+    async fn put(
+        &mut self,
+        name: String,
+        data: Resource<HostBlob>,
+    ) -> wasmtime::Result<Result<Artifact, WitError>> {
         let blob = self.table.get(&data)?.clone();
         Ok(self.store_artifact(&name, blob).await.map_err(Into::into))
     }

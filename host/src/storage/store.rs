@@ -31,12 +31,13 @@ pub struct StoredArtifact {
 impl ArtifactStore {
     /// Opens the store at `url`. `file://` is built in; the directory is created if missing.
     pub fn open(url: &str, public_base_url: Option<String>) -> Result<Self> {
-        let parsed = url::Url::parse(url).with_context(|| format!("storage.url {url:?} is not a URL"))?;
+        let parsed =
+            url::Url::parse(url).with_context(|| format!("storage.url {url:?} is not a URL"))?;
         match parsed.scheme() {
             "file" => {
-                let root = parsed
-                    .to_file_path()
-                    .map_err(|_| anyhow::anyhow!("storage.url {url:?} is not an absolute file:// path"))?;
+                let root = parsed.to_file_path().map_err(|_| {
+                    anyhow::anyhow!("storage.url {url:?} is not an absolute file:// path")
+                })?;
                 Self::local(&root, public_base_url)
             }
             other => bail!(
@@ -47,11 +48,18 @@ impl ArtifactStore {
 
     /// A store in a local directory.
     pub fn local(root: &Path, public_base_url: Option<String>) -> Result<Self> {
-        std::fs::create_dir_all(root).with_context(|| format!("creating artifact directory {}", root.display()))?;
-        let root = root.canonicalize().with_context(|| format!("resolving {}", root.display()))?;
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("creating artifact directory {}", root.display()))?;
+        let root = root
+            .canonicalize()
+            .with_context(|| format!("resolving {}", root.display()))?;
         let store = LocalFileSystem::new_with_prefix(&root)
             .with_context(|| format!("opening artifact directory {}", root.display()))?;
-        Ok(Self { store: Arc::new(store), local_root: Some(root), public_base_url })
+        Ok(Self {
+            store: Arc::new(store),
+            local_root: Some(root),
+            public_base_url,
+        })
     }
 
     /// Writes `bytes` as `<job_id>/<name>`.
@@ -65,8 +73,11 @@ impl ArtifactStore {
         check_artifact_name(name)?;
         let key = format!("{job_id}/{name}");
         let size = bytes.len() as u64;
-        let path = ObjectPath::parse(&key)
-            .map_err(|e| RenderError::internal(format!("artifact key {key:?} is not a valid object path: {e}")))?;
+        let path = ObjectPath::parse(&key).map_err(|e| {
+            RenderError::internal(format!(
+                "artifact key {key:?} is not a valid object path: {e}"
+            ))
+        })?;
         self.store
             .put(&path, PutPayload::from_bytes(bytes))
             .await
@@ -95,7 +106,9 @@ pub fn check_artifact_name(name: &str) -> Result<(), RenderError> {
     let ok = !name.is_empty()
         && name.len() <= 128
         && !name.starts_with('.')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
     if ok {
         Ok(())
     } else {
@@ -121,17 +134,27 @@ mod tests {
     async fn put_writes_under_the_job_and_reports_a_file_url() {
         let dir = tempfile::tempdir().unwrap();
         let store = ArtifactStore::open(&format!("file://{}", dir.path().display()), None).unwrap();
-        let stored = store.put("job-1", "a.txt", "text/plain", Bytes::from_static(b"hi")).await.unwrap();
+        let stored = store
+            .put("job-1", "a.txt", "text/plain", Bytes::from_static(b"hi"))
+            .await
+            .unwrap();
         assert_eq!(stored.key, "job-1/a.txt");
         assert_eq!(stored.bytes, 2);
         let on_disk = std::fs::read(dir.path().join("job-1/a.txt")).unwrap();
         assert_eq!(on_disk, b"hi");
-        assert!(stored.url.starts_with("file:///") && stored.url.ends_with("/job-1/a.txt"), "{}", stored.url);
+        assert!(
+            stored.url.starts_with("file:///") && stored.url.ends_with("/job-1/a.txt"),
+            "{}",
+            stored.url
+        );
     }
 
     #[test]
     fn unsupported_schemes_say_so() {
         let err = ArtifactStore::open("ftp://x/y", None).err().unwrap();
-        assert!(err.to_string().contains("ftp:// scheme is not supported"), "{err}");
+        assert!(
+            err.to_string().contains("ftp:// scheme is not supported"),
+            "{err}"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The `p5` job type: renders a global-mode p5.js sketch to one PNG, JPEG or WebP still.
 //!
-//! The page is built from `page.html` and `harness.js`: p5 from the host's virtual origin, the
+//! The page is built from `page.html` and `harness.js`: p5 from the host's library URL, the
 //! harness (seeds, frame counting, readiness), then the sketch as its own file so error lines are
 //! the sketch's own.
 
@@ -17,14 +17,18 @@ impl Plugin for P5 {
     type Input = P5Input;
     const NAME: &'static str = "p5";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const SUMMARY: &'static str = "Renders a p5.js sketch (1.x or 2.x, global mode) to a PNG, JPEG or WebP still";
+    const SUMMARY: &'static str =
+        "Renders a p5.js sketch (1.x or 2.x, global mode) to a PNG, JPEG or WebP still";
     const CAPABILITIES: &'static [Capability] =
         &[Capability::Browser, Capability::Media, Capability::Storage];
 
     fn run(_job: &JobContext, input: P5Input) -> Result<Vec<Artifact>, Error> {
         input.check_against(&host::limits())?;
         let library = version::pick(&input)?;
-        host::log(LogLevel::Info, &format!("rendering with p5 {}", library.version));
+        host::log(
+            LogLevel::Info,
+            &format!("rendering with p5 {}", library.version),
+        );
 
         let page = page::open(&input, &library)?;
         host::progress(0.3, "loaded");

@@ -19,12 +19,16 @@ pub fn open(input: &P5Input, p5: &Library) -> Result<Page, Error> {
     let html = template::fill(
         PAGE_HTML,
         &[
-            ("p5_src", &template::html_escape(&p5.path)),
+            ("p5_src", &template::html_escape(&p5.url)),
             ("frames", &input.frames.to_string()),
             ("seed", &seed),
         ],
     );
-    page.serve("/kiln-p5-harness.js", "text/javascript", HARNESS_JS.as_bytes())?;
+    page.serve(
+        "/kiln-p5-harness.js",
+        "text/javascript",
+        HARNESS_JS.as_bytes(),
+    )?;
     page.serve("/sketch.js", "text/javascript", input.code.as_bytes())?;
     page.serve("/index.html", "text/html", html.as_bytes())?;
     page.navigate("/index.html")?;
@@ -33,15 +37,18 @@ pub fn open(input: &P5Input, p5: &Library) -> Result<Page, Error> {
 
 /// Waits until the harness says the requested frames are drawn (or the sketch stopped looping).
 pub fn wait_until_drawn(page: &Page, input: &P5Input) -> Result<(), Error> {
-    page.wait_until("window.__kilnP5 && window.__kilnP5.done === true", host::limits().timeout_ms)
-        .map_err(|err| match err.kind {
-            kiln_sdk::ErrorKind::Timeout => Error::timeout(format!(
-                "the sketch did not finish {} frame(s) in time: {} (does setup or draw loop \
+    page.wait_until(
+        "window.__kilnP5 && window.__kilnP5.done === true",
+        host::limits().timeout_ms,
+    )
+    .map_err(|err| match err.kind {
+        kiln_sdk::ErrorKind::Timeout => Error::timeout(format!(
+            "the sketch did not finish {} frame(s) in time: {} (does setup or draw loop \
                  forever, or await something that never resolves?)",
-                input.frames, err.message
-            )),
-            _ => err,
-        })
+            input.frames, err.message
+        )),
+        _ => err,
+    })
 }
 
 /// Reads the sketch's main canvas when it has exactly the requested size (fast, exact pixels);

@@ -37,7 +37,11 @@ pub fn pick(input: &P5Input) -> Result<Library, Error> {
 
 fn guess_major(code: &str) -> &'static str {
     let uses = |markers: &[&str]| markers.iter().any(|m| code.contains(m));
-    if uses(ONLY_IN_V1) && !uses(ONLY_IN_V2) { "1" } else { "2" }
+    if uses(ONLY_IN_V1) && !uses(ONLY_IN_V2) {
+        "1"
+    } else {
+        "2"
+    }
 }
 
 #[cfg(test)]
@@ -46,16 +50,25 @@ mod tests {
 
     #[test]
     fn preload_means_v1() {
-        assert_eq!(guess_major("function preload() { img = loadImage('a.png') }"), "1");
+        assert_eq!(
+            guess_major("function preload() { img = loadImage('a.png') }"),
+            "1"
+        );
     }
 
     #[test]
     fn async_setup_means_v2() {
-        assert_eq!(guess_major("async function setup() { await loadImage('a.png') }"), "2");
+        assert_eq!(
+            guess_major("async function setup() { await loadImage('a.png') }"),
+            "2"
+        );
     }
 
     #[test]
     fn plain_sketch_gets_the_current_line() {
-        assert_eq!(guess_major("function setup() { createCanvas(100, 100) }"), "2");
+        assert_eq!(
+            guess_major("function setup() { createCanvas(100, 100) }"),
+            "2"
+        );
     }
 }

@@ -1,8 +1,12 @@
 //! The floor: the same page work as Kiln's p5 job — a fresh document per sketch, p5 served from
 //! memory, the same harness, the canvas read back as PNG — driven by a bare loop over warm
 //! chromiumoxide pages, with no plugin, validation, pool, log or storage around it.
+//!
+//! It runs in two modes: every sketch on one origin (what a bare loop does), and every sketch on
+//! a fresh origin (the isolation Kiln gives each job), so the report separates the cost of Kiln's
+//! machinery from the cost of isolation.
 
-use crate::browser::{Libraries, VIRTUAL_ORIGIN};
+use crate::browser::{LIBRARY_ORIGIN, Libraries, job_origin};
 use crate::config::Config;
 use anyhow::{Context, Result};
 use base64::Engine as _;
@@ -10,11 +14,14 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
-use chromiumoxide::cdp::browser_protocol::fetch::{EnableParams, EventRequestPaused, FulfillRequestParams, HeaderEntry, RequestPattern};
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    EnableParams, EventRequestPaused, FulfillRequestParams, HeaderEntry, RequestPattern,
+};
 use chromiumoxide::cdp::browser_protocol::page::{EventLoadEventFired, NavigateParams};
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use futures::StreamExt;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,11 +30,14 @@ const HARNESS_JS: &str = include_str!("../../../../plugins/p5/src/harness.js");
 
 type Files = Arc<Mutex<HashMap<String, Bytes>>>;
 
+/// Origins the floor uses; numbered far from Kiln's so the two never meet.
+static NEXT_ORIGIN: AtomicU64 = AtomicU64::new(1_000_000);
+
 pub struct Floor {
     browser: Arc<crate::browser::launch::BrowserProcess>,
     _proxy: crate::browser::blackhole::BlackholeProxy,
     pages: Vec<(Page, Files)>,
-    p5_path: String,
+    p5_url: String,
     size: u32,
 }
 
@@ -35,29 +45,49 @@ impl Floor {
     /// One browser with `pages` warm pages, each in its own context (as Kiln's slots are).
     pub async fn start(config: &Config, pages: usize, size: u32) -> Result<Self> {
         let libraries = Arc::new(Libraries::load(&config.libraries_dir)?);
-        let p5 = libraries.iter().find(|l| l.name == "p5" && l.version.starts_with('2')).context("p5 2.x is not installed")?;
+        let p5 = libraries
+            .iter()
+            .find(|l| l.name == "p5" && l.version.starts_with('2'))
+            .context("p5 2.x is not installed")?;
         let proxy = crate::browser::blackhole::BlackholeProxy::start().await?;
-        let browser = crate::browser::launch::BrowserProcess::launch(99, &config.browser, &proxy.proxy_url()).await?;
+        let browser =
+            crate::browser::launch::BrowserProcess::launch(99, &config.browser, &proxy.proxy_url())
+                .await?;
         let mut opened = Vec::new();
         for _ in 0..pages {
             let (_context, page) = browser.open_isolated_page().await?;
             let files: Files = Arc::new(Mutex::new(HashMap::new()));
-            files.lock().unwrap().insert(p5.path.clone(), p5.bytes.clone());
+            files
+                .lock()
+                .unwrap()
+                .insert(p5.url.clone(), p5.bytes.clone());
             let mut requests = page.event_listener::<EventRequestPaused>().await?;
             let (serve_page, serve_files) = (page.clone(), files.clone());
             tokio::spawn(async move {
                 while let Some(event) = requests.next().await {
-                    let path = event.request.url.strip_prefix(VIRTUAL_ORIGIN).unwrap_or("").to_string();
-                    let body = serve_files.lock().unwrap().get(&path).cloned();
+                    let url = event.request.url.clone();
+                    let body = serve_files.lock().unwrap().get(&url).cloned();
                     let (code, body) = match body {
                         Some(body) => (200, body),
                         None => (404, Bytes::new()),
                     };
-                    let content_type = if path.ends_with(".html") { "text/html" } else { "text/javascript" };
+                    let content_type = if url.ends_with(".html") {
+                        "text/html"
+                    } else {
+                        "text/javascript"
+                    };
+                    let mut headers = vec![HeaderEntry::new("Content-Type", content_type)];
+                    if url.starts_with(LIBRARY_ORIGIN) {
+                        // As Kiln serves libraries: one immutable URL.
+                        headers.push(HeaderEntry::new(
+                            "Cache-Control",
+                            "public, max-age=31536000, immutable",
+                        ));
+                    }
                     if let Ok(params) = FulfillRequestParams::builder()
                         .request_id(event.request_id.clone())
                         .response_code(code)
-                        .response_headers(vec![HeaderEntry::new("Content-Type", content_type)])
+                        .response_headers(headers)
                         .body(BASE64.encode(&body))
                         .build()
                     {
@@ -65,15 +95,43 @@ impl Floor {
                     }
                 }
             });
-            page.execute(EnableParams { patterns: Some(vec![RequestPattern { url_pattern: Some("*".into()), resource_type: None, request_stage: None }]), handle_auth_requests: None }).await?;
-            page.execute(SetDeviceMetricsOverrideParams::new(i64::from(size), i64::from(size), 1.0, false)).await?;
+            page.execute(EnableParams {
+                patterns: Some(vec![RequestPattern {
+                    url_pattern: Some("*".into()),
+                    resource_type: None,
+                    request_stage: None,
+                }]),
+                handle_auth_requests: None,
+            })
+            .await?;
+            page.execute(SetDeviceMetricsOverrideParams::new(
+                i64::from(size),
+                i64::from(size),
+                1.0,
+                false,
+            ))
+            .await?;
             opened.push((page, files));
         }
-        Ok(Self { browser, _proxy: proxy, pages: opened, p5_path: p5.path.clone(), size })
+        Ok(Self {
+            browser,
+            _proxy: proxy,
+            pages: opened,
+            p5_url: p5.url.clone(),
+            size,
+        })
     }
 
-    /// Renders `codes` over the first `concurrency` pages; returns each sketch's latency.
-    pub async fn run(&self, codes: &[String], concurrency: usize) -> Result<Vec<Duration>> {
+    /// Renders `codes` over the first `concurrency` pages, each on a fresh origin if
+    /// `fresh_origins`, else all on one; returns each sketch's latency.
+    pub async fn run(
+        &self,
+        codes: &[String],
+        concurrency: usize,
+        fresh_origins: bool,
+    ) -> Result<Vec<Duration>> {
+        let shared_origin = job_origin(NEXT_ORIGIN.fetch_add(1, Ordering::Relaxed));
+        let shared_origin = shared_origin.as_str();
         let queue = Arc::new(Mutex::new(codes.iter().enumerate().collect::<Vec<_>>()));
         let workers = self.pages.iter().take(concurrency).map(|(page, files)| {
             let queue = queue.clone();
@@ -83,7 +141,12 @@ impl Floor {
                     let next = queue.lock().unwrap().pop();
                     let Some((i, code)) = next else { break };
                     let started = Instant::now();
-                    self.render(page, files, code, i as u64).await?;
+                    let origin = if fresh_origins {
+                        job_origin(NEXT_ORIGIN.fetch_add(1, Ordering::Relaxed))
+                    } else {
+                        shared_origin.to_string()
+                    };
+                    self.render(page, files, &origin, code, i as u64).await?;
                     latencies.push(started.elapsed());
                 }
                 anyhow::Ok(latencies)
@@ -93,25 +156,61 @@ impl Floor {
         Ok(per_worker.into_iter().flatten().collect())
     }
 
-    async fn render(&self, page: &Page, files: &Files, code: &str, seed: u64) -> Result<Vec<u8>> {
+    async fn render(
+        &self,
+        page: &Page,
+        files: &Files,
+        origin: &str,
+        code: &str,
+        seed: u64,
+    ) -> Result<Vec<u8>> {
         let html = PAGE_HTML
-            .replace("{{p5_src}}", &self.p5_path)
+            .replace("{{p5_src}}", &self.p5_url)
             .replace("{{frames}}", "1")
             .replace("{{seed}}", &seed.to_string());
         {
             let mut files = files.lock().unwrap();
-            files.insert("/index.html".into(), html.into());
-            files.insert("/kiln-p5-harness.js".into(), Bytes::from_static(HARNESS_JS.as_bytes()));
-            files.insert("/sketch.js".into(), code.replace("{W}", &self.size.to_string()).into());
+            files.retain(|url, _| url.starts_with(LIBRARY_ORIGIN));
+            files.insert(format!("{origin}/index.html"), html.into());
+            files.insert(
+                format!("{origin}/kiln-p5-harness.js"),
+                Bytes::from_static(HARNESS_JS.as_bytes()),
+            );
+            files.insert(
+                format!("{origin}/sketch.js"),
+                code.replace("{W}", &self.size.to_string()).into(),
+            );
         }
         let mut loaded = page.event_listener::<EventLoadEventFired>().await?;
-        page.execute(NavigateParams::new(format!("{VIRTUAL_ORIGIN}/index.html"))).await?;
+        page.execute(NavigateParams::new(format!("{origin}/index.html")))
+            .await?;
         loaded.next().await.context("page closed while loading")?;
         let wait = "new Promise(r => { const c = () => (window.__kilnP5 && window.__kilnP5.done) ? r(true) : setTimeout(c, 4); c(); })";
-        page.execute(EvaluateParams::builder().expression(wait).await_promise(true).build().map_err(anyhow::Error::msg)?).await?;
+        page.execute(
+            EvaluateParams::builder()
+                .expression(wait)
+                .await_promise(true)
+                .build()
+                .map_err(anyhow::Error::msg)?,
+        )
+        .await?;
         let read = "document.querySelector('canvas[data-kiln-main]').toDataURL('image/png')";
-        let response = page.execute(EvaluateParams::builder().expression(read).return_by_value(true).build().map_err(anyhow::Error::msg)?).await?;
-        let url = response.result.result.value.as_ref().and_then(|v| v.as_str()).context("no canvas")?;
+        let response = page
+            .execute(
+                EvaluateParams::builder()
+                    .expression(read)
+                    .return_by_value(true)
+                    .build()
+                    .map_err(anyhow::Error::msg)?,
+            )
+            .await?;
+        let url = response
+            .result
+            .result
+            .value
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .context("no canvas")?;
         Ok(BASE64.decode(url.trim_start_matches("data:image/png;base64,"))?)
     }
 

@@ -1,5 +1,8 @@
 //! `kiln bench`: Kiln's own path against a bare loop over warm chromiumoxide pages (the floor),
-//! on identical sketches, reported as medians and ratios. See docs/benchmarks.md.
+//! on identical sketches, reported as medians and ratios. The floor runs twice per round: on one
+//! origin (nothing isolated) and with a fresh origin per sketch (the isolation Kiln gives every
+//! job), so the report separates the cost of Kiln's machinery from the cost of isolation.
+//! See docs/benchmarks.md.
 
 mod floor;
 mod sketches;
@@ -38,18 +41,39 @@ struct Side {
 }
 
 #[derive(Debug, Serialize)]
-struct Report {
-    workload: String,
-    kiln: Side,
-    floor: Side,
+struct Ratios {
     /// Kiln's per-job p50 over the floor's (1.0 = no overhead).
     p50_ratio: f64,
-    /// The floor's throughput over Kiln's (1.0 = no overhead).
+    /// The floor's jobs/s over Kiln's (1.0 = no overhead).
     throughput_ratio: f64,
 }
 
+#[derive(Debug, Serialize)]
+struct Report {
+    workload: String,
+    kiln: Side,
+    /// The bare loop: every sketch on one origin, nothing isolated.
+    floor: Side,
+    /// The bare loop with a fresh origin per sketch.
+    floor_isolated: Side,
+    vs_floor: Ratios,
+    vs_floor_isolated: Ratios,
+}
+
+impl Ratios {
+    fn of(kiln: &Side, floor: &Side) -> Self {
+        Self {
+            p50_ratio: round3(kiln.p50_ms / floor.p50_ms),
+            throughput_ratio: round3(floor.jobs_per_s / kiln.jobs_per_s),
+        }
+    }
+}
+
 pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
-    anyhow::ensure!(args.jobs >= 1 && args.rounds >= 1 && args.concurrency >= 1, "jobs, rounds and concurrency must be at least 1");
+    anyhow::ensure!(
+        args.jobs >= 1 && args.rounds >= 1 && args.concurrency >= 1,
+        "jobs, rounds and concurrency must be at least 1"
+    );
     let workload = format!(
         "{} p5 stills at {}x{}, concurrency {}, {} rounds",
         args.jobs, args.size, args.size, args.concurrency, args.rounds
@@ -62,43 +86,75 @@ pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
     let floor = floor::Floor::start(&config, args.concurrency, args.size).await?;
 
     // One warm-up job each, not counted.
-    let _ = run_batch(&kiln.runner, sketches::specs(&codes[..1], args.size, "warmup"), 1, |_| {}).await;
-    floor.run(&codes[..1], 1).await?;
+    let _ = run_batch(
+        &kiln.runner,
+        sketches::specs(&codes[..1], args.size, "warmup"),
+        1,
+        |_| {},
+    )
+    .await;
+    floor.run(&codes[..1], 1, false).await?;
 
-    let (mut kiln_rounds, mut floor_rounds) = (Vec::new(), Vec::new());
+    let mut rounds: [Vec<BatchSummary>; 3] = Default::default();
     for round in 0..args.rounds {
         let specs = sketches::specs(&codes, args.size, &format!("r{round}"));
         let (summary, outcomes) = run_batch(&kiln.runner, specs, args.concurrency, |_| {}).await;
         if let Some(failed) = outcomes.iter().find(|o| !o.succeeded()) {
             anyhow::bail!("a benchmark job failed: {:?}", failed.error);
         }
-        eprintln!("round {round}: kiln  p50 {:>7.1} ms  {:>5.2} jobs/s", summary.p50_ms, summary.jobs_per_s);
-        kiln_rounds.push(summary);
+        report_round(round, "kiln", &summary);
+        rounds[0].push(summary);
 
-        let started = Instant::now();
-        let mut latencies = floor.run(&codes, args.concurrency).await?;
-        let summary = summarize(&mut latencies, started.elapsed());
-        eprintln!("round {round}: floor p50 {:>7.1} ms  {:>5.2} jobs/s", summary.p50_ms, summary.jobs_per_s);
-        floor_rounds.push(summary);
+        for (index, fresh_origins, label) in
+            [(1, false, "floor"), (2, true, "floor, fresh origins")]
+        {
+            let started = Instant::now();
+            let mut latencies = floor.run(&codes, args.concurrency, fresh_origins).await?;
+            let summary = summarize(&mut latencies, started.elapsed());
+            report_round(round, label, &summary);
+            rounds[index].push(summary);
+        }
     }
     kiln.shutdown().await;
     floor.shutdown().await;
 
-    let kiln_side = side(kiln_rounds);
-    let floor_side = side(floor_rounds);
+    let [kiln_rounds, floor_rounds, isolated_rounds] = rounds;
+    let (kiln, floor, floor_isolated) =
+        (side(kiln_rounds), side(floor_rounds), side(isolated_rounds));
     let report = Report {
         workload,
-        p50_ratio: round3(kiln_side.p50_ms / floor_side.p50_ms),
-        throughput_ratio: round3(floor_side.jobs_per_s / kiln_side.jobs_per_s),
-        kiln: kiln_side,
-        floor: floor_side,
+        vs_floor: Ratios::of(&kiln, &floor),
+        vs_floor_isolated: Ratios::of(&kiln, &floor_isolated),
+        kiln,
+        floor,
+        floor_isolated,
     };
+    for (name, side) in [
+        ("kiln", &report.kiln),
+        ("floor", &report.floor),
+        ("floor, fresh origins", &report.floor_isolated),
+    ] {
+        eprintln!(
+            "median of rounds: {name:<21} p50 {:>7.1} ms  {:>5.2} jobs/s",
+            side.p50_ms, side.jobs_per_s
+        );
+    }
     eprintln!(
-        "median of rounds: kiln p50 {:.1} ms, {:.2} jobs/s | floor p50 {:.1} ms, {:.2} jobs/s | p50 ratio {:.3}, throughput ratio {:.3}",
-        report.kiln.p50_ms, report.kiln.jobs_per_s, report.floor.p50_ms, report.floor.jobs_per_s, report.p50_ratio, report.throughput_ratio
+        "kiln vs floor: p50 x{:.3}, throughput x{:.3} | kiln vs floor with fresh origins: p50 x{:.3}, throughput x{:.3}",
+        report.vs_floor.p50_ratio,
+        report.vs_floor.throughput_ratio,
+        report.vs_floor_isolated.p50_ratio,
+        report.vs_floor_isolated.throughput_ratio
     );
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
+}
+
+fn report_round(round: usize, label: &str, summary: &BatchSummary) {
+    eprintln!(
+        "round {round}: {label:<21} p50 {:>7.1} ms  {:>5.2} jobs/s",
+        summary.p50_ms, summary.jobs_per_s
+    );
 }
 
 fn summarize(latencies: &mut [Duration], wall: Duration) -> BatchSummary {
@@ -120,7 +176,12 @@ fn side(rounds: Vec<BatchSummary>) -> Side {
         values.sort_by(f64::total_cmp);
         values[values.len() / 2]
     };
-    Side { p50_ms: median(|s| s.p50_ms), p95_ms: median(|s| s.p95_ms), jobs_per_s: median(|s| s.jobs_per_s), rounds }
+    Side {
+        p50_ms: median(|s| s.p50_ms),
+        p95_ms: median(|s| s.p95_ms),
+        jobs_per_s: median(|s| s.jobs_per_s),
+        rounds,
+    }
 }
 
 fn round3(x: f64) -> f64 {

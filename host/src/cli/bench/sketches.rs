@@ -1,6 +1,7 @@
 //! The benchmark's sketches: distinct, seeded, typical editor sketches (shapes, colour, noise).
 
-use crate::jobs::{JobOutcome, JobSpec};
+use crate::cli::batch::BatchEntry;
+use crate::jobs::JobSpec;
 
 /// `n` different global-mode sketches.
 pub fn codes(n: usize) -> Vec<String> {
@@ -20,12 +21,12 @@ pub fn codes(n: usize) -> Vec<String> {
 }
 
 /// Job specs for `codes` at `size`², ids prefixed with `tag`.
-pub fn specs(codes: &[String], size: u32, tag: &str) -> Vec<Result<JobSpec, JobOutcome>> {
+pub fn specs(codes: &[String], size: u32, tag: &str) -> Vec<BatchEntry> {
     codes
         .iter()
         .enumerate()
         .map(|(i, code)| {
-            Ok(JobSpec {
+            BatchEntry::Job(JobSpec {
                 id: Some(format!("bench-{tag}-{i}")),
                 job_type: "p5".into(),
                 input: serde_json::json!({ "code": code.replace("{W}", &size.to_string()), "width": size, "height": size, "seed": i }),

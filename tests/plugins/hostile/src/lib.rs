@@ -38,7 +38,12 @@ impl Plugin for Hostile {
             Mode::Hog => hog(),
             Mode::Panic => panic!("hostile plugin panicked on purpose"),
             Mode::Browse => {
-                browser::open(PageOptions { width: 10, height: 10, scale: 1.0, seed: None })?;
+                browser::open(PageOptions {
+                    width: 10,
+                    height: 10,
+                    scale: 1.0,
+                    seed: None,
+                })?;
                 Ok(Vec::new())
             }
             Mode::Ok => Ok(Vec::new()),

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Prepares this checkout on a Debian 12 machine: installs what is missing (Chromium and ffmpeg from
+# Debian's packages, the wasm32-wasip2 Rust target, the page libraries from npm by lockfile), then
+# builds the built-in plugins into .kiln/plugins and the `kiln` host. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+
+# System packages. Chromium is run from /usr/lib/chromium (not the /usr/bin wrapper script).
+missing=()
+[ -x /usr/lib/chromium/chromium ] || missing+=(chromium)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+command -v npm >/dev/null || missing+=(npm)
+fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        say "installing ${missing[*]} from Debian's packages"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        say "missing: ${missing[*]}. Run as root, or: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+        exit 1
+    fi
+fi
+
+# The target plugins are built for.
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    say "adding the wasm32-wasip2 Rust target"
+    rustup target add wasm32-wasip2
+fi
+
+# Page libraries (p5 2.x and 1.x), exactly as host/web/package-lock.json pins them.
+stamp=host/web/node_modules/.kiln-installed-lock
+if ! cmp -s host/web/package-lock.json "$stamp" 2>/dev/null; then
+    say "installing page libraries from npm"
+    npm ci --prefix host/web --no-audit --no-fund --loglevel=error
+    cp host/web/package-lock.json "$stamp"
+fi
+
+say "building the plugins (wasm32-wasip2)"
+cargo build --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5
+mkdir -p .kiln/plugins
+cp target/wasm32-wasip2/release/kiln_plugin_p5.wasm .kiln/plugins/p5.wasm
+
+say "building kiln"
+cargo build --quiet -p kiln
+say "ready: target/debug/kiln (plugins in .kiln/plugins)"
