@@ -196,3 +196,62 @@ fn plugins_lists_schemas_uses_the_compile_cache_and_names_refused_files() {
         .unwrap();
     assert_eq!(p5["compiled_from_cache"], true);
 }
+
+#[test]
+fn killing_kiln_takes_its_browser_with_it() {
+    let dir = TestDir::new();
+    let input = json!({"code": "async function setup() { await new Promise(() => {}); }", "width": 10, "height": 10});
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["render", "--type", "p5", "--input", &input.to_string()])
+        .env("KILN_DATA_DIR", dir.path())
+        .env("KILN_PLUGIN_DIRS", dir.path().join("plugins"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The browser is kiln's child; wait until it is up.
+    let browser = (0..100)
+        .find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            children_of(child.id())
+                .into_iter()
+                .find(|pid| cmdline(*pid).contains("chromium"))
+        })
+        .expect("kiln started a browser");
+    child.kill().unwrap(); // SIGKILL: no destructor, no shutdown code runs.
+    child.wait().unwrap();
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        !running(browser)
+    });
+    assert!(gone, "browser {browser} outlived its kiln");
+}
+
+fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1));
+            ppid == Some(&parent.to_string())
+        })
+        .collect()
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+fn running(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    !stat.is_empty()
+        && stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            != Some("Z")
+}

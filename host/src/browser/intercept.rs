@@ -120,7 +120,7 @@ fn route(url: &str, shared: &SlotShared, libraries: &Libraries) -> Route {
     let Some((_, rest)) = split_job_url(url) else {
         return Route::Refuse;
     };
-    let job = shared.job.lock().expect("slot lock");
+    let job = shared.current();
     if job.is_earlier_page(url) || job.origin.is_none() {
         return Route::Stale;
     }

@@ -11,6 +11,8 @@ use chromiumoxide::cdp::browser_protocol::target::{
 };
 use chromiumoxide::error::CdpError;
 use futures::StreamExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -64,7 +66,8 @@ pub struct BrowserProcess {
     /// Becomes `true` when the DevTools connection ends (exit or crash); any number of tasks
     /// can wait on it.
     exited: watch::Sender<bool>,
-    _user_data_dir: tempfile::TempDir,
+    /// Holds the launcher script and the profile; removed with the process.
+    _workdir: tempfile::TempDir,
 }
 
 impl BrowserProcess {
@@ -74,19 +77,21 @@ impl BrowserProcess {
         settings: &BrowserSettings,
         proxy_url: &str,
     ) -> Result<Arc<Self>> {
-        let user_data_dir = tempfile::Builder::new()
+        let workdir = tempfile::Builder::new()
             .prefix("kiln-chromium-")
             .tempdir()?;
+        let profile = workdir.path().join("profile");
+        let executable = tied_to_this_process(&settings.executable, workdir.path())?;
         let mut args: Vec<String> = FLAGS.iter().map(|f| f.to_string()).collect();
         args.push(format!("proxy-server={proxy_url}"));
         args.extend(settings.extra_args.iter().cloned());
         let config = BrowserConfig::builder()
-            .chrome_executable(&settings.executable)
+            .chrome_executable(&executable)
             .disable_default_args()
             .new_headless_mode()
             .no_sandbox()
             .viewport(None)
-            .user_data_dir(user_data_dir.path())
+            .user_data_dir(&profile)
             .launch_timeout(Duration::from_millis(settings.launch_timeout_ms))
             .request_timeout(Duration::from_secs(30))
             .args(args)
@@ -152,7 +157,7 @@ impl BrowserProcess {
             alive,
             closing,
             exited,
-            _user_data_dir: user_data_dir,
+            _workdir: workdir,
         }))
     }
 
@@ -226,6 +231,36 @@ impl BrowserProcess {
             let _ = browser.kill().await;
         }
     }
+}
+
+/// A launcher that runs `chromium` with a parent-death signal (`setpriv --pdeathsig KILL`, from
+/// util-linux), so the kernel kills the browser whenever this process dies, however it dies —
+/// `kill -9` and test binaries that never drop their pools included. Each step `exec`s, so the
+/// pid chromiumoxide sees is Chromium's. Without setpriv, Chromium is started directly and a
+/// warning says what is lost.
+fn tied_to_this_process(chromium: &Path, workdir: &Path) -> Result<PathBuf> {
+    let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.exists())
+    else {
+        tracing::warn!(
+            "setpriv (util-linux) not found: browsers will outlive a killed kiln process"
+        );
+        return Ok(chromium.to_path_buf());
+    };
+    let quoted = format!(
+        "'{}'",
+        chromium.display().to_string().replace('\'', r"'\''")
+    );
+    let script = format!(
+        "#!/bin/sh\nexec {} --pdeathsig KILL -- {quoted} \"$@\"\n",
+        setpriv.display()
+    );
+    let launcher = workdir.join("chromium");
+    std::fs::write(&launcher, script).with_context(|| format!("writing {}", launcher.display()))?;
+    std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755))?;
+    Ok(launcher)
 }
 
 /// Whether `pid` is a live process (not gone, not a zombie). Linux: reads `/proc/<pid>/stat`.

@@ -67,7 +67,7 @@ impl JobPage {
         );
         let origin = pool.fresh_origin();
         {
-            let mut slot_job = lease.slot().shared.job.lock().expect("slot lock");
+            let mut slot_job = lease.slot().shared.current();
             slot_job.log = Some(job.log.clone());
             slot_job.origin = Some(origin);
         }
@@ -94,7 +94,7 @@ impl JobPage {
                     ))),
             )
             .await?;
-        slot.shared.job.lock().expect("slot lock").init_script = Some(script.result.identifier);
+        slot.shared.current().init_script = Some(script.result.identifier);
         Ok(page)
     }
 
@@ -109,7 +109,7 @@ impl JobPage {
                 "cannot serve at {path:?}: paths start with '/' and carry no query or fragment"
             )));
         }
-        let mut job = self.lease.slot().shared.job.lock().expect("slot lock");
+        let mut job = self.lease.slot().shared.current();
         let total: usize = job.files.values().map(|(_, b)| b.len()).sum::<usize>() + body.len();
         if total > MAX_SERVED_BYTES {
             return Err(RenderError::invalid_input(format!(
@@ -123,7 +123,7 @@ impl JobPage {
 
     /// This job's origin, `https://kiln-<n>.invalid`.
     fn origin(&self) -> String {
-        let job = self.lease.slot().shared.job.lock().expect("slot lock");
+        let job = self.lease.slot().shared.current();
         job.origin
             .clone()
             .expect("a leased page has its job's origin")
@@ -351,49 +351,20 @@ impl JobPage {
 
     /// Uncaught errors so far.
     pub fn errors(&self) -> Vec<SlotError> {
-        self.lease
-            .slot()
-            .shared
-            .job
-            .lock()
-            .expect("slot lock")
-            .errors
-            .clone()
+        self.lease.slot().shared.current().errors.clone()
     }
 
     /// Console and browser log lines so far, as `(level, text)`.
     pub fn console(&self) -> Vec<(String, String)> {
-        self.lease
-            .slot()
-            .shared
-            .job
-            .lock()
-            .expect("slot lock")
-            .console
-            .clone()
+        self.lease.slot().shared.current().console.clone()
     }
 
     fn first_error(&self) -> Option<SlotError> {
-        self.lease
-            .slot()
-            .shared
-            .job
-            .lock()
-            .expect("slot lock")
-            .errors
-            .first()
-            .cloned()
+        self.lease.slot().shared.current().errors.first().cloned()
     }
 
     fn crashed(&self) -> bool {
-        self.lease
-            .slot()
-            .shared
-            .job
-            .lock()
-            .expect("slot lock")
-            .crashed
-            || !self.lease.slot().browser.is_alive()
+        self.lease.slot().shared.current().crashed || !self.lease.slot().browser.is_alive()
     }
 
     fn crash_error(&self) -> RenderError {

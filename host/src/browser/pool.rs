@@ -227,7 +227,7 @@ impl BrowserPool {
 /// `Page.setWebLifecycleState` was tried: a thawed page no longer gets animation frames.)
 async fn retire(slot: &PageSlot) -> Result<()> {
     let (init_script, origin) = {
-        let mut job = slot.shared.job.lock().expect("slot lock");
+        let mut job = slot.shared.current();
         let done = std::mem::take(&mut *job);
         (done.init_script, done.origin)
     };

@@ -22,7 +22,7 @@ use chromiumoxide::cdp::js_protocol::runtime::{
 };
 use futures::StreamExt;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -88,8 +88,15 @@ pub struct SlotShared {
 }
 
 impl SlotShared {
+    /// The state of the job now using the page.
+    pub fn current(&self) -> MutexGuard<'_, SlotJob> {
+        self.job
+            .lock()
+            .expect("slot lock poisoned: a listener panicked")
+    }
+
     pub fn log(&self, level: &'static str, source: &'static str, message: String) {
-        if let Some(log) = &self.job.lock().expect("slot lock").log {
+        if let Some(log) = &self.current().log {
             log.push(level, source, message);
         }
     }
@@ -183,7 +190,7 @@ async fn start_listeners(
                     .flat_map(|st| st.call_frames.iter().map(|f| f.url.as_str())),
             );
             let earlier = {
-                let job = exc_shared.job.lock().expect("slot lock");
+                let job = exc_shared.current();
                 locations.any(|url| job.is_earlier_page(url))
             };
             if earlier {
@@ -194,12 +201,7 @@ async fn start_listeners(
             }
             let record = describe_exception(details);
             exc_shared.log("error", "page", format!("uncaught: {record}"));
-            exc_shared
-                .job
-                .lock()
-                .expect("slot lock")
-                .errors
-                .push(record);
+            exc_shared.current().errors.push(record);
             exc_shared.trouble.notify_waiters();
         }
     }));
@@ -213,13 +215,7 @@ async fn start_listeners(
                 .as_ref()
                 .and_then(|st| st.call_frames.first())
                 .map(|f| f.url.as_str());
-            if caller.is_some_and(|url| {
-                con_shared
-                    .job
-                    .lock()
-                    .expect("slot lock")
-                    .is_earlier_page(url)
-            }) {
+            if caller.is_some_and(|url| con_shared.current().is_earlier_page(url)) {
                 continue;
             }
             let level = format!("{:?}", event.r#type).to_lowercase();
@@ -273,7 +269,7 @@ async fn start_listeners(
                 "host",
                 "the page's renderer process crashed".into(),
             );
-            crash_shared.job.lock().expect("slot lock").crashed = true;
+            crash_shared.current().crashed = true;
             crash_shared.trouble.notify_waiters();
         }
     }));
@@ -282,7 +278,7 @@ async fn start_listeners(
 
 /// Keeps a console line for `page.console()` and copies it into the job's log.
 fn push_console(shared: &SlotShared, level: String, text: String) {
-    let mut job = shared.job.lock().expect("slot lock");
+    let mut job = shared.current();
     if job.console.len() < MAX_CONSOLE_LINES {
         if let Some(log) = &job.log {
             let level = if level == "error" || level == "warning" {
