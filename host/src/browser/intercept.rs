@@ -51,12 +51,7 @@ pub async fn answer_request(
         }
         Route::Library { body } => {
             tracing::debug!("library served: {url}");
-            let headers = vec![
-                HeaderEntry::new("Content-Type", "text/javascript"),
-                HeaderEntry::new("Cache-Control", "public, max-age=31536000, immutable"),
-                HeaderEntry::new("Access-Control-Allow-Origin", "*"),
-            ];
-            fulfil(page, event, 200, headers, &body).await
+            fulfil(page, event, 200, library_headers(), &body).await
         }
         Route::NotFound(path) => {
             shared.log(
@@ -87,6 +82,16 @@ pub async fn answer_request(
         // The page may have navigated away or closed meanwhile; nothing to answer then.
         tracing::debug!("answering intercepted request {url}: {err}");
     }
+}
+
+/// How libraries are served: one immutable URL for every job, so Blink's memory cache and V8's
+/// code cache reuse them across job origins (pages load them with `crossorigin`, hence CORS).
+pub(crate) fn library_headers() -> Vec<HeaderEntry> {
+    vec![
+        HeaderEntry::new("Content-Type", "text/javascript"),
+        HeaderEntry::new("Cache-Control", "public, max-age=31536000, immutable"),
+        HeaderEntry::new("Access-Control-Allow-Origin", "*"),
+    ]
 }
 
 async fn fulfil(

@@ -3,8 +3,8 @@
 //! - [`launch`]: starting one Chromium process with the flags that keep it offline and quiet.
 //! - [`pool`]: warm processes × pages, leases, resets between jobs, crash replacement.
 //! - [`slot`]: one warm page and the event listeners that route its traffic to the current job.
-//! - [`intercept`]: every request a page makes — the virtual origin answers, everything else is
-//!   refused and logged.
+//! - [`intercept`]: every request a page makes — the job's origin and the libraries answer,
+//!   everything else is refused and logged.
 //! - [`page`]: what a plugin does with a page (serve, navigate, wait, evaluate, capture).
 //! - [`libraries`]: p5.js and friends, installed from npm and served unmodified.
 
@@ -18,6 +18,7 @@ mod pool;
 mod shim;
 mod slot;
 
+pub(crate) use intercept::library_headers;
 pub use libraries::{Libraries, Library};
 pub use page::{CaptureSource, JobPage, PageErrorRecord, PageOptions};
 pub use pool::BrowserPool;

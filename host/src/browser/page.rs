@@ -102,7 +102,7 @@ impl JobPage {
         self.options
     }
 
-    /// Serves `body` at `path` on this page's virtual origin.
+    /// Serves `body` at `path` on this job's origin.
     pub fn serve(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), RenderError> {
         if !path.starts_with('/') || path.contains(['?', '#']) {
             return Err(RenderError::invalid_input(format!(

@@ -27,7 +27,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 /// Browser log messages that mean Chromium itself refused a load before interception saw it
-/// (a `file:` URL from a web page; plain http from the https virtual origin).
+/// (a `file:` URL from a web page; plain http from an https job origin).
 const BROWSER_REFUSALS: &[&str] = &["Not allowed to load local resource", "Mixed Content:"];
 
 /// Console lines kept per job page.
@@ -304,7 +304,7 @@ fn remote_object_text(object: &RemoteObject) -> String {
     }
 }
 
-/// The error's own message, located at the innermost frame in a file served on the virtual origin
+/// The error's own message, located at the innermost frame in a file served on the job's origin
 /// that is not a library (so a mistake in a sketch points at the sketch, not inside p5).
 fn describe_exception(details: &ExceptionDetails) -> PageErrorRecord {
     let description = details

@@ -6,7 +6,7 @@
 //! a fresh origin (the isolation Kiln gives each job), so the report separates the cost of Kiln's
 //! machinery from the cost of isolation.
 
-use crate::browser::{LIBRARY_ORIGIN, Libraries, job_origin};
+use crate::browser::{LIBRARY_ORIGIN, Libraries, job_origin, library_headers};
 use crate::config::Config;
 use anyhow::{Context, Result};
 use base64::Engine as _;
@@ -71,19 +71,17 @@ impl Floor {
                         Some(body) => (200, body),
                         None => (404, Bytes::new()),
                     };
-                    let content_type = if url.ends_with(".html") {
-                        "text/html"
+                    let headers = if url.starts_with(LIBRARY_ORIGIN) {
+                        // Exactly as Kiln serves libraries.
+                        library_headers()
                     } else {
-                        "text/javascript"
+                        let content_type = if url.ends_with(".html") {
+                            "text/html"
+                        } else {
+                            "text/javascript"
+                        };
+                        vec![HeaderEntry::new("Content-Type", content_type)]
                     };
-                    let mut headers = vec![HeaderEntry::new("Content-Type", content_type)];
-                    if url.starts_with(LIBRARY_ORIGIN) {
-                        // As Kiln serves libraries: one immutable URL.
-                        headers.push(HeaderEntry::new(
-                            "Cache-Control",
-                            "public, max-age=31536000, immutable",
-                        ));
-                    }
                     if let Ok(params) = FulfillRequestParams::builder()
                         .request_id(event.request_id.clone())
                         .response_code(code)
