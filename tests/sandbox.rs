@@ -68,6 +68,6 @@ fn panicking_plugin_fails_with_its_panic_message() {
 #[test]
 fn undeclared_capability_is_denied() {
     let kiln = TestKiln::start();
-    let message = failure(&hostile(&kiln, "browse"), ErrorKind::Denied);
-    assert!(message.contains("`browser` capability"), "{message}");
+    let message = failure(&hostile(&kiln, "store"), ErrorKind::Denied);
+    assert!(message.contains("`storage` capability"), "{message}");
 }

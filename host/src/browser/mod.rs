@@ -13,6 +13,7 @@ pub(crate) mod blackhole;
 mod intercept;
 pub(crate) mod launch;
 mod libraries;
+mod origins;
 mod page;
 mod pool;
 mod shim;
@@ -23,10 +24,10 @@ pub use libraries::{Libraries, Library};
 pub use page::{CaptureSource, JobPage, PageErrorRecord, PageOptions};
 pub use pool::BrowserPool;
 
-/// Every job's page is served from an origin of its own, `https://j<n>.kiln.invalid`, with `n`
-/// never reused by a pool. Everything the web platform keys by origin (localStorage,
-/// sessionStorage, IndexedDB, Cache Storage, BroadcastChannel) is unreachable from the next job by
-/// construction. All job origins are one site (`kiln.invalid`), so a page's renderer process and
+/// Job documents are served from origins `https://j<n>.kiln.invalid`, a few per page, reused only
+/// once the document that used one is gone and its storage cleared (see `origins.rs`), so nothing
+/// the web platform keys by origin (localStorage, IndexedDB, Cache Storage, BroadcastChannel)
+/// reaches the next job. All job origins are one site (`kiln.invalid`), so a page's renderer process and
 /// V8's compilation cache stay warm across jobs; the one thing a site shares — cookies — is
 /// switched off in pages (see `slot.rs` and `shim.rs`). `.invalid` never resolves, so nothing but
 /// Kiln's interception can answer; https makes pages a secure context.

@@ -65,32 +65,37 @@ impl JobPage {
             ms = waited.elapsed().as_secs_f64() * 1e3,
             "page: waiting for a free page"
         );
-        let origin = pool.fresh_origin();
-        {
-            let mut slot_job = lease.slot().shared.current();
-            slot_job.log = Some(job.log.clone());
-            slot_job.origin = Some(origin);
-        }
+        lease.slot().shared.current().log = Some(job.log.clone());
         let page = Self {
             lease,
             job,
             options,
         };
         let slot = page.lease.slot();
-        let metrics = SetDeviceMetricsOverrideParams::new(
-            i64::from(options.width),
-            i64::from(options.height),
-            f64::from(options.scale),
-            false,
-        );
-        page.cdp("setting the viewport", slot.page.execute(metrics))
-            .await?;
+        let viewport = (options.width, options.height, options.scale.to_bits());
+        if slot
+            .viewport
+            .lock()
+            .expect("viewport lock")
+            .replace(viewport)
+            != Some(viewport)
+        {
+            let metrics = SetDeviceMetricsOverrideParams::new(
+                i64::from(options.width),
+                i64::from(options.height),
+                f64::from(options.scale),
+                false,
+            );
+            page.cdp("setting the viewport", slot.page.execute(metrics))
+                .await?;
+        }
         let script = page
             .cdp(
                 "installing the page shim",
                 slot.page
                     .execute(AddScriptToEvaluateOnNewDocumentParams::new(init_script(
                         options.seed,
+                        &uuid::Uuid::new_v4().simple().to_string(),
                     ))),
             )
             .await?;
@@ -121,12 +126,33 @@ impl JobPage {
         Ok(())
     }
 
-    /// This job's origin, `https://kiln-<n>.invalid`.
-    fn origin(&self) -> String {
-        let job = self.lease.slot().shared.current();
-        job.origin
-            .clone()
-            .expect("a leased page has its job's origin")
+    /// The origin of this job's document. The job's first navigation takes one from the page's
+    /// origin ring (see `origins.rs`).
+    fn origin_for_navigation(&self) -> String {
+        let slot = self.lease.slot();
+        let mut job = slot.shared.current();
+        if let Some(origin) = &job.origin {
+            return origin.clone();
+        }
+        let pool = self.lease.pool();
+        let origin = slot
+            .origins
+            .lock()
+            .expect("origin ring lock")
+            .enter(|| pool.fresh_origin());
+        job.origin = Some(origin.clone());
+        origin
+    }
+
+    /// Until the job navigates, the page still shows the previous job's document: nothing may
+    /// look at it.
+    fn require_document(&self, what: &str) -> Result<(), RenderError> {
+        if self.lease.slot().shared.current().origin.is_none() {
+            return Err(RenderError::invalid_input(format!(
+                "{what} needs this job's document: serve a page and call navigate first"
+            )));
+        }
+        Ok(())
     }
 
     /// Navigates to `path` on the job's origin and waits for the load event.
@@ -143,7 +169,8 @@ impl JobPage {
                 slot.page.event_listener::<EventLoadEventFired>(),
             )
             .await?;
-        let url = format!("{}{path}", self.origin());
+        let origin = self.origin_for_navigation();
+        let url = format!("{origin}{path}");
         let response = self
             .cdp("navigating", slot.page.execute(NavigateParams::new(url)))
             .await?;
@@ -172,11 +199,13 @@ impl JobPage {
             ),
             wait,
         )
-        .await?
+        .await??;
+        Ok(())
     }
 
     /// Waits until `expression` is truthy, failing at once if the page throws.
     pub async fn wait_until(&self, expression: &str, timeout: Duration) -> Result<(), RenderError> {
+        self.require_document("wait-until")?;
         let slot = self.lease.slot();
         let poll = format!(
             "new Promise((resolve, reject) => {{ const check = () => {{ let ok; \
@@ -232,6 +261,7 @@ impl JobPage {
 
     /// Evaluates `expression` (awaiting promises) and returns its JSON value.
     pub async fn evaluate(&self, expression: &str) -> Result<serde_json::Value, RenderError> {
+        self.require_document("evaluate")?;
         let params = EvaluateParams::builder()
             .expression(expression)
             .await_promise(true)
@@ -265,6 +295,7 @@ impl JobPage {
         format: ImageFormat,
         quality: Option<u8>,
     ) -> Result<HostImage, RenderError> {
+        self.require_document("capture")?;
         let quality = quality.map(|q| q.clamp(1, 100));
         let bytes = match source {
             CaptureSource::Viewport => self.screenshot(format, quality).await?,

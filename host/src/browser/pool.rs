@@ -5,6 +5,7 @@
 use super::blackhole::BlackholeProxy;
 use super::launch::BrowserProcess;
 use super::libraries::Libraries;
+use super::origins::OriginRing;
 use super::slot::PageSlot;
 use crate::config::BrowserSettings;
 use crate::error::RenderError;
@@ -18,6 +19,9 @@ use tokio::sync::mpsc;
 
 /// How long retiring a finished job's document may take before the page is replaced instead.
 const RETIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Origins a page's jobs take turns on: two suffice for strict alternation (one live, one being
+/// cleared); more are minted only if clearing one failed.
+const ORIGINS_PER_PAGE: usize = 2;
 /// Pause between attempts to restart a browser that will not start.
 const RESTART_BACKOFF: Duration = Duration::from_secs(1);
 
@@ -76,6 +80,12 @@ impl BrowserPool {
         super::job_origin(self.next_origin.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// Opens a page with its own ring of fresh origins.
+    async fn open_slot(&self, browser: Arc<BrowserProcess>) -> Result<PageSlot> {
+        let origins = (0..ORIGINS_PER_PAGE).map(|_| self.fresh_origin()).collect();
+        PageSlot::open(browser, self.libraries.clone(), OriginRing::new(origins)).await
+    }
+
     /// How many times a browser was replaced after dying.
     pub fn restarts(&self) -> u64 {
         self.restarts.load(Ordering::Relaxed)
@@ -85,8 +95,7 @@ impl BrowserPool {
         let process =
             BrowserProcess::launch(index, &self.settings, &self.proxy.proxy_url()).await?;
         self.browsers.lock().expect("pool lock")[index] = Some(process.clone());
-        let pages = (0..self.settings.pages_per_process)
-            .map(|_| PageSlot::open(process.clone(), self.libraries.clone()));
+        let pages = (0..self.settings.pages_per_process).map(|_| self.open_slot(process.clone()));
         for slot in futures::future::try_join_all(pages).await? {
             let _ = self.ready_tx.send(slot);
         }
@@ -188,7 +197,7 @@ impl BrowserPool {
                 if !browser.is_alive() {
                     return;
                 }
-                match PageSlot::open(browser.clone(), pool.libraries.clone()).await {
+                match pool.open_slot(browser.clone()).await {
                     Ok(fresh) => {
                         let _ = pool.ready_tx.send(fresh);
                         return;
@@ -220,26 +229,28 @@ impl BrowserPool {
     }
 }
 
-/// Retires a finished job's document, off the job path. Isolation does not depend on this (the
-/// next job gets a new origin and its navigation replaces the document); it frees resources: the
-/// job's init script is removed and its origin's storage, which no later job can reach, deleted.
-/// The document itself stays until the next navigation replaces it. (Freezing it with
-/// `Page.setWebLifecycleState` was tried: a thawed page no longer gets animation frames.)
+/// Retires a finished job's page, off the job path: removes the job's init script and clears the
+/// storage of every origin whose document is gone (see `origins.rs`), so a later job can reuse it.
+/// (sessionStorage belongs to the tab and can only be cleared from a live document of its origin:
+/// the next job's shim empties it, see `shim.rs`.) The job's own document stays until the next job's
+/// navigation replaces it. (Freezing it with `Page.setWebLifecycleState` was tried: a thawed page
+/// no longer gets animation frames.)
 async fn retire(slot: &PageSlot) -> Result<()> {
-    let (init_script, origin) = {
-        let mut job = slot.shared.current();
-        let done = std::mem::take(&mut *job);
-        (done.init_script, done.origin)
-    };
+    let init_script = std::mem::take(&mut *slot.shared.current()).init_script;
     if let Some(identifier) = init_script {
         slot.page
             .execute(RemoveScriptToEvaluateOnNewDocumentParams::new(identifier))
             .await?;
     }
-    if let Some(origin) = origin {
+    let dirty = slot.origins.lock().expect("origin ring lock").dirty();
+    for origin in dirty {
         slot.page
-            .execute(ClearDataForOriginParams::new(origin, "all"))
+            .execute(ClearDataForOriginParams::new(origin.clone(), "all"))
             .await?;
+        slot.origins
+            .lock()
+            .expect("origin ring lock")
+            .cleared(&origin);
     }
     Ok(())
 }
@@ -252,6 +263,11 @@ pub struct PageLease {
 }
 
 impl PageLease {
+    /// The pool the page belongs to.
+    pub fn pool(&self) -> &Arc<BrowserPool> {
+        &self.pool
+    }
+
     pub fn slot(&self) -> &PageSlot {
         self.slot
             .as_ref()

@@ -1,18 +1,28 @@
 //! The script installed in every job's page before any page script runs.
 
-/// Builds the init script: a seeded `Math.random` when the job has a seed; refusals for the
+/// Builds the init script for one job (`job_nonce` unique per job): the tab's sessionStorage and
+/// `window.name` emptied for the job's first document; a seeded `Math.random` when the job has a
+/// seed; refusals for the
 /// peer-to-peer APIs that could leave the machine without a request Kiln intercepts; and no
 /// cookie store or service workers, the two ways state could outlive a job across its site (page
 /// cookies are also switched off per page, see `slot.rs`).
-pub fn init_script(seed: Option<u64>) -> String {
+pub fn init_script(seed: Option<u64>, job_nonce: &str) -> String {
     let seed = match seed {
         Some(seed) => format!("{{ lo: {}, hi: {} }}", seed & 0xffff_ffff, seed >> 32),
         None => "null".to_string(),
     };
     SHIM.replace("__KILN_SEED__", &seed)
+        .replace("__KILN_JOB__", job_nonce)
 }
 
 const SHIM: &str = r#"(() => {
+  // sessionStorage and window.name belong to the tab and outlive documents: the job's first
+  // top-level document empties them (window.name then marks the job, so the job's own later
+  // documents keep what they stored).
+  if (window === window.top && window.name !== "kiln:__KILN_JOB__") {
+    try { sessionStorage.clear(); } catch (e) {}
+    window.name = "kiln:__KILN_JOB__";
+  }
   const seed = __KILN_SEED__;
   if (seed !== null) {
     // sfc32, seeded from the job's 64-bit seed: fast, good enough for art, identical everywhere.
@@ -54,8 +64,8 @@ mod tests {
 
     #[test]
     fn seed_is_split_into_two_words() {
-        let script = init_script(Some((7u64 << 32) | 5));
+        let script = init_script(Some((7u64 << 32) | 5), "n1");
         assert!(script.contains("{ lo: 5, hi: 7 }"));
-        assert!(init_script(None).contains("const seed = null;"));
+        assert!(init_script(None, "n1").contains("const seed = null;"));
     }
 }

@@ -4,6 +4,7 @@
 use super::intercept::answer_request;
 use super::launch::BrowserProcess;
 use super::libraries::Libraries;
+use super::origins::OriginRing;
 use super::split_job_url;
 use crate::jobs::JobLog;
 use anyhow::{Context, Result};
@@ -17,6 +18,7 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
 use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
 use chromiumoxide::cdp::browser_protocol::network::EventWebSocketCreated;
+use chromiumoxide::cdp::browser_protocol::page::ScriptIdentifier;
 use chromiumoxide::cdp::js_protocol::runtime::{
     EventConsoleApiCalled, EventExceptionThrown, ExceptionDetails, RemoteObject,
 };
@@ -66,8 +68,9 @@ pub struct SlotJob {
     pub log: Option<JobLog>,
     pub crashed: bool,
     /// The init script installed for this job, removed when the job's page is retired.
-    pub init_script: Option<chromiumoxide::cdp::browser_protocol::page::ScriptIdentifier>,
-    /// This job's origin; requests to any other job origin are stale and refused quietly.
+    pub init_script: Option<ScriptIdentifier>,
+    /// The origin of this job's document, from its first navigation on. Requests to any other
+    /// job origin are stale and refused quietly.
     pub origin: Option<String>,
 }
 
@@ -111,11 +114,19 @@ pub struct PageSlot {
     listeners: Vec<JoinHandle<()>>,
     /// Jobs this page has served; at `browser.jobs_per_page` it is replaced.
     pub jobs_served: u32,
+    /// The origins this page's jobs take turns on.
+    pub origins: Mutex<OriginRing>,
+    /// The viewport last set (width, height, scale bits): set again only when a job differs.
+    pub viewport: Mutex<Option<(u32, u32, u32)>>,
 }
 
 impl PageSlot {
     /// Opens a page in a new browser context of `browser` and starts its listeners.
-    pub async fn open(browser: Arc<BrowserProcess>, libraries: Arc<Libraries>) -> Result<Self> {
+    pub async fn open(
+        browser: Arc<BrowserProcess>,
+        libraries: Arc<Libraries>,
+        origins: OriginRing,
+    ) -> Result<Self> {
         let (context_id, page) = browser.open_isolated_page().await?;
         let shared = Arc::new(SlotShared::default());
         let listeners = start_listeners(&page, &shared, libraries).await?;
@@ -140,6 +151,8 @@ impl PageSlot {
             shared,
             listeners,
             jobs_served: 0,
+            origins: Mutex::new(origins),
+            viewport: Mutex::new(None),
         })
     }
 

@@ -1,7 +1,7 @@
 //! A plugin that misbehaves on request, so tests can prove the host survives it:
 //! `{"mode": "spin"}` loops forever, `"hog"` allocates until its memory limit stops it,
-//! `"panic"` panics with a known message, `"browse"` opens a page without having declared the
-//! browser capability, `"ok"` returns no artifacts.
+//! `"panic"` panics with a known message, `"store"` stores without having declared the storage
+//! capability, `"peek"` reads a page it never navigated, `"ok"` returns no artifacts.
 
 use kiln_sdk::prelude::*;
 use schemars::JsonSchema;
@@ -19,7 +19,8 @@ enum Mode {
     Spin,
     Hog,
     Panic,
-    Browse,
+    Store,
+    Peek,
     Ok,
 }
 
@@ -30,20 +31,28 @@ impl Plugin for Hostile {
     const NAME: &'static str = "hostile";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const SUMMARY: &'static str = "Test plugin: spins, hogs memory or panics on request";
-    const CAPABILITIES: &'static [Capability] = &[];
+    /// The browser only: `store` proves an undeclared capability is refused.
+    const CAPABILITIES: &'static [Capability] = &[Capability::Browser];
 
     fn run(_job: &JobContext, input: Input) -> Result<Vec<Artifact>, Error> {
         match input.mode {
             Mode::Spin => spin(),
             Mode::Hog => hog(),
             Mode::Panic => panic!("hostile plugin panicked on purpose"),
-            Mode::Browse => {
-                browser::open(PageOptions {
+            Mode::Peek => {
+                let page = browser::open(PageOptions {
                     width: 10,
                     height: 10,
                     scale: 1.0,
                     seed: None,
                 })?;
+                let secret = page.evaluate("window.secret")?;
+                Err(Error::internal(format!(
+                    "read the previous job's document: {secret}"
+                )))
+            }
+            Mode::Store => {
+                storage::put("x.txt", &Blob::new(b"x", "text/plain"))?;
                 Ok(Vec::new())
             }
             Mode::Ok => Ok(Vec::new()),
