@@ -187,7 +187,7 @@ mod tests {
             "file:///etc/passwd",
             "https://j5.kiln.invalid.evil.com/index.html",
             "https://j5.kiln.invalid@evil.com/index.html",
-            "http://kiln-5.invalid/index.html",
+            "http://j5.kiln.invalid/index.html",
         ] {
             assert_eq!(route(url, &shared, &libs), Route::Refuse, "{url}");
         }

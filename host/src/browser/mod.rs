@@ -1,7 +1,7 @@
 //! The Chromium pool and offline pages: the `browser` capability.
 //!
 //! - [`launch`]: starting one Chromium process with the flags that keep it offline and quiet.
-//! - [`pool`]: warm processes × pages, leases, resets between jobs, crash replacement.
+//! - [`pool`]: warm processes × pages, leases, retiring finished jobs' pages, crash replacement.
 //! - [`slot`]: one warm page and the event listeners that route its traffic to the current job.
 //! - [`intercept`]: every request a page makes — the job's origin and the libraries answer,
 //!   everything else is refused and logged.

@@ -48,7 +48,6 @@ pub enum CaptureSource {
 pub struct JobPage {
     lease: PageLease,
     job: Arc<JobContext>,
-    options: PageOptions,
 }
 
 impl JobPage {
@@ -66,11 +65,7 @@ impl JobPage {
             "page: waiting for a free page"
         );
         lease.slot().shared.current().log = Some(job.log.clone());
-        let page = Self {
-            lease,
-            job,
-            options,
-        };
+        let page = Self { lease, job };
         let slot = page.lease.slot();
         let viewport = (options.width, options.height, options.scale.to_bits());
         if slot
@@ -101,10 +96,6 @@ impl JobPage {
             .await?;
         slot.shared.current().init_script = Some(script.result.identifier);
         Ok(page)
-    }
-
-    pub fn options(&self) -> PageOptions {
-        self.options
     }
 
     /// Serves `body` at `path` on this job's origin.
@@ -199,8 +190,7 @@ impl JobPage {
             ),
             wait,
         )
-        .await??;
-        Ok(())
+        .await?
     }
 
     /// Waits until `expression` is truthy, failing at once if the page throws.

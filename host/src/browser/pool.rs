@@ -1,6 +1,7 @@
-//! The pool: warm browser processes × pages, leased one page per job. Each job gets a fresh origin
-//! (see [`super::job_origin`]); a finished job's document is retired off the job path; a page is
-//! replaced when it timed out, crashed, served its quota of jobs, or its browser died.
+//! The pool: warm browser processes × pages, leased one page per job. A job's document gets an
+//! origin from its page's ring (see `origins.rs`); a finished job's page is retired off the job
+//! path; a page is replaced when it timed out, crashed, served its quota of jobs, or its browser
+//! died.
 
 use super::blackhole::BlackholeProxy;
 use super::launch::BrowserProcess;
@@ -34,7 +35,7 @@ pub struct BrowserPool {
     ready_tx: mpsc::UnboundedSender<PageSlot>,
     ready_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<PageSlot>>,
     restarts: AtomicU64,
-    /// The `n` of the next job origin, `https://kiln-<n>.invalid`.
+    /// The `n` of the next never-used job origin, `https://j<n>.kiln.invalid`.
     next_origin: AtomicU64,
     shutting_down: AtomicBool,
 }

@@ -184,24 +184,9 @@ impl Floor {
             .await?;
         loaded.next().await.context("page closed while loading")?;
         let wait = "new Promise(r => { const c = () => (window.__kilnP5 && window.__kilnP5.done) ? r(true) : setTimeout(c, 4); c(); })";
-        page.execute(
-            EvaluateParams::builder()
-                .expression(wait)
-                .await_promise(true)
-                .build()
-                .map_err(anyhow::Error::msg)?,
-        )
-        .await?;
+        page.execute(evaluation(wait)?).await?;
         let read = "document.querySelector('canvas[data-kiln-main]').toDataURL('image/png')";
-        let response = page
-            .execute(
-                EvaluateParams::builder()
-                    .expression(read)
-                    .return_by_value(true)
-                    .build()
-                    .map_err(anyhow::Error::msg)?,
-            )
-            .await?;
+        let response = page.execute(evaluation(read)?).await?;
         let url = response
             .result
             .result
@@ -215,4 +200,14 @@ impl Floor {
     pub async fn shutdown(self) {
         self.browser.close().await;
     }
+}
+
+/// `Runtime.evaluate` of `expression`, promises awaited, the value returned as JSON.
+fn evaluation(expression: &str) -> Result<EvaluateParams> {
+    EvaluateParams::builder()
+        .expression(expression)
+        .await_promise(true)
+        .return_by_value(true)
+        .build()
+        .map_err(anyhow::Error::msg)
 }
