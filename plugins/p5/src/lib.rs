@@ -35,11 +35,7 @@ impl Plugin for P5 {
         page::wait_until_drawn(&page, &input)?;
         host::progress(0.7, "drawn");
 
-        let image = page.capture(&CaptureOptions {
-            source: page::capture_source(&page, &input)?,
-            format: input.format.image_format(),
-            quality: input.quality,
-        })?;
+        let image = page::capture(&page, &input, input.format.image_format())?;
         let name = format!("image.{}", input.format.extension());
         let artifact = storage::put(&name, &image.to_blob())?;
         host::progress(1.0, "stored");

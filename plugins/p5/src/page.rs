@@ -1,8 +1,9 @@
 //! Builds the sketch's page, waits for the frames to be drawn, and picks where to read pixels.
 
 use crate::input::P5Input;
-use kiln_sdk::browser::{self, CaptureSource, Library, Page, PageOptions};
-use kiln_sdk::{Error, host, template};
+use kiln_sdk::browser::{self, CaptureOptions, CaptureSource, Library, Page, PageOptions};
+use kiln_sdk::media::Image;
+use kiln_sdk::{Error, ErrorKind, ImageFormat, host, template};
 
 const PAGE_HTML: &str = include_str!("page.html");
 const HARNESS_JS: &str = include_str!("harness.js");
@@ -52,21 +53,24 @@ pub fn wait_until_drawn(page: &Page, input: &P5Input) -> Result<(), Error> {
 }
 
 /// Reads the sketch's main canvas when it has exactly the requested size (fast, exact pixels);
-/// otherwise the viewport, which always has the requested size.
-pub fn capture_source(page: &Page, input: &P5Input) -> Result<CaptureSource, Error> {
-    let size = page.evaluate(
-        "(() => { const c = document.querySelector('canvas[data-kiln-main]'); \
-           return c ? [c.width, c.height] : null })()",
-    )?;
-    let want_w = (f64::from(input.width) * f64::from(input.pixel_density)).round() as u64;
-    let want_h = (f64::from(input.height) * f64::from(input.pixel_density)).round() as u64;
-    let matches = serde_json::from_str::<Option<[u64; 2]>>(&size)
-        .ok()
-        .flatten()
-        .is_some_and(|[w, h]| w == want_w && h == want_h);
-    Ok(if matches {
-        CaptureSource::Canvas("canvas[data-kiln-main]".to_string())
-    } else {
-        CaptureSource::Viewport
-    })
+/// otherwise the viewport, which always has the requested size. The canvas is tried first and its
+/// size checked on the result, which saves a round trip to the page in the common case.
+pub fn capture(page: &Page, input: &P5Input, format: ImageFormat) -> Result<Image, Error> {
+    let want_w = (f64::from(input.width) * f64::from(input.pixel_density)).round() as u32;
+    let want_h = (f64::from(input.height) * f64::from(input.pixel_density)).round() as u32;
+    let options = |source| CaptureOptions {
+        source,
+        format,
+        quality: input.quality,
+    };
+    match page.capture(&options(CaptureSource::Canvas(
+        "canvas[data-kiln-main]".to_string(),
+    ))) {
+        Ok(image) if image.width() == want_w && image.height() == want_h => return Ok(image),
+        Ok(_) => {}
+        // No main canvas (the sketch called noCanvas, or drew into the DOM): use the viewport.
+        Err(err) if err.kind == ErrorKind::PieceFailed => {}
+        Err(err) => return Err(err),
+    }
+    page.capture(&options(CaptureSource::Viewport))
 }
