@@ -1,10 +1,10 @@
-//! Answers every request a page makes. Only the job's own origin is served — its files, then the
-//! host's libraries; an earlier job's origin is refused quietly; everything else is refused and
-//! written to the job's log.
+//! Answers every request a page makes. Only the job's own origin is served — the host's libraries
+//! under `/.kiln/lib/`, then the job's files; an earlier job's origin is refused quietly; everything
+//! else is refused and written to the job's log.
 
 use super::libraries::Libraries;
 use super::slot::SlotShared;
-use super::split_job_url;
+use super::{LIBRARY_PATH, split_job_url};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chromiumoxide::Page;
@@ -24,7 +24,7 @@ enum Route {
         content_type: String,
         body: bytes::Bytes,
     },
-    /// A library: the same immutable URL for every job, so it may be cached.
+    /// A library: immutable, so it may be cached.
     Library {
         body: bytes::Bytes,
     },
@@ -84,13 +84,12 @@ pub async fn answer_request(
     }
 }
 
-/// How libraries are served: one immutable URL for every job, so Blink's memory cache and V8's
-/// code cache reuse them across job origins (pages load them with `crossorigin`, hence CORS).
+/// How libraries are served: immutable, so Blink's memory cache keeps them (and their compiled
+/// code) for the next job on the same origin.
 pub(crate) fn library_headers() -> Vec<HeaderEntry> {
     vec![
         HeaderEntry::new("Content-Type", "text/javascript"),
         HeaderEntry::new("Cache-Control", "public, max-age=31536000, immutable"),
-        HeaderEntry::new("Access-Control-Allow-Origin", "*"),
     ]
 }
 
@@ -117,11 +116,6 @@ async fn fail(page: &Page, event: &EventRequestPaused) -> Result<(), CdpError> {
 }
 
 fn route(url: &str, shared: &SlotShared, libraries: &Libraries) -> Route {
-    if let Some(lib) = libraries.by_url(url) {
-        return Route::Library {
-            body: lib.bytes.clone(),
-        };
-    }
     let Some((_, rest)) = split_job_url(url) else {
         return Route::Refuse;
     };
@@ -134,6 +128,14 @@ fn route(url: &str, shared: &SlotShared, libraries: &Libraries) -> Route {
         .next()
         .filter(|p| !p.is_empty())
         .unwrap_or("/");
+    if path.starts_with(LIBRARY_PATH) {
+        return match libraries.by_path(path) {
+            Some(lib) => Route::Library {
+                body: lib.bytes.clone(),
+            },
+            None => Route::NotFound(path.to_string()),
+        };
+    }
     if let Some((content_type, body)) = job.files.get(path) {
         return Route::Serve {
             content_type: content_type.clone(),
@@ -191,6 +193,49 @@ mod tests {
         ] {
             assert_eq!(route(url, &shared, &libs), Route::Refuse, "{url}");
         }
+    }
+
+    #[test]
+    fn libraries_are_served_on_the_jobs_own_origin_only() {
+        let shared = shared_with("https://j5.kiln.invalid", "/index.html");
+        let libs = Libraries::from_items(vec![crate::browser::Library {
+            name: "p5".into(),
+            version: "2.3.4".into(),
+            url: "/.kiln/lib/p5@2.3.4/p5.min.js".into(),
+            bytes: bytes::Bytes::from_static(b"// p5"),
+        }]);
+        assert!(matches!(
+            route(
+                "https://j5.kiln.invalid/.kiln/lib/p5@2.3.4/p5.min.js",
+                &shared,
+                &libs
+            ),
+            Route::Library { .. }
+        ));
+        assert_eq!(
+            route(
+                "https://j5.kiln.invalid/.kiln/lib/p5@9.9.9/p5.min.js",
+                &shared,
+                &libs
+            ),
+            Route::NotFound("/.kiln/lib/p5@9.9.9/p5.min.js".into())
+        );
+        assert_eq!(
+            route(
+                "https://j4.kiln.invalid/.kiln/lib/p5@2.3.4/p5.min.js",
+                &shared,
+                &libs
+            ),
+            Route::Stale
+        );
+        assert_eq!(
+            route(
+                "https://lib.kiln.invalid/.kiln/lib/p5@2.3.4/p5.min.js",
+                &shared,
+                &libs
+            ),
+            Route::Refuse
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Page libraries installed from npm (`host/web/package.json`), held in memory and served at
-//! `https://lib.kiln.invalid/<name>@<version>/<file>`, byte for byte as npm shipped them.
+//! Page libraries installed from npm (`host/web/package.json`), held in memory and served on every
+//! job origin at `/.kiln/lib/<name>@<version>/<file>`, byte for byte as npm shipped them.
 
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -10,7 +10,7 @@ use std::path::Path;
 pub struct Library {
     pub name: String,
     pub version: String,
-    /// The one URL every page loads it from.
+    /// The root-relative URL every page loads it from, on its own origin.
     pub url: String,
     pub bytes: Bytes,
 }
@@ -54,7 +54,7 @@ impl Libraries {
                 .and_then(|f| f.to_str())
                 .unwrap_or(file);
             items.push(Library {
-                url: format!("{}/{name}@{version}/{file_name}", super::LIBRARY_ORIGIN),
+                url: format!("{}{name}@{version}/{file_name}", super::LIBRARY_PATH),
                 name: name.to_string(),
                 version,
                 bytes: bytes.into(),
@@ -63,13 +63,19 @@ impl Libraries {
         Ok(Self { items })
     }
 
+    /// Libraries given directly (tests).
+    #[cfg(test)]
+    pub fn from_items(items: Vec<Library>) -> Self {
+        Self { items }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Library> {
         self.items.iter()
     }
 
-    /// The library served at `url` (query ignored), if any.
-    pub fn by_url(&self, url: &str) -> Option<&Library> {
-        let url = url.split(['?', '#']).next().unwrap_or(url);
-        self.items.iter().find(|lib| lib.url == url)
+    /// The library served at `path` on a job origin (query ignored), if any.
+    pub fn by_path(&self, path: &str) -> Option<&Library> {
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        self.items.iter().find(|lib| lib.url == path)
     }
 }

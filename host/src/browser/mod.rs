@@ -27,16 +27,19 @@ pub use pool::BrowserPool;
 /// Job documents are served from origins `https://j<n>.kiln.invalid`, a few per page, reused only
 /// once the document that used one is gone and its storage cleared (see `origins.rs`), so nothing
 /// the web platform keys by origin (localStorage, IndexedDB, Cache Storage, BroadcastChannel)
-/// reaches the next job. All job origins are one site (`kiln.invalid`), so a page's renderer process and
-/// V8's compilation cache stay warm across jobs; the one thing a site shares — cookies — is
-/// switched off in pages (see `slot.rs` and `shim.rs`). `.invalid` never resolves, so nothing but
+/// reaches the next job. Cookies, which browsers share across origins of one site, are switched
+/// off in pages (see `slot.rs` and `shim.rs`). `.invalid` never resolves, so nothing but
 /// Kiln's interception can answer; https makes pages a secure context.
 pub fn job_origin(n: u64) -> String {
     format!("https://j{n}.kiln.invalid")
 }
 
-/// Where libraries are served, the same URL for every job so their compiled code is reused.
-pub const LIBRARY_ORIGIN: &str = "https://lib.kiln.invalid";
+/// Where libraries are served: this path on each job's own origin. Same-origin, so when a page's
+/// origin ring comes back to an origin, Blink's memory cache still holds the library it loaded
+/// there, compiled code included (a library at one shared URL is re-fetched and recompiled on every
+/// origin change: the memory cache keeps one entry per URL, and a CORS entry only for the origin
+/// that requested it; measured in docs/benchmarks.md).
+pub const LIBRARY_PATH: &str = "/.kiln/lib/";
 
 /// Splits a URL on any job origin into `(origin, path with query)`; `None` for any other URL.
 pub fn split_job_url(url: &str) -> Option<(&str, &str)> {

@@ -105,6 +105,12 @@ impl JobPage {
                 "cannot serve at {path:?}: paths start with '/' and carry no query or fragment"
             )));
         }
+        if path.starts_with(super::LIBRARY_PATH) {
+            return Err(RenderError::invalid_input(format!(
+                "cannot serve at {path:?}: {} is where the host serves its libraries",
+                super::LIBRARY_PATH
+            )));
+        }
         let mut job = self.lease.slot().shared.current();
         let total: usize = job.files.values().map(|(_, b)| b.len()).sum::<usize>() + body.len();
         if total > MAX_SERVED_BYTES {

@@ -338,7 +338,12 @@ fn describe_exception(details: &ExceptionDetails) -> PageErrorRecord {
         first_line
     };
 
-    let own_path = |url: &str| split_job_url(url).map(|(_, path)| path).map(str::to_string);
+    let own_path = |url: &str| {
+        split_job_url(url)
+            .map(|(_, path)| path)
+            .filter(|path| !path.starts_with(super::LIBRARY_PATH))
+            .map(str::to_string)
+    };
     let frame = details.stack_trace.as_ref().and_then(|st| {
         st.call_frames
             .iter()

@@ -2,11 +2,11 @@
 //! memory, the same harness, the canvas read back as PNG — driven by a bare loop over warm
 //! chromiumoxide pages, with no plugin, validation, pool, log or storage around it.
 //!
-//! It runs in two modes: every sketch on one origin (what a bare loop does), and every sketch on
-//! a fresh origin (the isolation Kiln gives each job), so the report separates the cost of Kiln's
-//! machinery from the cost of isolation.
+//! It runs in two modes: every sketch on one origin (what a bare loop does), and each page taking
+//! turns between two origins of its own (the scheme Kiln isolates jobs with, minus clearing), so
+//! the report separates the cost of Kiln's machinery from the cost of isolation.
 
-use crate::browser::{LIBRARY_ORIGIN, Libraries, job_origin, library_headers};
+use crate::browser::{LIBRARY_PATH, Libraries, job_origin, library_headers};
 use crate::config::Config;
 use anyhow::{Context, Result};
 use base64::Engine as _;
@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 const PAGE_HTML: &str = include_str!("../../../../plugins/p5/src/page.html");
 const HARNESS_JS: &str = include_str!("../../../../plugins/p5/src/harness.js");
 
+/// Files a page serves, by full URL.
 type Files = Arc<Mutex<HashMap<String, Bytes>>>;
 
 /// Origins the floor uses; numbered far from Kiln's so the two never meet.
@@ -37,7 +38,9 @@ pub struct Floor {
     browser: Arc<crate::browser::launch::BrowserProcess>,
     _proxy: crate::browser::blackhole::BlackholeProxy,
     pages: Vec<(Page, Files)>,
+    /// p5's root-relative URL, served on each origin as Kiln serves it.
     p5_url: String,
+    p5: Bytes,
     size: u32,
 }
 
@@ -57,10 +60,6 @@ impl Floor {
         for _ in 0..pages {
             let (_context, page) = browser.open_isolated_page().await?;
             let files: Files = Arc::new(Mutex::new(HashMap::new()));
-            files
-                .lock()
-                .unwrap()
-                .insert(p5.url.clone(), p5.bytes.clone());
             let mut requests = page.event_listener::<EventRequestPaused>().await?;
             let (serve_page, serve_files) = (page.clone(), files.clone());
             tokio::spawn(async move {
@@ -71,7 +70,7 @@ impl Floor {
                         Some(body) => (200, body),
                         None => (404, Bytes::new()),
                     };
-                    let headers = if url.starts_with(LIBRARY_ORIGIN) {
+                    let headers = if url.contains(LIBRARY_PATH) {
                         // Exactly as Kiln serves libraries.
                         library_headers()
                     } else {
@@ -116,35 +115,38 @@ impl Floor {
             _proxy: proxy,
             pages: opened,
             p5_url: p5.url.clone(),
+            p5: p5.bytes.clone(),
             size,
         })
     }
 
-    /// Renders `codes` over the first `concurrency` pages, each on a fresh origin if
-    /// `fresh_origins`, else all on one; returns each sketch's latency.
+    /// Renders `codes` over the first `concurrency` pages, all on one origin or each page
+    /// alternating between two of its own (`ring`); returns each sketch's latency.
     pub async fn run(
         &self,
         codes: &[String],
         concurrency: usize,
-        fresh_origins: bool,
+        ring: bool,
     ) -> Result<Vec<Duration>> {
-        let shared_origin = job_origin(NEXT_ORIGIN.fetch_add(1, Ordering::Relaxed));
+        let mint = || job_origin(NEXT_ORIGIN.fetch_add(1, Ordering::Relaxed));
+        let shared_origin = mint();
         let shared_origin = shared_origin.as_str();
         let queue = Arc::new(Mutex::new(codes.iter().enumerate().collect::<Vec<_>>()));
         let workers = self.pages.iter().take(concurrency).map(|(page, files)| {
             let queue = queue.clone();
+            let own_origins = [mint(), mint()];
             async move {
                 let mut latencies = Vec::new();
                 loop {
                     let next = queue.lock().unwrap().pop();
                     let Some((i, code)) = next else { break };
                     let started = Instant::now();
-                    let origin = if fresh_origins {
-                        job_origin(NEXT_ORIGIN.fetch_add(1, Ordering::Relaxed))
+                    let origin = if ring {
+                        own_origins[latencies.len() % 2].as_str()
                     } else {
-                        shared_origin.to_string()
+                        shared_origin
                     };
-                    self.render(page, files, &origin, code, i as u64).await?;
+                    self.render(page, files, origin, code, i as u64).await?;
                     latencies.push(started.elapsed());
                 }
                 anyhow::Ok(latencies)
@@ -168,7 +170,8 @@ impl Floor {
             .replace("{{seed}}", &seed.to_string());
         {
             let mut files = files.lock().unwrap();
-            files.retain(|url, _| url.starts_with(LIBRARY_ORIGIN));
+            files.clear();
+            files.insert(format!("{origin}{}", self.p5_url), self.p5.clone());
             files.insert(format!("{origin}/index.html"), html.into());
             files.insert(
                 format!("{origin}/kiln-p5-harness.js"),

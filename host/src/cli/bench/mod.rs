@@ -1,7 +1,8 @@
 //! `kiln bench`: Kiln's own path against a bare loop over warm chromiumoxide pages (the floor),
 //! on identical sketches, reported as medians and ratios. The floor runs twice per round: on one
-//! origin (nothing isolated) and with a fresh origin per sketch (the isolation Kiln gives every
-//! job), so the report separates the cost of Kiln's machinery from the cost of isolation.
+//! origin (nothing isolated) and with each page alternating between two origins (the ring Kiln
+//! isolates jobs with), so the report separates the cost of Kiln's machinery from the cost of
+//! isolation.
 //! See docs/benchmarks.md.
 
 mod floor;
@@ -54,10 +55,10 @@ struct Report {
     kiln: Side,
     /// The bare loop: every sketch on one origin, nothing isolated.
     floor: Side,
-    /// The bare loop with a fresh origin per sketch.
-    floor_isolated: Side,
+    /// The bare loop with each page alternating between two origins of its own.
+    floor_ring: Side,
     vs_floor: Ratios,
-    vs_floor_isolated: Ratios,
+    vs_floor_ring: Ratios,
 }
 
 impl Ratios {
@@ -105,11 +106,9 @@ pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
         report_round(round, "kiln", &summary);
         rounds[0].push(summary);
 
-        for (index, fresh_origins, label) in
-            [(1, false, "floor"), (2, true, "floor, fresh origins")]
-        {
+        for (index, ring, label) in [(1, false, "floor"), (2, true, "floor, origin ring")] {
             let started = Instant::now();
-            let mut latencies = floor.run(&codes, args.concurrency, fresh_origins).await?;
+            let mut latencies = floor.run(&codes, args.concurrency, ring).await?;
             let summary = summarize(&mut latencies, started.elapsed());
             report_round(round, label, &summary);
             rounds[index].push(summary);
@@ -118,21 +117,20 @@ pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
     kiln.shutdown().await;
     floor.shutdown().await;
 
-    let [kiln_rounds, floor_rounds, isolated_rounds] = rounds;
-    let (kiln, floor, floor_isolated) =
-        (side(kiln_rounds), side(floor_rounds), side(isolated_rounds));
+    let [kiln_rounds, floor_rounds, ring_rounds] = rounds;
+    let (kiln, floor, floor_ring) = (side(kiln_rounds), side(floor_rounds), side(ring_rounds));
     let report = Report {
         workload,
         vs_floor: Ratios::of(&kiln, &floor),
-        vs_floor_isolated: Ratios::of(&kiln, &floor_isolated),
+        vs_floor_ring: Ratios::of(&kiln, &floor_ring),
         kiln,
         floor,
-        floor_isolated,
+        floor_ring,
     };
     for (name, side) in [
         ("kiln", &report.kiln),
         ("floor", &report.floor),
-        ("floor, fresh origins", &report.floor_isolated),
+        ("floor, origin ring", &report.floor_ring),
     ] {
         eprintln!(
             "median of rounds: {name:<21} p50 {:>7.1} ms  {:>5.2} jobs/s",
@@ -140,11 +138,11 @@ pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
         );
     }
     eprintln!(
-        "kiln vs floor: p50 x{:.3}, throughput x{:.3} | kiln vs floor with fresh origins: p50 x{:.3}, throughput x{:.3}",
+        "kiln vs floor: p50 x{:.3}, throughput x{:.3} | kiln vs floor with an origin ring: p50 x{:.3}, throughput x{:.3}",
         report.vs_floor.p50_ratio,
         report.vs_floor.throughput_ratio,
-        report.vs_floor_isolated.p50_ratio,
-        report.vs_floor_isolated.throughput_ratio
+        report.vs_floor_ring.p50_ratio,
+        report.vs_floor_ring.throughput_ratio
     );
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
