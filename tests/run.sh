@@ -7,15 +7,23 @@ cd "$(dirname "$0")/.."
 deploy/dev/setup.sh
 step() { printf '\033[1mtests:\033[0m %s\n' "$*" >&2; }
 
-step "building the test plugins"
-cargo build --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5 -p kiln-test-plugin-hostile
+TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema)
+step "building the test plugins and the third-party example"
+cargo build --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}"
+# The example is its own crate (as a third party's would be); it shares the target dir.
+CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --target wasm32-wasip2 --release \
+  --manifest-path examples/poster-card/Cargo.toml
 
 step "cargo fmt --check"
 cargo fmt --all --check
+cargo fmt --manifest-path examples/poster-card/Cargo.toml --check
 
 step "clippy (host and SDK, then plugins for wasm32-wasip2)"
 cargo clippy --quiet -p kiln -p kiln-sdk --all-targets -- -D warnings
-cargo clippy --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5 -p kiln-test-plugin-hostile -- -D warnings
+cargo clippy --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}" -- -D warnings
+CARGO_TARGET_DIR="$PWD/target" cargo clippy --quiet --target wasm32-wasip2 --release \
+  --manifest-path examples/poster-card/Cargo.toml -- -D warnings
 
 step "unit and end-to-end tests"
 cargo test -p kiln -p kiln-sdk -p kiln-plugin-p5
+CARGO_TARGET_DIR="$PWD/target" cargo test --quiet --manifest-path examples/poster-card/Cargo.toml

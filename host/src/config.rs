@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Everything `kiln` can be told. Missing keys take the defaults below.
@@ -55,7 +56,7 @@ pub struct JobSettings {
     pub unavailable_retries: u32,
 }
 
-/// Sandbox limits of every plugin instance.
+/// How plugins are loaded, what they are granted, and the sandbox limits of every instance.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PluginSettings {
@@ -65,6 +66,35 @@ pub struct PluginSettings {
     pub cpu_ms: u64,
     /// Bytes one job may store across all its artifacts.
     pub max_artifact_bytes: u64,
+    /// Pages one job may have open at once.
+    pub max_pages: u32,
+    /// How often the plugin directories are scanned for new, changed and removed `.wasm` files,
+    /// in milliseconds; 0 turns hot-loading off.
+    pub watch_interval_ms: u64,
+    /// Capabilities (`browser`, `media`, `storage`) granted to a plugin that neither
+    /// `per_plugin` nor the built-in defaults name.
+    pub default_grants: Vec<String>,
+    /// Grants and limits per plugin name; a key set here replaces the value above for that
+    /// plugin.
+    pub per_plugin: BTreeMap<String, PluginOverrides>,
+}
+
+/// One plugin's own grants and limits. Unset keys fall back to `[plugins]` (and, for `grants`,
+/// to the built-in defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginOverrides {
+    /// Capabilities granted: any of `browser`, `media`, `storage`.
+    pub grants: Option<Vec<String>>,
+    /// Directories the plugin may read through WASI, guest path → host path. Read-only,
+    /// preopened with cap-std; nothing else of the file system is visible.
+    pub dirs: BTreeMap<String, PathBuf>,
+    pub memory_mib: Option<u64>,
+    pub cpu_ms: Option<u64>,
+    /// Wall-clock budget of one attempt of this plugin's jobs, in milliseconds.
+    pub timeout_ms: Option<u64>,
+    pub max_artifact_bytes: Option<u64>,
+    pub max_pages: Option<u32>,
 }
 
 /// Where artifacts go.
@@ -121,6 +151,10 @@ impl Default for PluginSettings {
             memory_mib: 256,
             cpu_ms: 10_000,
             max_artifact_bytes: 256 << 20,
+            max_pages: 4,
+            watch_interval_ms: 250,
+            default_grants: vec!["media".into(), "storage".into()],
+            per_plugin: BTreeMap::new(),
         }
     }
 }
@@ -205,6 +239,32 @@ impl Config {
             self.plugins.memory_mib >= 16,
             "plugins.memory_mib must be at least 16"
         );
+        crate::plugins::check_grant_names(&self.plugins.default_grants)
+            .context("plugins.default_grants")?;
+        for (name, overrides) in &self.plugins.per_plugin {
+            if let Some(grants) = &overrides.grants {
+                crate::plugins::check_grant_names(grants)
+                    .with_context(|| format!("plugins.per_plugin.{name}.grants"))?;
+            }
+            if let Some(memory) = overrides.memory_mib {
+                anyhow::ensure!(
+                    memory >= 16,
+                    "plugins.per_plugin.{name}.memory_mib must be at least 16"
+                );
+            }
+            if let Some(timeout) = overrides.timeout_ms {
+                anyhow::ensure!(
+                    timeout >= 100,
+                    "plugins.per_plugin.{name}.timeout_ms must be at least 100"
+                );
+            }
+            for guest in overrides.dirs.keys() {
+                anyhow::ensure!(
+                    guest.starts_with('/'),
+                    "plugins.per_plugin.{name}.dirs: guest path {guest:?} must be absolute"
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -218,6 +278,27 @@ mod tests {
         let config: Config = toml::from_str("[jobs]\ntimeout_ms = 5000\n").unwrap();
         assert_eq!(config.jobs.timeout_ms, 5000);
         assert_eq!(config.jobs.max_dimension, 8192);
+    }
+
+    #[test]
+    fn per_plugin_grants_and_limits_parse_and_bad_grants_are_named() {
+        let config: Config = toml::from_str(
+            "[plugins.per_plugin.poster-card]\ngrants = [\"browser\", \"storage\"]\nmemory_mib = 64\n\
+             dirs = { \"/fonts\" = \"/usr/share/fonts\" }\n",
+        )
+        .unwrap();
+        let poster = &config.plugins.per_plugin["poster-card"];
+        assert_eq!(poster.memory_mib, Some(64));
+        assert_eq!(poster.dirs["/fonts"], PathBuf::from("/usr/share/fonts"));
+        config.validate().unwrap();
+
+        let config: Config =
+            toml::from_str("[plugins.per_plugin.x]\ngrants = [\"network\"]\n").unwrap();
+        let err = format!("{:#}", config.validate().unwrap_err());
+        assert!(
+            err.contains("plugins.per_plugin.x.grants") && err.contains("network"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -3,55 +3,65 @@
 use crate::browser::{BrowserPool, Libraries};
 use crate::config::Config;
 use crate::jobs::{JobLimits, JobRunner, Services};
-use crate::plugins::{PluginEngine, PluginRegistry, SandboxLimits};
+use crate::plugins::{LoadPolicy, PluginCatalog, PluginEngine, WatchHandle};
 use crate::storage::ArtifactStore;
 use anyhow::{Context, Result};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-/// A running host: plugins loaded, browsers warm, storage open.
+/// A running host: plugins loaded (and watched), browsers warm, storage open.
 pub struct Kiln {
     pub config: Config,
     pub runner: Arc<JobRunner>,
     pub pool: Arc<BrowserPool>,
+    pub plugins: Arc<PluginCatalog>,
+    watch: Mutex<Option<WatchHandle>>,
 }
 
 impl Kiln {
-    /// Starts everything; plugin loading and browser start-up overlap.
+    /// Starts everything; plugin loading and browser start-up overlap. With
+    /// `plugins.watch_interval_ms` above 0, the plugin directories are watched from then on.
     pub async fn start(config: Config) -> Result<Self> {
         config.validate()?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
         let libraries = Arc::new(Libraries::load(&config.libraries_dir)?);
         let engine = Arc::new(open_engine(&config)?);
-        let sandbox = SandboxLimits::from_settings(&config.plugins);
-        let plugin_dirs = config.plugin_dirs();
-        let (registry, pool) = tokio::try_join!(
-            PluginRegistry::load_dirs(&engine, &plugin_dirs, sandbox),
+        let (plugins, pool) = tokio::try_join!(
+            PluginCatalog::open(
+                engine.clone(),
+                config.plugin_dirs(),
+                LoadPolicy::from_config(&config)
+            ),
             BrowserPool::start(config.browser.clone(), libraries),
         )?;
+        let watch = (config.plugins.watch_interval_ms > 0)
+            .then(|| plugins.watch(Duration::from_millis(config.plugins.watch_interval_ms)));
         let store = Arc::new(open_store(&config)?);
         let services = Arc::new(Services {
             browser: pool.clone(),
             store,
-            max_artifact_bytes: config.plugins.max_artifact_bytes,
         });
         let runner = Arc::new(JobRunner {
             engine,
-            registry: Arc::new(registry),
+            plugins: plugins.clone(),
             services,
             limits: JobLimits::from(&config.jobs),
-            sandbox,
             unavailable_retries: config.jobs.unavailable_retries,
         });
         Ok(Self {
             config,
             runner,
             pool,
+            plugins,
+            watch: Mutex::new(watch),
         })
     }
 
-    /// Closes the browsers. Call before exiting so no Chromium outlives the process.
+    /// Stops watching plugins and closes the browsers. Call before exiting so no Chromium
+    /// outlives the process.
     pub async fn shutdown(&self) {
+        self.watch.lock().expect("watch lock").take();
         self.pool.shutdown().await;
     }
 }
@@ -61,13 +71,12 @@ pub fn open_engine(config: &Config) -> Result<PluginEngine> {
     PluginEngine::new(&config.data_dir.join("cache").join("components"))
 }
 
-/// Loads the plugins without starting browsers (for `kiln plugins`).
-pub async fn load_plugins(config: &Config) -> Result<PluginRegistry> {
-    let engine = open_engine(config)?;
-    PluginRegistry::load_dirs(
-        &engine,
-        &config.plugin_dirs(),
-        SandboxLimits::from_settings(&config.plugins),
+/// Loads the plugins once, without browsers or watching (for `kiln plugins`).
+pub async fn load_plugins(config: &Config) -> Result<Arc<PluginCatalog>> {
+    PluginCatalog::open(
+        Arc::new(open_engine(config)?),
+        config.plugin_dirs(),
+        LoadPolicy::from_config(config),
     )
     .await
 }

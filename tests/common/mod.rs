@@ -62,7 +62,9 @@ impl TestDir {
         self.dir.path()
     }
 
-    /// A config for this dir: one browser, two pages, a 5 s job timeout.
+    /// A config for this dir: one browser, two pages, a 5 s job timeout, and every capability
+    /// granted to the hostile plugin (it declares only `browser`, so undeclared use is still
+    /// refused at run time).
     pub fn config(&self) -> Config {
         let mut config = Config {
             data_dir: self.path().to_path_buf(),
@@ -72,8 +74,19 @@ impl TestDir {
         config.browser.processes = 1;
         config.browser.pages_per_process = 2;
         config.jobs.timeout_ms = 5_000;
+        grant(&mut config, "hostile", &["browser", "media", "storage"]);
         config
     }
+}
+
+/// Grants `capabilities` to the plugin called `plugin`.
+pub fn grant(config: &mut Config, plugin: &str, capabilities: &[&str]) {
+    config
+        .plugins
+        .per_plugin
+        .entry(plugin.to_string())
+        .or_default()
+        .grants = Some(capabilities.iter().map(|c| c.to_string()).collect());
 }
 
 /// A running Kiln with its own data dir.

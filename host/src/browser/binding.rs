@@ -32,7 +32,10 @@ impl Host for JobState {
     }
 
     async fn open(&mut self, options: WitPageOptions) -> WitResult<Resource<JobPage>> {
-        if let Err(err) = self.require(Capability::Browser, "browser") {
+        if let Err(err) = self
+            .require(Capability::Browser, "browser")
+            .and_then(|()| self.reserve_page())
+        {
             return Ok(Err(err.into()));
         }
         // Only the job context is held across the await: `JobState` itself is not `Sync`.
@@ -50,7 +53,10 @@ impl Host for JobState {
         .await;
         match opened {
             Ok(page) => Ok(Ok(self.table.push(page)?)),
-            Err(err) => Ok(Err(err.into())),
+            Err(err) => {
+                self.pages_open -= 1;
+                Ok(Err(err.into()))
+            }
         }
     }
 }
@@ -148,6 +154,7 @@ impl HostPage for JobState {
 
     async fn drop(&mut self, page: Resource<JobPage>) -> wasmtime::Result<()> {
         self.table.delete(page)?;
+        self.pages_open = self.pages_open.saturating_sub(1);
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 pub struct PluginsArgs {}
 
 pub async fn run(config: Config, _args: PluginsArgs) -> Result<ExitCode> {
-    let registry = crate::kiln::load_plugins(&config).await?;
+    let registry = crate::kiln::load_plugins(&config).await?.snapshot();
     let plugins: Vec<_> = registry
         .plugins()
         .map(|p| {
@@ -18,6 +18,7 @@ pub async fn run(config: Config, _args: PluginsArgs) -> Result<ExitCode> {
                 "version": p.info.version,
                 "summary": p.info.summary,
                 "capabilities": p.info.capabilities,
+                "granted": p.policy.grants.iter().map(|c| crate::plugins::capability_name(*c)).collect::<Vec<_>>(),
                 "input_schema": p.info.input_schema,
                 "path": p.path,
                 "compiled_from_cache": p.from_cache,

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 pub struct Services {
     pub browser: Arc<BrowserPool>,
     pub store: Arc<ArtifactStore>,
-    pub max_artifact_bytes: u64,
 }
 
 /// Limits a job runs under, as the plugin sees them through `host.limits`.

@@ -6,7 +6,7 @@ use super::envelope::JobSpec;
 use super::log::JobLog;
 use super::outcome::{JobOutcome, JobStatus};
 use crate::error::ErrorKind;
-use crate::plugins::{PluginEngine, PluginRegistry, SandboxLimits, run_plugin};
+use crate::plugins::{PluginCatalog, PluginEngine, run_plugin};
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
@@ -14,10 +14,11 @@ use tracing::Instrument;
 /// Everything needed to run jobs; cheap to share across tasks.
 pub struct JobRunner {
     pub engine: Arc<PluginEngine>,
-    pub registry: Arc<PluginRegistry>,
+    /// The plugins loaded now; each job resolves its plugin once and keeps it to the end.
+    pub plugins: Arc<PluginCatalog>,
     pub services: Arc<Services>,
+    /// Limits for every job; the plugin's policy sets the timeout.
     pub limits: JobLimits,
-    pub sandbox: SandboxLimits,
     pub unavailable_retries: u32,
 }
 
@@ -45,26 +46,24 @@ impl JobRunner {
         };
 
         let result = async {
-            let plugin = self.registry.resolve(&spec.job_type)?;
+            let plugin = self.plugins.resolve(&spec.job_type)?;
             outcome.plugin = Some(plugin.label());
             plugin.validate_input(&spec.input)?;
             let input_json = spec.input.to_string();
             loop {
                 outcome.attempts += 1;
+                let limits = JobLimits {
+                    timeout: plugin.policy.timeout,
+                    ..self.limits
+                };
                 let job = Arc::new(JobContext::new(
                     id.clone(),
                     log.clone(),
-                    self.limits,
+                    limits,
                     self.services.clone(),
                 ));
-                let result = run_plugin(
-                    self.engine.engine(),
-                    &plugin,
-                    job,
-                    input_json.clone(),
-                    self.sandbox,
-                )
-                .await;
+                let result =
+                    run_plugin(self.engine.engine(), &plugin, job, input_json.clone()).await;
                 match result {
                     Err(err)
                         if err.kind == ErrorKind::Unavailable

@@ -2,8 +2,7 @@
 //! the call can end badly.
 
 use super::bindings::{Job, PluginPre};
-use super::limits::SandboxLimits;
-use super::registry::LoadedPlugin;
+use super::load::LoadedPlugin;
 use super::state::JobState;
 use crate::error::RenderError;
 use crate::jobs::JobContext;
@@ -35,15 +34,15 @@ pub(super) fn new_store(engine: &Engine, state: JobState) -> Store<JobState> {
     store
 }
 
-/// Runs `plugin` on one job and returns the artifacts it stored.
+/// Runs `plugin` on one job, under the limits of the plugin's policy, and returns the artifacts it
+/// stored.
 pub async fn run_plugin(
     engine: &Engine,
     plugin: &LoadedPlugin,
     job: Arc<JobContext>,
     input_json: String,
-    limits: SandboxLimits,
 ) -> Result<Vec<StoredArtifact>, RenderError> {
-    let state = JobState::new(job.clone(), limits, plugin.capabilities());
+    let state = JobState::new(job.clone(), &plugin.policy, plugin.capabilities())?;
     let mut store = new_store(engine, state);
     let wall = job.limits.timeout + WALL_GRACE;
 
@@ -52,8 +51,10 @@ pub async fn run_plugin(
     let label = plugin.label();
     match outcome {
         Err(_) => Err(RenderError::timeout(format!(
-            "plugin {label} did not finish within the job's wall-clock budget of {} ms (jobs.timeout_ms)",
-            job.limits.timeout.as_millis()
+            "plugin {label} did not finish within the job's wall-clock budget of {} ms \
+             (jobs.timeout_ms, or plugins.per_plugin.{}.timeout_ms)",
+            job.limits.timeout.as_millis(),
+            plugin.info.name
         ))),
         Ok(Err(trap)) => Err(explain_trap(&label, store.data(), &trap)),
         Ok(Ok(Err(error))) => Err(error.into()),

@@ -1,7 +1,5 @@
 //! Per-job sandbox limits: linear memory and the plugin's own CPU time.
 
-use super::engine::EPOCH_TICK;
-use crate::config::PluginSettings;
 use wasmtime::ResourceLimiter;
 
 /// The limits one plugin instance runs under.
@@ -10,15 +8,6 @@ pub struct SandboxLimits {
     pub memory_bytes: usize,
     /// CPU budget in epoch ticks.
     pub cpu_ticks: u64,
-}
-
-impl SandboxLimits {
-    pub fn from_settings(settings: &PluginSettings) -> Self {
-        Self {
-            memory_bytes: (settings.memory_mib as usize) << 20,
-            cpu_ticks: (settings.cpu_ms / EPOCH_TICK.as_millis() as u64).max(1),
-        }
-    }
 }
 
 /// Enforces the memory limit and remembers that it did, so the job's error can say so.

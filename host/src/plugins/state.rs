@@ -3,6 +3,7 @@
 
 use super::bindings::kiln::render::types::{Artifact, Capability};
 use super::limits::{MemoryLimiter, SandboxLimits};
+use super::policy::PluginPolicy;
 use crate::error::RenderError;
 use crate::jobs::JobContext;
 use crate::media::HostBlob;
@@ -10,7 +11,7 @@ use crate::storage::StoredArtifact;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 /// How much of the plugin's stderr is kept for error messages (panics print there).
 const STDERR_CAPTURE_BYTES: usize = 16 * 1024;
@@ -28,16 +29,64 @@ pub struct JobState {
     /// What this job stored, in order: the host's record, not the plugin's claim.
     pub stored: Vec<StoredArtifact>,
     capabilities: Vec<Capability>,
+    max_artifact_bytes: u64,
+    max_pages: u32,
+    /// Pages this job has open now.
+    pub pages_open: u32,
 }
 
 impl JobState {
-    pub fn new(job: Arc<JobContext>, limits: SandboxLimits, capabilities: Vec<Capability>) -> Self {
+    /// The state of one job of a plugin: its policy's limits, and the directories it was granted
+    /// preopened read-only.
+    pub fn new(
+        job: Arc<JobContext>,
+        policy: &PluginPolicy,
+        capabilities: Vec<Capability>,
+    ) -> Result<Self, RenderError> {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
-        // No preopened directories, no network, no inherited environment or stdio.
+        let mut wasi = WasiCtxBuilder::new();
+        // No network (wasmtime-wasi refuses every socket address by default), no inherited
+        // environment or stdio, and only the directories config grants, read-only.
+        wasi.stderr(stderr.clone()).stdout(stderr.clone());
+        for (guest, host) in &policy.dirs {
+            wasi.preopened_dir(host, guest, FsPerms::ReadOnly)
+                .map_err(|e| {
+                    RenderError::internal(format!(
+                        "opening granted directory {} as {guest}: {e}",
+                        host.display()
+                    ))
+                })?;
+        }
+        Ok(Self::with_wasi(
+            job,
+            policy.sandbox,
+            capabilities,
+            wasi.build(),
+            stderr,
+            policy.max_artifact_bytes,
+            policy.max_pages,
+        ))
+    }
+
+    /// The state of a `describe` call at load time: nothing granted.
+    pub fn for_describe(job: Arc<JobContext>, limits: SandboxLimits) -> Self {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
         let wasi = WasiCtxBuilder::new()
             .stderr(stderr.clone())
             .stdout(stderr.clone())
             .build();
+        Self::with_wasi(job, limits, Vec::new(), wasi, stderr, 0, 0)
+    }
+
+    fn with_wasi(
+        job: Arc<JobContext>,
+        limits: SandboxLimits,
+        capabilities: Vec<Capability>,
+        wasi: WasiCtx,
+        stderr: MemoryOutputPipe,
+        max_artifact_bytes: u64,
+        max_pages: u32,
+    ) -> Self {
         Self {
             table: ResourceTable::new(),
             wasi,
@@ -49,7 +98,23 @@ impl JobState {
             stderr,
             stored: Vec::new(),
             capabilities,
+            max_artifact_bytes,
+            max_pages,
+            pages_open: 0,
         }
+    }
+
+    /// Fails with `denied` when the job already has as many pages open as its plugin may.
+    pub fn reserve_page(&mut self) -> Result<(), RenderError> {
+        if self.pages_open >= self.max_pages {
+            return Err(RenderError::denied(format!(
+                "this job already has {} page(s) open, the most its plugin may have at once \
+                 (plugins.max_pages); drop a page before opening another",
+                self.pages_open
+            )));
+        }
+        self.pages_open += 1;
+        Ok(())
     }
 
     /// Fails with `denied` unless the plugin declared `capability` in `describe`.
@@ -60,7 +125,7 @@ impl JobState {
             Err(RenderError::denied(format!(
                 "this plugin called the `{interface}` interface without declaring the `{}` capability in \
                  describe(); add it to the plugin's CAPABILITIES",
-                super::registry::capability_name(capability)
+                super::policy::capability_name(capability)
             )))
         }
     }
@@ -88,11 +153,11 @@ impl JobState {
         }
         let used: u64 = self.stored.iter().map(|a| a.bytes).sum();
         let size = blob.bytes.len() as u64;
-        if used + size > services.max_artifact_bytes {
+        if used + size > self.max_artifact_bytes {
             return Err(RenderError::invalid_input(format!(
                 "storing {name:?} ({size} bytes) would take this job past its artifact budget of {} bytes \
                  (plugins.max_artifact_bytes)",
-                services.max_artifact_bytes
+                self.max_artifact_bytes
             )));
         }
         let stored = services

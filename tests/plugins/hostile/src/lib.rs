@@ -1,7 +1,8 @@
 //! A plugin that misbehaves on request, so tests can prove the host survives it:
 //! `{"mode": "spin"}` loops forever, `"hog"` allocates until its memory limit stops it,
 //! `"panic"` panics with a known message, `"store"` stores without having declared the storage
-//! capability, `"peek"` reads a page it never navigated, `"ok"` returns no artifacts.
+//! capability, `"peek"` reads a page it never navigated, `"pages"` holds two pages open at once,
+//! `"fs"` reports what it can read and write through WASI, `"ok"` returns no artifacts.
 
 use kiln_sdk::prelude::*;
 use schemars::JsonSchema;
@@ -21,6 +22,8 @@ enum Mode {
     Panic,
     Store,
     Peek,
+    Pages,
+    Fs,
     Ok,
 }
 
@@ -55,9 +58,29 @@ impl Plugin for Hostile {
                 storage::put("x.txt", &Blob::new(b"x", "text/plain"))?;
                 Ok(Vec::new())
             }
+            Mode::Pages => {
+                let options = PageOptions {
+                    width: 10,
+                    height: 10,
+                    scale: 1.0,
+                    seed: None,
+                };
+                let _first = browser::open(options)?;
+                let _second = browser::open(options)?;
+                Ok(Vec::new())
+            }
+            Mode::Fs => Err(Error::internal(fs_report())),
             Mode::Ok => Ok(Vec::new()),
         }
     }
+}
+
+/// What the sandbox lets this plugin do with files, as one line the test can read.
+fn fs_report() -> String {
+    let read = std::fs::read_to_string("/data/hello.txt").map_err(|e| e.kind());
+    let write = std::fs::write("/data/new.txt", b"x").map_err(|e| e.kind());
+    let outside = std::fs::read_to_string("/etc/passwd").map_err(|e| e.kind());
+    format!("read={read:?} write={write:?} outside={outside:?}")
 }
 
 fn spin() -> ! {

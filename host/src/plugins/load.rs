@@ -1,0 +1,233 @@
+//! Loading one plugin file: compile (or take the cached compilation), link against this host's
+//! world, call `describe` in the sandbox, and check what it says against the host's grants.
+//! Everything here runs off the job path; a file that fails any step is refused with the reason.
+
+use super::WasmtimeContext;
+use super::bindings::kiln::render::types::Capability;
+use super::bindings::{Plugin, PluginPre};
+use super::engine::PluginEngine;
+use super::invoke::{explain_trap, new_store};
+use super::policy::{LoadPolicy, PluginPolicy, capability_name};
+use super::state::JobState;
+use crate::error::RenderError;
+use crate::jobs::JobContext;
+use anyhow::{Context, Result, anyhow};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long `describe` may take at load time.
+const DESCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a plugin says about itself, as the host keeps it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub summary: String,
+    pub input_schema: serde_json::Value,
+    pub capabilities: Vec<String>,
+}
+
+/// A plugin compiled, described, checked and ready to instantiate.
+pub struct LoadedPlugin {
+    pub info: PluginInfo,
+    pub path: PathBuf,
+    /// Whether the compiled code came from the on-disk cache, and how long loading took.
+    pub from_cache: bool,
+    pub load_time: Duration,
+    /// What the host grants this plugin and the limits its jobs run under.
+    pub policy: PluginPolicy,
+    pub(super) pre: PluginPre<JobState>,
+    capabilities: Vec<Capability>,
+    pub(super) version: semver::Version,
+    validator: jsonschema::Validator,
+}
+
+/// A file that could not be loaded, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl LoadedPlugin {
+    /// `name@version`, for messages.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.info.name, self.info.version)
+    }
+
+    /// The capabilities the plugin declared (all of them granted, or it would not have loaded).
+    pub(super) fn capabilities(&self) -> Vec<Capability> {
+        self.capabilities.clone()
+    }
+
+    /// Checks a job's input against the plugin's schema; the message names the JSON path.
+    pub fn validate_input(&self, input: &serde_json::Value) -> Result<(), RenderError> {
+        let problems: Vec<String> = self
+            .validator
+            .iter_errors(input)
+            .take(5)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                let at = if path.is_empty() {
+                    "input".to_string()
+                } else {
+                    format!("input{}", path.replace('/', "."))
+                };
+                format!("{at}: {e}")
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(RenderError::invalid_input(format!(
+                "input does not match the {} schema: {}",
+                self.info.name,
+                problems.join("; ")
+            )))
+        }
+    }
+}
+
+/// Compiles, links, describes and checks one component file.
+pub async fn load_file(
+    engine: &Arc<PluginEngine>,
+    path: &Path,
+    policy: &LoadPolicy,
+) -> Result<LoadedPlugin> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    load_bytes(engine, &bytes, path, policy).await
+}
+
+/// Loads a component from `bytes`; `path` is where it came from, for messages and unloading.
+pub async fn load_bytes(
+    engine: &Arc<PluginEngine>,
+    bytes: &[u8],
+    path: &Path,
+    policy: &LoadPolicy,
+) -> Result<LoadedPlugin> {
+    let started = Instant::now();
+    if bytes.starts_with(b"\0asm\x01\0\0\0") {
+        return Err(anyhow!(
+            "this is a core WebAssembly module, not a component; build the plugin with \
+             `cargo build --target wasm32-wasip2` (or `kiln plugin build`) so it is a component \
+             of the kiln:render world"
+        ));
+    }
+    // Compiling takes a core for up to seconds: keep it off the async workers serving jobs.
+    let compiled = {
+        let (engine, bytes) = (engine.clone(), bytes.to_vec());
+        tokio::task::spawn_blocking(move || engine.compile(&bytes))
+            .await
+            .context("the compiler thread failed")?
+            .context("not a valid WebAssembly component")?
+    };
+    let component_type = compiled.component.component_type();
+    let imports: Vec<String> = component_type
+        .imports(engine.engine())
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let exports: Vec<String> = component_type
+        .exports(engine.engine())
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let instance_pre = engine
+        .linker()
+        .instantiate_pre(&compiled.component)
+        .wasm_context("the component does not fit this host's kiln:render@1.x plugin world")?;
+    let pre = PluginPre::new(instance_pre).map_err(|e| {
+        anyhow!(
+            "the component is not a kiln:render plugin: it must export `describe` and `run` of \
+             the kiln:render@1.x `plugin` world, and it exports [{}] ({e})",
+            exports.join(", ")
+        )
+    })?;
+
+    let wit_info = describe(engine, &pre, policy).await?;
+    check_name(&wit_info.name)?;
+    let input_schema: serde_json::Value = serde_json::from_str(&wit_info.input_schema)
+        .with_context(|| {
+            format!(
+                "describe() returned an input schema that is not JSON: {:?}",
+                wit_info.input_schema
+            )
+        })?;
+    let validator = jsonschema::validator_for(&input_schema).map_err(|e| {
+        anyhow!("describe() returned an input schema that is not a valid JSON Schema: {e}")
+    })?;
+    let version = semver::Version::parse(&wit_info.version).with_context(|| {
+        format!(
+            "describe() returned version {:?}, which is not semver",
+            wit_info.version
+        )
+    })?;
+    let plugin_policy = policy.for_plugin(&wit_info.name);
+    plugin_policy.check(&wit_info.name, &imports, &wit_info.capabilities)?;
+    let info = PluginInfo {
+        input_schema,
+        capabilities: wit_info
+            .capabilities
+            .iter()
+            .map(|c| capability_name(*c).to_string())
+            .collect(),
+        name: wit_info.name,
+        version: wit_info.version,
+        summary: wit_info.summary,
+    };
+    Ok(LoadedPlugin {
+        info,
+        path: path.to_path_buf(),
+        from_cache: compiled.from_cache,
+        load_time: started.elapsed(),
+        policy: plugin_policy,
+        pre,
+        capabilities: wit_info.capabilities,
+        version,
+        validator,
+    })
+}
+
+/// Calls `describe` in a throwaway store with the sandbox limits and no grants: any host call
+/// from `describe` is refused.
+async fn describe(
+    engine: &PluginEngine,
+    pre: &PluginPre<JobState>,
+    policy: &LoadPolicy,
+) -> Result<super::bindings::PluginInfo> {
+    let job = Arc::new(JobContext::for_describe(DESCRIBE_TIMEOUT));
+    let state = JobState::for_describe(job, policy.describe_limits());
+    let mut store = new_store(engine.engine(), state);
+    let call = async {
+        let instance: Plugin = pre.instantiate_async(&mut store).await?;
+        instance.call_describe(&mut store).await
+    };
+    match tokio::time::timeout(DESCRIBE_TIMEOUT, call).await {
+        Err(_) => Err(anyhow!(
+            "describe() did not return within {} s",
+            DESCRIBE_TIMEOUT.as_secs()
+        )),
+        Ok(Err(trap)) => Err(anyhow!(
+            "describe() failed: {}",
+            explain_trap("(loading)", store.data(), &trap).message
+        )),
+        Ok(Ok(info)) => Ok(info),
+    }
+}
+
+/// Job type names are what clients type: lowercase letters, digits and `-`.
+fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "describe() returned name {name:?}; use 1–64 of a-z, 0-9 and '-'"
+        ))
+    }
+}
