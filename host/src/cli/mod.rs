@@ -1,7 +1,8 @@
-//! The `kiln` command line: `render`, `batch`, `plugins`, `bench`.
+//! The `kiln` command line: `render`, `batch`, `plugins`, `plugin`, `bench`.
 
 pub mod batch;
 mod bench;
+mod plugin;
 mod plugins;
 mod render;
 
@@ -38,6 +39,8 @@ pub enum Command {
     Batch(batch::BatchArgs),
     /// Lists the loaded plugins with their input schemas, and files that were refused.
     Plugins(plugins::PluginsArgs),
+    /// Plugin author tools: `new`, `build`, `check`.
+    Plugin(plugin::PluginArgs),
     /// Measures Kiln against a bare chromiumoxide loop (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
 }
@@ -63,6 +66,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Render(args) => render::run(config, args).await,
         Command::Batch(args) => batch::run(config, args).await,
         Command::Plugins(args) => plugins::run(config, args).await,
+        Command::Plugin(args) => plugin::run(config, args).await,
         Command::Bench(args) => bench::run(config, args).await,
     }
 }

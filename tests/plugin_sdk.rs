@@ -1,0 +1,170 @@
+//! The author's tools, as an outside author uses them: `kiln plugin new` scaffolds a crate that
+//! builds, `kiln plugin build` builds and checks it, several versions of it load side by side and
+//! jobs can pin one, and `kiln plugin check` explains a bad file.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn kiln(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .env("KILN_DATA_DIR", data)
+        .env("KILN_PLUGIN_DIRS", data.join("plugins"))
+        // Its own target dir: `cargo test` may hold the workspace's while tests run.
+        .env("CARGO_TARGET_DIR", target_dir().join("plugin-sdk-tests"))
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("kiln runs")
+}
+
+fn json_of(output: &Output) -> Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let plugins = data.join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let dir = work.path().to_str().unwrap();
+
+    let new = kiln(&data, &["plugin", "new", "badge", "--dir", dir]);
+    assert!(
+        new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
+    let crate_dir = work.path().join("badge");
+    let crate_str = crate_dir.to_str().unwrap();
+
+    // Version 0.1.0, built and checked, then kept under another name.
+    let built = kiln(&data, &["plugin", "build", crate_str]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let report = json_of(&built);
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["plugin"]["name"], "badge");
+    assert_eq!(report["plugin"]["granted"], json!(["media", "storage"]));
+    let wasm = report["plugin"]["path"].as_str().unwrap().to_string();
+    std::fs::copy(&wasm, plugins.join("badge-0.1.0.wasm")).unwrap();
+
+    // Version 0.2.0, installed into the plugin directory by `--out`.
+    let manifest = crate_dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replacen("version = \"0.1.0\"", "version = \"0.2.0\"", 1),
+    )
+    .unwrap();
+    let built = kiln(
+        &data,
+        &[
+            "plugin",
+            "build",
+            crate_str,
+            "--out",
+            plugins.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+
+    let listed = json_of(&kiln(&data, &["plugins"]));
+    let versions: Vec<&str> = listed["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "badge")
+        .map(|p| p["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, vec!["0.2.0", "0.1.0"], "{listed}");
+
+    let latest = kiln(
+        &data,
+        &[
+            "render",
+            "--type",
+            "badge",
+            "--input",
+            r#"{"text": "<hi>"}"#,
+        ],
+    );
+    let outcome = json_of(&latest);
+    assert_eq!(outcome["plugin"], "badge@0.2.0", "{outcome}");
+    let svg_path = outcome["artifacts"][0]["url"].as_str().unwrap();
+    let svg = std::fs::read_to_string(svg_path.strip_prefix("file://").unwrap()).unwrap();
+    assert!(svg.contains("&lt;hi&gt;"), "{svg}");
+
+    let pinned = kiln(
+        &data,
+        &[
+            "render",
+            "--type",
+            "badge@0.1.0",
+            "--input",
+            r#"{"text": "x"}"#,
+        ],
+    );
+    assert_eq!(json_of(&pinned)["plugin"], "badge@0.1.0");
+
+    let missing = kiln(
+        &data,
+        &[
+            "render",
+            "--type",
+            "badge@9.0.0",
+            "--input",
+            r#"{"text": "x"}"#,
+        ],
+    );
+    let message = json_of(&missing)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("loaded versions: 0.2.0, 0.1.0"),
+        "{message}"
+    );
+}
+
+#[test]
+fn check_explains_a_file_the_host_would_refuse() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    std::fs::create_dir_all(data.join("plugins")).unwrap();
+    let bad = work.path().join("bad.wasm");
+    std::fs::write(&bad, b"\0asm\x01\0\0\0").unwrap();
+    let checked = kiln(&data, &["plugin", "check", bad.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(1));
+    let report = json_of(&checked);
+    assert_eq!(report["ok"], false);
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("core WebAssembly module"),
+        "{report}"
+    );
+
+    let good = plugin_wasm("kiln_plugin_p5");
+    let checked = kiln(&data, &["plugin", "check", good.to_str().unwrap()]);
+    assert!(checked.status.success());
+    assert_eq!(json_of(&checked)["plugin"]["name"], "p5");
+}
