@@ -25,6 +25,8 @@
 //! kiln_sdk::export_plugin!(Card);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod bindings;
 mod error;
 mod plugin;

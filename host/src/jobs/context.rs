@@ -60,11 +60,17 @@ impl JobContext {
             max_pixels: 0,
             timeout,
         };
+        Self::without_services("describe".into(), limits)
+    }
+
+    /// A job with no host services (no browser, no storage): calls to them are refused. For
+    /// `describe` and for measuring the plugin call itself.
+    pub fn without_services(id: String, limits: JobLimits) -> Self {
         Self {
-            id: "describe".into(),
+            deadline: Instant::now() + limits.timeout,
+            id,
             log: JobLog::default(),
             limits,
-            deadline: Instant::now() + timeout,
             services: None,
         }
     }

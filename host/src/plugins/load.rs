@@ -231,3 +231,46 @@ fn check_name(name: &str) -> Result<()> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component that imports `progress` from `kiln:render/host@{version}` and exports nothing.
+    fn importing_host(version: &str) -> Vec<u8> {
+        wat::parse_str(format!(
+            r#"(component
+                 (import "kiln:render/host@{version}" (instance
+                   (export "progress" (func (param "fraction" f32) (param "stage" string))))))"#
+        ))
+        .unwrap()
+    }
+
+    async fn refusal(bytes: &[u8]) -> String {
+        let cache = tempfile::tempdir().unwrap();
+        let engine = Arc::new(PluginEngine::new(cache.path()).unwrap());
+        let policy = LoadPolicy::from_config(&crate::Config::default());
+        match load_bytes(&engine, bytes, Path::new("test.wasm"), &policy).await {
+            Ok(_) => panic!("a component that exports nothing loaded"),
+            Err(err) => format!("{err:#}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn imports_of_any_1x_of_the_wit_link_and_2x_does_not() {
+        // A later 1.x minor links (the refusal comes after linking: nothing is exported)…
+        for version in ["1.0.0", "1.4.0"] {
+            let message = refusal(&importing_host(version)).await;
+            assert!(
+                message.contains("must export `describe` and `run`"),
+                "{version}: {message}"
+            );
+        }
+        // …another major does not.
+        let message = refusal(&importing_host("2.0.0")).await;
+        assert!(
+            message.contains("does not fit this host's kiln:render@1.x plugin world"),
+            "{message}"
+        );
+    }
+}

@@ -6,6 +6,7 @@
 //! See docs/benchmarks.md.
 
 mod floor;
+mod plugins;
 mod sketches;
 
 use super::batch::{BatchSummary, percentile_ms, run_batch};
@@ -31,6 +32,16 @@ pub struct BenchArgs {
     /// Canvas size of the sketches.
     #[arg(long, default_value_t = 800)]
     pub size: u32,
+    /// Another benchmark instead of the p5 stills.
+    #[command(subcommand)]
+    pub other: Option<OtherBench>,
+}
+
+/// Benchmarks other than the default p5 stills.
+#[derive(Debug, clap::Subcommand)]
+pub enum OtherBench {
+    /// The plugin engine alone: instantiate + trivial run, load times, hot-swap latency.
+    Plugins(plugins::PluginBenchArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -71,6 +82,9 @@ impl Ratios {
 }
 
 pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
+    if let Some(OtherBench::Plugins(plugin_args)) = args.other {
+        return plugins::run(config, plugin_args).await;
+    }
     anyhow::ensure!(
         args.jobs >= 1 && args.rounds >= 1 && args.concurrency >= 1,
         "jobs, rounds and concurrency must be at least 1"
