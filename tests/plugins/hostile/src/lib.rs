@@ -2,7 +2,8 @@
 //! `{"mode": "spin"}` loops forever, `"hog"` allocates until its memory limit stops it,
 //! `"panic"` panics with a known message, `"store"` stores without having declared the storage
 //! capability, `"peek"` reads a page it never navigated, `"pages"` holds two pages open at once,
-//! `"fs"` reports what it can read and write through WASI, `"ok"` returns no artifacts.
+//! `"fs"` reports what it can read, write and connect to through WASI, `"ok"` returns no
+//! artifacts.
 
 use kiln_sdk::prelude::*;
 use schemars::JsonSchema;
@@ -80,7 +81,8 @@ fn fs_report() -> String {
     let read = std::fs::read_to_string("/data/hello.txt").map_err(|e| e.kind());
     let write = std::fs::write("/data/new.txt", b"x").map_err(|e| e.kind());
     let outside = std::fs::read_to_string("/etc/passwd").map_err(|e| e.kind());
-    format!("read={read:?} write={write:?} outside={outside:?}")
+    let net = std::net::TcpStream::connect(("127.0.0.1", 9)).map_err(|e| e.kind());
+    format!("read={read:?} write={write:?} outside={outside:?} net={net:?}")
 }
 
 fn spin() -> ! {
