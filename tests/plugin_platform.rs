@@ -130,6 +130,7 @@ fn limits_and_read_only_directories_are_set_per_plugin() {
 
 #[test]
 fn plugins_load_swap_and_unload_while_the_host_runs() {
+    let poster_card = build_example("poster-card", "poster_card");
     let kiln = TestKiln::start_with(|config| {
         config.plugins.watch_interval_ms = 50;
         grant(config, "poster-card", &["browser", "media", "storage"]);
@@ -139,11 +140,11 @@ fn plugins_load_swap_and_unload_while_the_host_runs() {
     let poster =
         json!({"type": "poster-card", "input": {"title": "Hot", "width": 400, "height": 200}});
 
-    // A new plugin is picked up without a restart.
+    // A third party's plugin, just built, is picked up without a restart.
     drop_in(
         &plugins,
         "poster-card.wasm",
-        &std::fs::read(plugin_wasm("poster_card")).unwrap(),
+        &std::fs::read(&poster_card).unwrap(),
     );
     let took = wait_for("poster-card to load", || {
         catalog.resolve("poster-card").is_ok()

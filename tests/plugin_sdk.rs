@@ -14,8 +14,7 @@ fn kiln(data: &Path, args: &[&str]) -> Output {
         .args(args)
         .env("KILN_DATA_DIR", data)
         .env("KILN_PLUGIN_DIRS", data.join("plugins"))
-        // Its own target dir: `cargo test` may hold the workspace's while tests run.
-        .env("CARGO_TARGET_DIR", target_dir().join("plugin-sdk-tests"))
+        .env("CARGO_TARGET_DIR", author_target_dir())
         .env_remove("RUST_LOG")
         .output()
         .expect("kiln runs")

@@ -42,6 +42,33 @@ pub fn plugin_wasm(crate_name: &str) -> PathBuf {
     path
 }
 
+/// Where tests build plugin crates of their own: not the workspace's target dir, which `cargo
+/// test` may hold locked while tests run.
+pub fn author_target_dir() -> PathBuf {
+    target_dir().join("plugin-sdk-tests")
+}
+
+/// Builds the example plugin crate `examples/<name>` for wasm32-wasip2, as its author would, and
+/// returns the component.
+pub fn build_example(name: &str, wasm_name: &str) -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name)
+        .join("Cargo.toml");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2"])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .env("CARGO_TARGET_DIR", author_target_dir())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building {} failed", manifest.display());
+    author_target_dir()
+        .join("wasm32-wasip2/release")
+        .join(format!("{wasm_name}.wasm"))
+}
+
 /// A temporary data dir with the p5 and hostile plugins in its plugin folder.
 pub struct TestDir {
     pub dir: tempfile::TempDir,
