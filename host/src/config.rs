@@ -21,6 +21,25 @@ pub struct Config {
     pub jobs: JobSettings,
     pub plugins: PluginSettings,
     pub storage: StorageSettings,
+    pub service: ServiceSettings,
+}
+
+/// `kiln serve`: the HTTP API, the queue and the workers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceSettings {
+    /// Address the HTTP API listens on; port 0 picks a free one (printed at start).
+    pub listen: String,
+    /// Jobs this process runs at once; 0 means one per browser page.
+    pub workers: usize,
+    /// Jobs that may wait in the queue, both lanes together; more are answered 429.
+    pub max_queued: u64,
+    /// Largest request body in bytes; larger is answered 413.
+    pub max_body_bytes: usize,
+    /// Longest `?wait=` a request may hold, in seconds.
+    pub max_wait_s: u64,
+    /// The `Retry-After` a 429 answers with, in seconds.
+    pub retry_after_s: u64,
 }
 
 /// The Chromium pool.
@@ -117,6 +136,20 @@ impl Default for Config {
             jobs: JobSettings::default(),
             plugins: PluginSettings::default(),
             storage: StorageSettings::default(),
+            service: ServiceSettings::default(),
+        }
+    }
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            workers: 0,
+            max_queued: 1000,
+            max_body_bytes: 1 << 20,
+            max_wait_s: 120,
+            retry_after_s: 5,
         }
     }
 }
@@ -208,6 +241,12 @@ impl Config {
         }
         if let Some(v) = var("KILN_STORAGE_URL") {
             self.storage.url = Some(v);
+        }
+        if let Some(v) = var("KILN_LISTEN") {
+            self.service.listen = v;
+        }
+        if let Some(v) = var("KILN_WORKERS") {
+            self.service.workers = parse("KILN_WORKERS", v)?;
         }
         Ok(())
     }

@@ -12,6 +12,7 @@
 //! - [`jobs`]: job envelopes, the runner, outcomes and the `host` interface;
 //! - [`cli`]: the `kiln` command line.
 
+pub mod api;
 pub mod browser;
 pub mod cli;
 pub mod config;
@@ -20,6 +21,8 @@ pub mod jobs;
 pub mod kiln;
 pub mod media;
 pub mod plugins;
+pub mod queue;
+pub mod service;
 pub mod storage;
 
 pub use config::Config;

@@ -1,10 +1,11 @@
-//! The `kiln` command line: `render`, `batch`, `plugins`, `plugin`, `bench`.
+//! The `kiln` command line: `serve`, `render`, `batch`, `plugins`, `plugin`, `bench`.
 
 pub mod batch;
 mod bench;
 mod plugin;
 mod plugins;
 mod render;
+mod serve;
 
 use crate::config::Config;
 use anyhow::Result;
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub use batch::{BatchEntry, BatchSummary, run_batch};
+pub use plugin::describe as describe_plugin;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,6 +35,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Runs the HTTP API and the workers over the embedded queue (see docs/api.md).
+    Serve(serve::ServeArgs),
     /// Runs one job in-process and prints its result JSON. Exit code 1 if the job failed.
     Render(render::RenderArgs),
     /// Runs a JSON-lines file of jobs through the pool; writes artifacts to --out.
@@ -63,6 +67,7 @@ pub fn init_tracing(verbose: u8) {
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
+        Command::Serve(args) => serve::run(config, args).await,
         Command::Render(args) => render::run(config, args).await,
         Command::Batch(args) => batch::run(config, args).await,
         Command::Plugins(args) => plugins::run(config, args).await,

@@ -33,11 +33,7 @@ impl Host for JobState {
         } else {
             0.0
         };
-        self.job.log.push(
-            "debug",
-            "plugin",
-            format!("progress {:.0}% {stage}", fraction * 100.0),
-        );
+        self.job.log.progress(fraction, &stage);
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 //! A job's log: lines from the plugin, the page and the host, with the time since the job started.
 
+use super::observer::JobObserver;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -17,10 +18,11 @@ pub struct LogLine {
     pub message: String,
 }
 
-/// Shared, append-only job log.
+/// Shared, append-only job log. Progress also goes to the job's observer, if it has one.
 #[derive(Clone)]
 pub struct JobLog {
     inner: Arc<Mutex<LogInner>>,
+    observer: Option<Arc<dyn JobObserver>>,
 }
 
 struct LogInner {
@@ -37,11 +39,32 @@ impl Default for JobLog {
                 lines: Vec::new(),
                 dropped: 0,
             })),
+            observer: None,
         }
     }
 }
 
 impl JobLog {
+    /// A log whose progress lines also reach `observer`.
+    pub fn observed(observer: Arc<dyn JobObserver>) -> Self {
+        Self {
+            observer: Some(observer),
+            ..Self::default()
+        }
+    }
+
+    /// Records progress (`fraction` in 0..=1) and tells the observer.
+    pub fn progress(&self, fraction: f32, stage: &str) {
+        self.push(
+            "debug",
+            "plugin",
+            format!("progress {:.0}% {stage}", fraction * 100.0),
+        );
+        if let Some(observer) = &self.observer {
+            observer.progress(fraction, stage);
+        }
+    }
+
     pub fn push(&self, level: &'static str, source: &'static str, message: impl Into<String>) {
         let message = message.into();
         tracing::debug!(source, level, "{message}");

@@ -4,6 +4,7 @@
 use super::context::{JobContext, JobLimits, Services};
 use super::envelope::JobSpec;
 use super::log::JobLog;
+use super::observer::JobObserver;
 use super::outcome::{JobOutcome, JobStatus};
 use crate::error::ErrorKind;
 use crate::plugins::{PluginCatalog, PluginEngine, run_plugin};
@@ -25,14 +26,31 @@ pub struct JobRunner {
 impl JobRunner {
     /// Runs `spec` to completion. Never panics on bad input: every failure is in the outcome.
     pub async fn run(&self, spec: &JobSpec) -> JobOutcome {
-        let id = spec.id_or_new();
-        let span = tracing::info_span!("job", id = %id, job_type = %spec.job_type);
-        self.run_with_id(id, spec).instrument(span).await
+        self.run_observed(spec, None).await
     }
 
-    async fn run_with_id(&self, id: String, spec: &JobSpec) -> JobOutcome {
+    /// Runs `spec`, telling `observer` about attempts and progress.
+    pub async fn run_observed(
+        &self,
+        spec: &JobSpec,
+        observer: Option<Arc<dyn JobObserver>>,
+    ) -> JobOutcome {
+        let id = spec.id_or_new();
+        let span = tracing::info_span!("job", id = %id, job_type = %spec.job_type);
+        self.run_with_id(id, spec, observer).instrument(span).await
+    }
+
+    async fn run_with_id(
+        &self,
+        id: String,
+        spec: &JobSpec,
+        observer: Option<Arc<dyn JobObserver>>,
+    ) -> JobOutcome {
         let started = Instant::now();
-        let log = JobLog::default();
+        let log = match &observer {
+            Some(observer) => JobLog::observed(observer.clone()),
+            None => JobLog::default(),
+        };
         let mut outcome = JobOutcome {
             id: id.clone(),
             job_type: spec.job_type.clone(),
@@ -52,6 +70,9 @@ impl JobRunner {
             let input_json = spec.input.to_string();
             loop {
                 outcome.attempts += 1;
+                if let Some(observer) = &observer {
+                    observer.attempt_started(outcome.attempts);
+                }
                 let limits = JobLimits {
                     timeout: plugin.policy.timeout,
                     ..self.limits

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ pub struct ArtifactStore {
 }
 
 /// One stored object, as reported to clients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredArtifact {
     pub name: String,
     pub key: String,
@@ -89,6 +89,28 @@ impl ArtifactStore {
             content_type: content_type.to_string(),
             bytes: size,
         })
+    }
+
+    /// Reads the object at `key` back (the API serves artifacts with it).
+    pub async fn get(&self, key: &str) -> Result<Bytes, RenderError> {
+        let path = ObjectPath::parse(key).map_err(|e| {
+            RenderError::invalid_input(format!("{key:?} is not a valid artifact key: {e}"))
+        })?;
+        let result = self.store.get(&path).await.map_err(|e| match e {
+            object_store::Error::NotFound { .. } => {
+                RenderError::invalid_input(format!("no stored object {key}"))
+            }
+            other => RenderError::unavailable(format!("reading {key} failed: {other}")),
+        })?;
+        result
+            .bytes()
+            .await
+            .map_err(|e| RenderError::unavailable(format!("reading {key} failed: {e}")))
+    }
+
+    /// Whether clients are sent to a public base URL (a CDN) rather than served by the API.
+    pub fn has_public_base_url(&self) -> bool {
+        self.public_base_url.is_some()
     }
 
     /// The URL clients use for `key`.

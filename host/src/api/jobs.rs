@@ -1,0 +1,286 @@
+//! `/jobs`: submit (one or a batch), status, events (SSE), cancel, artifacts.
+
+use super::error::ApiError;
+use crate::jobs::JobSpec;
+use crate::queue::{Cancelled, JobRecord, Lane};
+use crate::service::{JobEvent, Service, SubmitError};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use futures::Stream;
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitQuery {
+    /// Hold the request up to this many seconds for the job to finish.
+    wait: Option<u64>,
+    /// `interactive` (default) or `bulk`.
+    lane: Option<Lane>,
+}
+
+/// The links a job's responses carry.
+fn links(id: &str) -> serde_json::Value {
+    serde_json::json!({ "self": format!("/jobs/{id}"), "events": format!("/jobs/{id}/events") })
+}
+
+/// A job record as the API shows it.
+fn record_json(record: &JobRecord) -> serde_json::Value {
+    let mut value = serde_json::to_value(record).expect("a record serializes");
+    if let Some(object) = value.as_object_mut() {
+        object.remove("seq");
+        object.insert("links".into(), links(&record.id));
+    }
+    value
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        let status = rejection.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                status,
+                "invalid-input",
+                "the request body is larger than service.max_body_bytes",
+            )
+        } else {
+            ApiError::bad_request(format!("cannot read the request body: {rejection}"))
+        }
+    })
+}
+
+fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))
+}
+
+fn submit_error(err: SubmitError) -> ApiError {
+    match err {
+        SubmitError::Invalid(err) => err.into(),
+        SubmitError::Full {
+            message,
+            retry_after_s,
+        } => ApiError {
+            retry_after_s: Some(retry_after_s),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "unavailable", message)
+        },
+        SubmitError::Unavailable(message) => ApiError::unavailable(message),
+    }
+}
+
+/// `POST /jobs`: 202 with `{id, status, links}`; with `?wait=S`, 200 and the finished record if
+/// it finishes within S seconds.
+pub async fn submit(
+    State(service): State<Arc<Service>>,
+    params: Result<Query<SubmitQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let body = body_bytes(body)?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not UTF-8: {e}")))?;
+    let mut spec = JobSpec::from_json(text).map_err(|e| ApiError::bad_request(e.message))?;
+    let id = spec.id_or_new();
+    spec.id = Some(id.clone());
+    let wait = params
+        .wait
+        .map(|s| Duration::from_secs(s.min(service.settings.max_wait_s)));
+    // Subscribe before the job can start, so no event is missed.
+    let events = wait.map(|_| service.events.subscribe(&id));
+    let record = service
+        .submit(spec, params.lane.unwrap_or_default())
+        .await
+        .map_err(submit_error)?;
+    if let (Some(wait), Some(mut events)) = (wait, events) {
+        let finished = tokio::time::timeout(wait, async {
+            loop {
+                match events.recv().await {
+                    Ok(event) if event.is_final() => return,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        })
+        .await
+        .is_ok();
+        if finished
+            && let Some(record) = service
+                .queue
+                .get(id.clone())
+                .await
+                .map_err(|e| ApiError::unavailable(e.to_string()))?
+            && record.status.is_final()
+        {
+            return Ok((StatusCode::OK, axum::Json(record_json(&record))).into_response());
+        }
+    }
+    let body =
+        serde_json::json!({ "id": record.id, "status": record.status, "links": links(&record.id) });
+    Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch {
+    jobs: Vec<serde_json::Value>,
+    /// Default `bulk`.
+    #[serde(default)]
+    lane: Option<Lane>,
+}
+
+/// `POST /jobs/batch`: `{"jobs": [...], "lane"?}`; each job is accepted or refused on its own.
+pub async fn submit_batch(
+    State(service): State<Arc<Service>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body_bytes(body)?;
+    let batch: Batch = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body is not a batch {{\"jobs\": [...], \"lane\"?}}: {e}"
+        ))
+    })?;
+    let lane = batch.lane.unwrap_or(Lane::Bulk);
+    let mut results = Vec::with_capacity(batch.jobs.len());
+    for (index, job) in batch.jobs.into_iter().enumerate() {
+        let submitted = match JobSpec::from_json(&job.to_string()) {
+            Err(err) => Err(ApiError::bad_request(err.message)),
+            Ok(spec) => service.submit(spec, lane).await.map_err(submit_error),
+        };
+        results.push(match submitted {
+            Ok(record) => serde_json::json!({ "index": index, "id": record.id, "status": record.status, "links": links(&record.id) }),
+            Err(err) => serde_json::json!({ "index": index, "error": { "kind": err.kind, "message": err.message } }),
+        });
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(serde_json::json!({ "jobs": results })),
+    )
+        .into_response())
+}
+
+async fn find(service: &Service, id: &str) -> Result<JobRecord, ApiError> {
+    service
+        .queue
+        .get(id.to_string())
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?
+        .ok_or_else(|| ApiError::not_found(format!("no job {id:?}")))
+}
+
+/// `GET /jobs/{id}`.
+pub async fn status(
+    State(service): State<Arc<Service>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let record = find(&service, &id).await?;
+    Ok(axum::Json(record_json(&record)).into_response())
+}
+
+/// `DELETE /jobs/{id}`: a queued job is removed (200); a running one is stopped (202).
+pub async fn cancel(
+    State(service): State<Arc<Service>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let result = service
+        .cancel(&id)
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    let (status, state) = match result {
+        Cancelled::WasQueued => (StatusCode::OK, "cancelled"),
+        Cancelled::IsRunning => (StatusCode::ACCEPTED, "cancelling"),
+        Cancelled::AlreadyDone => {
+            let record = find(&service, &id).await?;
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "invalid-input",
+                format!("job {id:?} has already ended ({:?})", record.status).to_lowercase(),
+            ));
+        }
+        Cancelled::NotFound => return Err(ApiError::not_found(format!("no job {id:?}"))),
+    };
+    Ok((
+        status,
+        axum::Json(serde_json::json!({ "id": id, "status": state })),
+    )
+        .into_response())
+}
+
+fn sse_event(event: &JobEvent) -> Event {
+    Event::default()
+        .event(event.event)
+        .data(event.data.to_string())
+}
+
+/// `GET /jobs/{id}/events`: Server-Sent Events, starting with where the job stands now and ending
+/// after its final event.
+pub async fn events(
+    State(service): State<Arc<Service>>,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let receiver = service.events.subscribe(&id);
+    let record = find(&service, &id).await?;
+    let current = JobEvent {
+        event: match record.status {
+            crate::queue::JobState::Queued => "queued",
+            crate::queue::JobState::Running => "started",
+            crate::queue::JobState::Succeeded => "succeeded",
+            crate::queue::JobState::Failed => "failed",
+            crate::queue::JobState::Cancelled => "cancelled",
+        },
+        data: record_json(&record),
+    };
+    let stream = futures::stream::unfold(
+        (Some(current), receiver, false),
+        |(first, mut receiver, done)| async move {
+            if done {
+                return None;
+            }
+            if let Some(event) = first {
+                let done = event.is_final();
+                return Some((Ok(sse_event(&event)), (None, receiver, done)));
+            }
+            loop {
+                match receiver.recv().await {
+                    Ok(event) => {
+                        let done = event.is_final();
+                        return Some((Ok(sse_event(&event)), (None, receiver, done)));
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// `GET /jobs/{id}/artifacts/{name}`: the bytes, or a redirect to the store's public URL.
+pub async fn artifact(
+    State(service): State<Arc<Service>>,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let record = find(&service, &id).await?;
+    let artifact = record
+        .artifacts
+        .iter()
+        .find(|a| a.name == name)
+        .ok_or_else(|| ApiError::not_found(format!("job {id:?} has no artifact {name:?}")))?;
+    let store = &service.kiln.runner.services.store;
+    if store.has_public_base_url() {
+        return Ok(Redirect::temporary(&artifact.url).into_response());
+    }
+    let bytes = store.get(&artifact.key).await?;
+    Ok((
+        [(header::CONTENT_TYPE, artifact.content_type.clone())],
+        Body::from(bytes),
+    )
+        .into_response())
+}

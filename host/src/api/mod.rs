@@ -1,0 +1,34 @@
+//! The HTTP API (axum): jobs, their events and artifacts, plugins, health, metrics and the
+//! OpenAPI document. See docs/api.md.
+
+mod error;
+mod jobs;
+mod openapi;
+mod system;
+
+use crate::service::Service;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+pub use error::ApiError;
+
+/// Every route, over one service.
+pub fn router(service: Arc<Service>) -> Router {
+    let max_body = service.settings.max_body_bytes;
+    Router::new()
+        .route("/jobs", post(jobs::submit))
+        .route("/jobs/batch", post(jobs::submit_batch))
+        .route("/jobs/{id}", get(jobs::status).delete(jobs::cancel))
+        .route("/jobs/{id}/events", get(jobs::events))
+        .route("/jobs/{id}/artifacts/{name}", get(jobs::artifact))
+        .route("/plugins", get(system::plugins))
+        .route("/health", get(system::health))
+        .route("/ready", get(system::ready))
+        .route("/metrics", get(system::metrics))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(system::not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(service)
+}

@@ -1,0 +1,99 @@
+//! `GET /openapi.json`: the API described as OpenAPI 3.1. A test checks every route is in it.
+
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+fn id_param() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } })
+}
+
+/// The document.
+pub fn spec() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Kiln", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "Renders creative code through sandboxed WebAssembly plugins. See docs/api.md." },
+        "paths": {
+            "/jobs": { "post": {
+                "summary": "Submit a job",
+                "parameters": [
+                    { "name": "wait", "in": "query", "schema": { "type": "integer", "minimum": 0 },
+                      "description": "Hold the request up to this many seconds (at most service.max_wait_s) for the job to finish" },
+                    { "name": "lane", "in": "query", "schema": { "enum": ["interactive", "bulk"] } }
+                ],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/JobEnvelope" } } } },
+                "responses": {
+                    "200": { "description": "Finished within `wait`", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Job" } } } },
+                    "202": { "description": "Accepted", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Accepted" } } } },
+                    "400": error_response("Malformed JSON or envelope"),
+                    "413": error_response("Body over service.max_body_bytes"),
+                    "422": error_response("Unknown type, or input against the plugin's schema"),
+                    "429": error_response("Queue full; see Retry-After"),
+                    "503": error_response("Queue unavailable; nothing was written")
+                }
+            }},
+            "/jobs/batch": { "post": {
+                "summary": "Submit many jobs (lane bulk by default)",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["jobs"], "additionalProperties": false,
+                    "properties": { "jobs": { "type": "array", "items": { "$ref": "#/components/schemas/JobEnvelope" } },
+                                    "lane": { "enum": ["interactive", "bulk"] } } } } } },
+                "responses": { "202": { "description": "Each job accepted or refused on its own" }, "400": error_response("Malformed batch") }
+            }},
+            "/jobs/{id}": {
+                "get": { "summary": "A job's status, attempts, timings, artifacts and error", "parameters": [id_param()],
+                         "responses": { "200": { "description": "The job", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Job" } } } },
+                                        "404": error_response("No such job") } },
+                "delete": { "summary": "Cancel: a queued job is removed, a running one stopped", "parameters": [id_param()],
+                            "responses": { "200": { "description": "Cancelled" }, "202": { "description": "Stopping" },
+                                           "404": error_response("No such job"), "409": error_response("Already ended") } }
+            },
+            "/jobs/{id}/events": { "get": {
+                "summary": "Server-Sent Events: queued, started, progress, then succeeded, failed or cancelled",
+                "parameters": [id_param()],
+                "responses": { "200": { "description": "text/event-stream" }, "404": error_response("No such job") }
+            }},
+            "/jobs/{id}/artifacts/{name}": { "get": {
+                "summary": "An artifact's bytes, or a redirect to its public URL",
+                "parameters": [id_param(), { "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
+                "responses": { "200": { "description": "The bytes" }, "307": { "description": "Redirect to the public URL" }, "404": error_response("No such job or artifact") }
+            }},
+            "/plugins": { "get": { "summary": "Loaded plugins with their schemas and grants, and refused files", "responses": { "200": { "description": "Plugins" } } } },
+            "/health": { "get": { "summary": "Liveness", "responses": { "200": { "description": "The process answers" } } } },
+            "/ready": { "get": { "summary": "Readiness: a browser runs and the queue answers",
+                                 "responses": { "200": { "description": "Ready" }, "503": error_response("Not ready") } } },
+            "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "text/plain" } } } },
+            "/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3.1" } } } }
+        },
+        "components": { "schemas": {
+            "JobEnvelope": { "type": "object", "required": ["type", "input"], "additionalProperties": false,
+                "properties": { "id": { "type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$" },
+                                "type": { "type": "string", "description": "A job type, optionally pinned: p5 or p5@0.1.0" },
+                                "input": { "description": "Validated against the plugin's schema (GET /plugins)" } } },
+            "Accepted": { "type": "object", "properties": { "id": { "type": "string" }, "status": { "$ref": "#/components/schemas/Status" }, "links": { "type": "object" } } },
+            "Status": { "enum": ["queued", "running", "succeeded", "failed", "cancelled"] },
+            "Job": { "type": "object", "properties": {
+                "id": { "type": "string" }, "type": { "type": "string" }, "input": {},
+                "lane": { "enum": ["interactive", "bulk"] }, "status": { "$ref": "#/components/schemas/Status" },
+                "attempts": { "type": "integer" }, "plugin": { "type": "string" },
+                "submitted_at": { "type": "integer", "description": "Unix ms" }, "started_at": { "type": "integer" }, "finished_at": { "type": "integer" },
+                "timings": { "type": "object", "properties": { "queued_ms": { "type": "number" }, "run_ms": { "type": "number" }, "total_ms": { "type": "number" } } },
+                "artifacts": { "type": "array", "items": { "type": "object", "properties": {
+                    "name": { "type": "string" }, "key": { "type": "string" }, "url": { "type": "string" },
+                    "content_type": { "type": "string" }, "bytes": { "type": "integer" } } } },
+                "error": { "$ref": "#/components/schemas/ErrorBody" }, "links": { "type": "object" } } },
+            "ErrorBody": { "type": "object", "properties": {
+                "kind": { "enum": ["invalid-input", "piece-failed", "timeout", "unavailable", "denied", "internal", "not-found"] },
+                "message": { "type": "string" } } },
+            "Error": { "type": "object", "properties": { "error": { "$ref": "#/components/schemas/ErrorBody" } } }
+        }}
+    })
+}
+
+pub async fn document() -> Response {
+    axum::Json(spec()).into_response()
+}

@@ -1,0 +1,58 @@
+//! `/health`, `/ready`, `/metrics`, `/plugins`, and the 404 for everything else.
+
+use super::error::ApiError;
+use crate::service::Service;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// Liveness: the process answers.
+pub async fn health() -> Response {
+    axum::Json(serde_json::json!({ "status": "ok" })).into_response()
+}
+
+/// Readiness: a browser is running and the queue answers.
+pub async fn ready(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
+    if service.kiln.pool.browser_pids().is_empty() {
+        return Err(ApiError::unavailable(
+            "no browser is running (one is being started)",
+        ));
+    }
+    let depths = service
+        .queue
+        .depths()
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    Ok(axum::Json(serde_json::json!({ "status": "ready", "queued": depths })).into_response())
+}
+
+/// Prometheus metrics.
+pub async fn metrics(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
+    let depths = service
+        .queue
+        .depths()
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    let text = service.metrics.render(depths, service.kiln.pool.restarts());
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+}
+
+/// The plugins loaded now, and files that were refused.
+pub async fn plugins(State(service): State<Arc<Service>>) -> Response {
+    let snapshot = service.kiln.plugins.snapshot();
+    let plugins: Vec<_> = snapshot
+        .plugins()
+        .map(|p| crate::cli::describe_plugin(p))
+        .collect();
+    axum::Json(serde_json::json!({ "plugins": plugins, "refused": snapshot.errors() }))
+        .into_response()
+}
+
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        format!("no route {}; GET /openapi.json lists them", uri.path()),
+    )
+}

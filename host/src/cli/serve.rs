@@ -1,0 +1,45 @@
+//! `kiln serve`: the HTTP API and the workers in one process, over the embedded queue.
+
+use crate::config::Config;
+use crate::service::Service;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides service.listen); port 0 picks a free one.
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
+    if let Some(listen) = args.listen {
+        config.service.listen = listen;
+    }
+    let listener = tokio::net::TcpListener::bind(&config.service.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.service.listen))?;
+    let address = listener.local_addr()?;
+    let service = Service::start(config).await?;
+    // Tests and scripts read this line to find the port.
+    eprintln!("kiln: listening on http://{address}");
+    let app = crate::api::router(service.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    service.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = async { match terminate.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+    }
+}

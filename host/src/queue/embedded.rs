@@ -1,0 +1,371 @@
+//! The embedded queue: one redb file in the data dir. Every change is one ACID transaction,
+//! committed to disk before the call returns, so a job answered `202` survives `kill -9`. On open,
+//! jobs that were running when the process died go back to the front of their lane and run again.
+
+use super::record::{JobRecord, JobState, Lane, LaneDepths, now_ms};
+use super::{Cancelled, JobQueue, QueueError};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use std::path::Path;
+use std::sync::Arc;
+
+const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("jobs");
+const INTERACTIVE: TableDefinition<u64, &str> = TableDefinition::new("lane_interactive");
+const BULK: TableDefinition<u64, &str> = TableDefinition::new("lane_bulk");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// New jobs are numbered from here; jobs recovered after a crash get numbers below it, so they
+/// run before anything submitted later.
+const FIRST_SEQ: u64 = 1 << 40;
+
+/// The redb-backed queue.
+pub struct EmbeddedQueue {
+    db: Arc<Database>,
+    max_queued: u64,
+}
+
+fn unavailable(err: impl std::fmt::Display) -> QueueError {
+    QueueError::Unavailable(err.to_string())
+}
+
+fn lane_table(lane: Lane) -> TableDefinition<'static, u64, &'static str> {
+    match lane {
+        Lane::Interactive => INTERACTIVE,
+        Lane::Bulk => BULK,
+    }
+}
+
+fn decode(bytes: &[u8]) -> Result<JobRecord, QueueError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| unavailable(format!("a stored job record is corrupt: {e}")))
+}
+
+fn encode(record: &JobRecord) -> Vec<u8> {
+    serde_json::to_vec(record).expect("a job record serializes")
+}
+
+impl EmbeddedQueue {
+    /// Opens (or creates) the queue file, and puts back jobs that were running when the last
+    /// process died. Returns the queue and how many jobs were put back.
+    pub fn open(path: &Path, max_queued: u64) -> Result<(Self, usize), QueueError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(unavailable)?;
+        }
+        let db = Database::create(path)
+            .map_err(|e| unavailable(format!("opening {}: {e}", path.display())))?;
+        let queue = Self {
+            db: Arc::new(db),
+            max_queued,
+        };
+        let recovered = queue.recover()?;
+        Ok((queue, recovered))
+    }
+
+    fn recover(&self) -> Result<usize, QueueError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        let mut recovered = 0;
+        {
+            let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
+            txn.open_table(INTERACTIVE).map_err(unavailable)?;
+            txn.open_table(BULK).map_err(unavailable)?;
+            let mut meta = txn.open_table(META).map_err(unavailable)?;
+            let running: Vec<JobRecord> = jobs
+                .iter()
+                .map_err(unavailable)?
+                .filter_map(|entry| entry.ok())
+                .filter_map(|(_, value)| decode(value.value()).ok())
+                .filter(|record| record.status == JobState::Running)
+                .collect();
+            let mut next = meta
+                .get("next_recovered_seq")
+                .map_err(unavailable)?
+                .map(|v| v.value())
+                .unwrap_or(0);
+            for mut record in running {
+                record.status = JobState::Queued;
+                record.seq = next;
+                next += 1;
+                let mut lane = txn
+                    .open_table(lane_table(record.lane))
+                    .map_err(unavailable)?;
+                lane.insert(record.seq, record.id.as_str())
+                    .map_err(unavailable)?;
+                jobs.insert(record.id.as_str(), encode(&record).as_slice())
+                    .map_err(unavailable)?;
+                tracing::warn!(job = %record.id, attempts = record.attempts,
+                    "job was running when the host stopped; queued again");
+                recovered += 1;
+            }
+            meta.insert("next_recovered_seq", next)
+                .map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)?;
+        Ok(recovered)
+    }
+
+    fn submit_now(&self, mut record: JobRecord) -> Result<JobRecord, QueueError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        {
+            let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
+            if jobs.get(record.id.as_str()).map_err(unavailable)?.is_some() {
+                return Err(QueueError::Duplicate(record.id));
+            }
+            let queued = txn
+                .open_table(INTERACTIVE)
+                .map_err(unavailable)?
+                .len()
+                .map_err(unavailable)?
+                + txn
+                    .open_table(BULK)
+                    .map_err(unavailable)?
+                    .len()
+                    .map_err(unavailable)?;
+            if queued >= self.max_queued {
+                return Err(QueueError::Full {
+                    queued,
+                    limit: self.max_queued,
+                });
+            }
+            let mut meta = txn.open_table(META).map_err(unavailable)?;
+            let seq = meta
+                .get("next_seq")
+                .map_err(unavailable)?
+                .map(|v| v.value())
+                .unwrap_or(FIRST_SEQ);
+            meta.insert("next_seq", seq + 1).map_err(unavailable)?;
+            record.seq = seq;
+            record.status = JobState::Queued;
+            let mut lane = txn
+                .open_table(lane_table(record.lane))
+                .map_err(unavailable)?;
+            lane.insert(seq, record.id.as_str()).map_err(unavailable)?;
+            jobs.insert(record.id.as_str(), encode(&record).as_slice())
+                .map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)?;
+        Ok(record)
+    }
+
+    fn lease_now(&self) -> Result<Option<JobRecord>, QueueError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        let leased = {
+            let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
+            let mut next = None;
+            for lane in [Lane::Interactive, Lane::Bulk] {
+                let mut table = txn.open_table(lane_table(lane)).map_err(unavailable)?;
+                let popped = table
+                    .pop_first()
+                    .map_err(unavailable)?
+                    .map(|(_, id)| id.value().to_string());
+                if let Some(id) = popped {
+                    next = Some(id);
+                    break;
+                }
+            }
+            match next {
+                None => None,
+                Some(id) => {
+                    let bytes = jobs
+                        .get(id.as_str())
+                        .map_err(unavailable)?
+                        .map(|v| v.value().to_vec())
+                        .ok_or_else(|| unavailable(format!("queued job {id} has no record")))?;
+                    let mut record = decode(&bytes)?;
+                    record.status = JobState::Running;
+                    record.attempts += 1;
+                    let now = now_ms();
+                    record.started_at = Some(now);
+                    record.timings.queued_ms = Some(now.saturating_sub(record.submitted_at) as f64);
+                    jobs.insert(id.as_str(), encode(&record).as_slice())
+                        .map_err(unavailable)?;
+                    Some(record)
+                }
+            }
+        };
+        txn.commit().map_err(unavailable)?;
+        Ok(leased)
+    }
+
+    fn put_record(&self, record: &JobRecord) -> Result<(), QueueError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        txn.open_table(JOBS)
+            .map_err(unavailable)?
+            .insert(record.id.as_str(), encode(record).as_slice())
+            .map_err(unavailable)?;
+        txn.commit().map_err(unavailable)
+    }
+
+    fn get_now(&self, id: &str) -> Result<Option<JobRecord>, QueueError> {
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let jobs = match txn.open_table(JOBS) {
+            Ok(jobs) => jobs,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(unavailable(e)),
+        };
+        match jobs.get(id).map_err(unavailable)? {
+            Some(value) => Ok(Some(decode(value.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn cancel_now(&self, id: &str) -> Result<Cancelled, QueueError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        let result = {
+            let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
+            let Some(bytes) = jobs
+                .get(id)
+                .map_err(unavailable)?
+                .map(|v| v.value().to_vec())
+            else {
+                return Ok(Cancelled::NotFound);
+            };
+            let mut record = decode(&bytes)?;
+            match record.status {
+                JobState::Queued => {
+                    txn.open_table(lane_table(record.lane))
+                        .map_err(unavailable)?
+                        .remove(record.seq)
+                        .map_err(unavailable)?;
+                    record.status = JobState::Cancelled;
+                    let now = now_ms();
+                    record.finished_at = Some(now);
+                    record.timings.total_ms = Some(now.saturating_sub(record.submitted_at) as f64);
+                    jobs.insert(id, encode(&record).as_slice())
+                        .map_err(unavailable)?;
+                    Cancelled::WasQueued
+                }
+                JobState::Running => Cancelled::IsRunning,
+                _ => Cancelled::AlreadyDone,
+            }
+        };
+        txn.commit().map_err(unavailable)?;
+        Ok(result)
+    }
+
+    fn depths_now(&self) -> Result<LaneDepths, QueueError> {
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let len = |lane| match txn.open_table(lane_table(lane)) {
+            Ok(table) => table.len().map_err(unavailable),
+            Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+            Err(e) => Err(unavailable(e)),
+        };
+        Ok(LaneDepths {
+            interactive: len(Lane::Interactive)?,
+            bulk: len(Lane::Bulk)?,
+        })
+    }
+
+    /// Runs a blocking database call on the blocking pool (commits wait for the disk).
+    fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Self) -> Result<T, QueueError> + Send + 'static,
+    ) -> BoxFuture<'_, Result<T, QueueError>> {
+        let queue = Self {
+            db: self.db.clone(),
+            max_queued: self.max_queued,
+        };
+        async move {
+            tokio::task::spawn_blocking(move || call(&queue))
+                .await
+                .map_err(|e| unavailable(format!("the queue's thread failed: {e}")))?
+        }
+        .boxed()
+    }
+}
+
+impl JobQueue for EmbeddedQueue {
+    fn submit(&self, job: JobRecord) -> BoxFuture<'_, Result<JobRecord, QueueError>> {
+        self.blocking(move |q| q.submit_now(job))
+    }
+
+    fn lease(&self) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>> {
+        self.blocking(|q| q.lease_now())
+    }
+
+    fn finish(&self, record: JobRecord) -> BoxFuture<'_, Result<(), QueueError>> {
+        self.blocking(move |q| q.put_record(&record))
+    }
+
+    fn get(&self, id: String) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>> {
+        self.blocking(move |q| q.get_now(&id))
+    }
+
+    fn cancel(&self, id: String) -> BoxFuture<'_, Result<Cancelled, QueueError>> {
+        self.blocking(move |q| q.cancel_now(&id))
+    }
+
+    fn depths(&self) -> BoxFuture<'_, Result<LaneDepths, QueueError>> {
+        self.blocking(|q| q.depths_now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, lane: Lane) -> JobRecord {
+        JobRecord::new(id.into(), "p5".into(), serde_json::json!({}), lane)
+    }
+
+    #[test]
+    fn interactive_jobs_go_first_and_running_jobs_come_back_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.redb");
+        {
+            let (queue, recovered) = EmbeddedQueue::open(&path, 10).unwrap();
+            assert_eq!(recovered, 0);
+            queue.submit_now(job("bulk-1", Lane::Bulk)).unwrap();
+            queue.submit_now(job("fast-1", Lane::Interactive)).unwrap();
+            queue.submit_now(job("bulk-2", Lane::Bulk)).unwrap();
+            let first = queue.lease_now().unwrap().unwrap();
+            assert_eq!((first.id.as_str(), first.attempts), ("fast-1", 1));
+            let second = queue.lease_now().unwrap().unwrap();
+            assert_eq!(second.id, "bulk-1");
+            // The process "dies" here with fast-1 and bulk-1 running.
+        }
+        let (queue, recovered) = EmbeddedQueue::open(&path, 10).unwrap();
+        assert_eq!(recovered, 2);
+        assert_eq!(
+            queue.depths_now().unwrap(),
+            LaneDepths {
+                interactive: 1,
+                bulk: 2
+            }
+        );
+        let again = queue.lease_now().unwrap().unwrap();
+        assert_eq!((again.id.as_str(), again.attempts), ("fast-1", 2));
+        let next = queue.lease_now().unwrap().unwrap();
+        assert_eq!(next.id, "bulk-1", "recovered jobs run before later ones");
+    }
+
+    #[test]
+    fn a_full_queue_and_a_duplicate_id_are_refused_and_queued_jobs_cancel() {
+        let dir = tempfile::tempdir().unwrap();
+        let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 2).unwrap();
+        queue.submit_now(job("a", Lane::Interactive)).unwrap();
+        assert!(matches!(
+            queue.submit_now(job("a", Lane::Bulk)),
+            Err(QueueError::Duplicate(_))
+        ));
+        queue.submit_now(job("b", Lane::Bulk)).unwrap();
+        assert!(matches!(
+            queue.submit_now(job("c", Lane::Bulk)),
+            Err(QueueError::Full {
+                queued: 2,
+                limit: 2
+            })
+        ));
+        assert_eq!(queue.cancel_now("b").unwrap(), Cancelled::WasQueued);
+        assert_eq!(
+            queue.get_now("b").unwrap().unwrap().status,
+            JobState::Cancelled
+        );
+        assert_eq!(queue.cancel_now("b").unwrap(), Cancelled::AlreadyDone);
+        assert_eq!(queue.cancel_now("zzz").unwrap(), Cancelled::NotFound);
+        let leased = queue.lease_now().unwrap().unwrap();
+        assert_eq!(leased.id, "a");
+        assert_eq!(queue.cancel_now("a").unwrap(), Cancelled::IsRunning);
+        assert!(queue.lease_now().unwrap().is_none());
+    }
+}

@@ -1,0 +1,118 @@
+//! A job as the queue keeps it: what was submitted, where it stands, and how it ended.
+
+use crate::error::RenderError;
+use crate::storage::StoredArtifact;
+use serde::{Deserialize, Serialize};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Which lane a job waits in. Workers drain `interactive` first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lane {
+    /// Someone is waiting for it (the default, and every `?wait` request).
+    #[default]
+    Interactive,
+    /// Batches and backfills.
+    Bulk,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    /// Whether the job will not change any more.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// Time spent per stage, in milliseconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Timings {
+    /// From acceptance to a worker taking it.
+    pub queued_ms: Option<f64>,
+    /// The run, all attempts.
+    pub run_ms: Option<f64>,
+    /// From acceptance to the final state.
+    pub total_ms: Option<f64>,
+}
+
+/// One job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub job_type: String,
+    pub input: serde_json::Value,
+    pub lane: Lane,
+    pub status: JobState,
+    /// Attempts started: runs interrupted by a crash of the host count too.
+    pub attempts: u32,
+    /// `name@version` of the plugin that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    /// Unix milliseconds.
+    pub submitted_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<u64>,
+    pub timings: Timings,
+    pub artifacts: Vec<StoredArtifact>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RenderError>,
+    /// Position in its lane (the queue's own bookkeeping).
+    #[serde(default)]
+    pub seq: u64,
+}
+
+impl JobRecord {
+    /// A new, queued job.
+    pub fn new(id: String, job_type: String, input: serde_json::Value, lane: Lane) -> Self {
+        Self {
+            id,
+            job_type,
+            input,
+            lane,
+            status: JobState::Queued,
+            attempts: 0,
+            plugin: None,
+            submitted_at: now_ms(),
+            started_at: None,
+            finished_at: None,
+            timings: Timings::default(),
+            artifacts: Vec::new(),
+            error: None,
+            seq: 0,
+        }
+    }
+}
+
+/// Jobs waiting per lane.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct LaneDepths {
+    pub interactive: u64,
+    pub bulk: u64,
+}
+
+impl LaneDepths {
+    pub fn total(&self) -> u64 {
+        self.interactive + self.bulk
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,53 @@
+//! Per-job event channels: what a worker publishes and `GET /jobs/{id}/events` streams.
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::broadcast;
+
+/// Events buffered per subscriber; a subscriber that falls further behind skips ahead.
+const BUFFER: usize = 64;
+
+/// One event in a job's life.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobEvent {
+    /// `queued`, `started`, `progress`, `succeeded`, `failed` or `cancelled`.
+    pub event: &'static str,
+    pub data: serde_json::Value,
+}
+
+impl JobEvent {
+    /// Whether nothing follows this event.
+    pub fn is_final(&self) -> bool {
+        matches!(self.event, "succeeded" | "failed" | "cancelled")
+    }
+}
+
+/// The live channels of jobs that have listeners or are running.
+#[derive(Default)]
+pub struct EventHub {
+    channels: Mutex<HashMap<String, broadcast::Sender<JobEvent>>>,
+}
+
+impl EventHub {
+    /// Subscribes to `job`'s events from now on.
+    pub fn subscribe(&self, job: &str) -> broadcast::Receiver<JobEvent> {
+        self.channels
+            .lock()
+            .expect("event hub lock")
+            .entry(job.to_string())
+            .or_insert_with(|| broadcast::channel(BUFFER).0)
+            .subscribe()
+    }
+
+    /// Sends `event` to `job`'s subscribers; a final event also closes the channel.
+    pub fn publish(&self, job: &str, event: JobEvent) {
+        let mut channels = self.channels.lock().expect("event hub lock");
+        if let Some(sender) = channels.get(job) {
+            let _ = sender.send(event.clone());
+        }
+        if event.is_final() {
+            channels.remove(job);
+        }
+    }
+}

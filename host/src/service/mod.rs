@@ -1,0 +1,147 @@
+//! The job service: a [`Kiln`] host, a durable queue, and workers that take jobs from the queue
+//! and record how they end. The HTTP API (`api/`) and `kiln serve` sit on top.
+
+mod events;
+mod metrics;
+mod workers;
+
+pub use events::{EventHub, JobEvent};
+pub use metrics::Metrics;
+
+use crate::Kiln;
+use crate::config::{Config, ServiceSettings};
+use crate::error::RenderError;
+use crate::jobs::JobSpec;
+use crate::queue::{Cancelled, EmbeddedQueue, JobQueue, JobRecord, Lane, QueueError};
+use anyhow::Result;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+/// Why a submission was not accepted.
+#[derive(Debug)]
+pub enum SubmitError {
+    /// The job itself is wrong (unknown type, input against the schema, a taken id).
+    Invalid(RenderError),
+    /// The queue is full: try again after `retry_after_s`.
+    Full { message: String, retry_after_s: u64 },
+    /// The queue cannot be reached; nothing was written.
+    Unavailable(String),
+}
+
+/// A running job service.
+pub struct Service {
+    pub kiln: Kiln,
+    pub queue: Arc<dyn JobQueue>,
+    pub events: EventHub,
+    pub metrics: Metrics,
+    pub settings: ServiceSettings,
+    /// Stop signals of the jobs this process is running.
+    running: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Woken on every submission so idle workers start at once.
+    wake: Notify,
+    workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Service {
+    /// Starts the host, opens the queue (putting back jobs a crash interrupted) and starts the
+    /// workers.
+    pub async fn start(config: Config) -> Result<Arc<Self>> {
+        let settings = config.service.clone();
+        let queue_path = config.data_dir.join("queue.redb");
+        let kiln = Kiln::start(config).await?;
+        let (queue, recovered) = EmbeddedQueue::open(&queue_path, settings.max_queued)?;
+        if recovered > 0 {
+            tracing::warn!(
+                recovered,
+                "queued again the jobs a previous run left running"
+            );
+        }
+        let workers = match settings.workers {
+            0 => kiln.config.browser.processes * kiln.config.browser.pages_per_process,
+            n => n,
+        };
+        let service = Arc::new(Self {
+            kiln,
+            queue: Arc::new(queue),
+            events: EventHub::default(),
+            metrics: Metrics::default(),
+            settings,
+            running: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+            workers: Mutex::new(Vec::new()),
+        });
+        let handles = (0..workers)
+            .map(|n| tokio::spawn(workers::work(service.clone(), n)))
+            .collect();
+        *service.workers.lock().expect("workers lock") = handles;
+        Ok(service)
+    }
+
+    /// Checks `spec` (plugin, input schema) and queues it. Nothing is queued if it fails.
+    pub async fn submit(&self, spec: JobSpec, lane: Lane) -> Result<JobRecord, SubmitError> {
+        let plugin = self
+            .kiln
+            .plugins
+            .resolve(&spec.job_type)
+            .map_err(SubmitError::Invalid)?;
+        plugin
+            .validate_input(&spec.input)
+            .map_err(SubmitError::Invalid)?;
+        let record = JobRecord::new(spec.id_or_new(), spec.job_type, spec.input, lane);
+        match self.queue.submit(record).await {
+            Ok(record) => {
+                self.metrics.submitted(match lane {
+                    Lane::Interactive => "interactive",
+                    Lane::Bulk => "bulk",
+                });
+                self.wake.notify_waiters();
+                Ok(record)
+            }
+            Err(err @ QueueError::Full { .. }) => Err(SubmitError::Full {
+                message: err.to_string(),
+                retry_after_s: self.settings.retry_after_s,
+            }),
+            Err(QueueError::Duplicate(id)) => {
+                Err(SubmitError::Invalid(RenderError::invalid_input(format!(
+                    "a job with id {id:?} already exists; ids are unique (GET /jobs/{id})"
+                ))))
+            }
+            Err(err) => Err(SubmitError::Unavailable(err.to_string())),
+        }
+    }
+
+    /// Cancels `id`: a queued job is removed; a running one is stopped (its plugin instance and
+    /// page are dropped).
+    pub async fn cancel(&self, id: &str) -> Result<Cancelled, QueueError> {
+        let result = self.queue.cancel(id.to_string()).await?;
+        match result {
+            Cancelled::WasQueued => {
+                self.metrics.cancelled_while_queued();
+                self.events.publish(
+                    id,
+                    JobEvent {
+                        event: "cancelled",
+                        data: serde_json::json!({ "id": id }),
+                    },
+                )
+            }
+            Cancelled::IsRunning => {
+                if let Some(stop) = self.running.lock().expect("running lock").get(id) {
+                    stop.notify_one();
+                }
+            }
+            Cancelled::AlreadyDone | Cancelled::NotFound => {}
+        }
+        Ok(result)
+    }
+
+    /// Stops the workers (running jobs are abandoned and run again at the next start) and the
+    /// host.
+    pub async fn shutdown(&self) {
+        for worker in self.workers.lock().expect("workers lock").drain(..) {
+            worker.abort();
+        }
+        self.kiln.shutdown().await;
+    }
+}

@@ -1,0 +1,371 @@
+//! `kiln serve` over HTTP: the real binary, real Chromium, the embedded queue on disk.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `kiln serve` process on a free port, over a data dir.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    /// Starts `kiln serve` on `dir` with `config` (TOML) and waits for its address.
+    fn start(dir: &Path, config: &str) -> Self {
+        let config_path = dir.join("kiln.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+            .args([
+                "--config",
+                config_path.to_str().unwrap(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("KILN_DATA_DIR", dir)
+            .env("KILN_PLUGIN_DIRS", dir.join("plugins"))
+            .env_remove("RUST_LOG")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kiln serve starts");
+        let stderr = child.stderr.take().unwrap();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(address) = line.strip_prefix("kiln: listening on ") {
+                    let _ = sender.send(address.to_string());
+                }
+            }
+        });
+        let base = receiver
+            .recv_timeout(Duration::from_secs(60))
+            .expect("kiln serve printed its address");
+        Self { child, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn kill_9(&mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> Client {
+    Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap()
+}
+
+fn body(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().unwrap();
+    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, value)
+}
+
+fn p5_job(id: &str, code: &str, size: u32, frames: u32) -> Value {
+    json!({"id": id, "type": "p5", "input": {"code": code, "width": size, "height": size, "frames": frames}})
+}
+
+const SLOW_SKETCH: &str =
+    "function setup() { createCanvas(40, 40); }\nfunction draw() { background(frameCount % 255); }";
+
+/// Polls `GET /jobs/{id}` until it is final.
+fn wait_final(server: &Server, client: &Client, id: &str, limit: Duration) -> Value {
+    let started = Instant::now();
+    loop {
+        let (status, job) = body(
+            client
+                .get(server.url(&format!("/jobs/{id}")))
+                .send()
+                .unwrap(),
+        );
+        assert_eq!(status, StatusCode::OK, "{job}");
+        if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap()) {
+            return job;
+        }
+        assert!(started.elapsed() < limit, "job {id} did not finish: {job}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), "[service]\nmax_body_bytes = 65536\n");
+    let http = client();
+
+    // A job held with ?wait comes back finished, and its artifact is served.
+    let (status, job) = body(
+        http.post(server.url("/jobs?wait=60"))
+            .body(p5_job("red", &red_circle(100), 100, 1).to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(job["attempts"], 1);
+    assert!(job["timings"]["run_ms"].as_f64().unwrap() > 0.0);
+    let png = http
+        .get(server.url("/jobs/red/artifacts/image.png"))
+        .send()
+        .unwrap();
+    assert_eq!(png.headers()["content-type"], "image/png");
+    let image = image::load_from_memory(&png.bytes().unwrap())
+        .unwrap()
+        .to_rgba8();
+    assert_eq!(image.dimensions(), (100, 100));
+    assert!(near(image.get_pixel(50, 50), [255, 0, 0, 255], 2));
+
+    // Bad input: each a 4xx naming what is wrong; nothing is queued.
+    let post = |text: &str| {
+        body(
+            http.post(server.url("/jobs"))
+                .body(text.to_string())
+                .send()
+                .unwrap(),
+        )
+    };
+    let (status, error) = post(r#"{"type": "p5", "input": "#);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 1 column"),
+        "{error}"
+    );
+    let (status, error) =
+        post(r#"{"type": "p5", "input": {"code": 5, "width": 10, "height": 10}}"#);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("input.code"),
+        "{error}"
+    );
+    let (status, error) = post(r#"{"type": "nope", "input": {}}"#);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("this host serves: p5"),
+        "{error}"
+    );
+    let (status, error) = post(r#"{"type": "p5", "input": {}, "priority": 1}"#);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `priority`"),
+        "{error}"
+    );
+    let huge = p5_job("huge", &"x".repeat(70_000), 10, 1).to_string();
+    let (status, error) = post(&huge);
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_body_bytes"),
+        "{error}"
+    );
+    let (status, _) = body(http.get(server.url("/jobs/huge")).send().unwrap());
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Events arrive in order: started, progress rising, succeeded.
+    let (status, _) = post(&p5_job("watched", SLOW_SKETCH, 40, 30).to_string());
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let events = http.get(server.url("/jobs/watched/events")).send().unwrap();
+    let mut names = Vec::new();
+    let mut fractions = Vec::new();
+    let mut name = String::new();
+    for line in BufReader::new(events).lines().map_while(Result::ok) {
+        if let Some(event) = line.strip_prefix("event: ") {
+            name = event.to_string();
+            names.push(name.clone());
+        } else if let Some(data) = line.strip_prefix("data: ")
+            && name == "progress"
+        {
+            let data: Value = serde_json::from_str(data).unwrap();
+            fractions.push(data["fraction"].as_f64().unwrap());
+        }
+    }
+    names.dedup();
+    let order: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| *n != "queued")
+        .collect();
+    assert_eq!(order, ["started", "progress", "succeeded"], "{names:?}");
+    assert!(
+        fractions.windows(2).all(|w| w[0] <= w[1]) && fractions.last() == Some(&1.0),
+        "{fractions:?}"
+    );
+
+    // Cancel: two long jobs occupy both workers, so a third waits and is removed; a running one
+    // is stopped.
+    for id in ["long-1", "long-2"] {
+        post(&p5_job(id, SLOW_SKETCH, 40, 240).to_string());
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    post(&p5_job("waiting", SLOW_SKETCH, 40, 1).to_string());
+    let (status, cancelled) = body(http.delete(server.url("/jobs/waiting")).send().unwrap());
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(
+        wait_final(&server, &http, "waiting", Duration::from_secs(5))["status"],
+        "cancelled"
+    );
+    let (status, _) = body(http.delete(server.url("/jobs/long-1")).send().unwrap());
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(
+        wait_final(&server, &http, "long-1", Duration::from_secs(10))["status"],
+        "cancelled"
+    );
+    let (status, _) = body(http.delete(server.url("/jobs/long-1")).send().unwrap());
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        wait_final(&server, &http, "long-2", Duration::from_secs(30))["status"],
+        "succeeded"
+    );
+    // The slot of the stopped job renders again.
+    let (_, job) = body(
+        http.post(server.url("/jobs?wait=60"))
+            .body(p5_job("after", &red_circle(60), 60, 1).to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(job["status"], "succeeded", "{job}");
+
+    // The service describes itself.
+    let (_, spec) = body(http.get(server.url("/openapi.json")).send().unwrap());
+    for path in [
+        "/jobs",
+        "/jobs/batch",
+        "/jobs/{id}",
+        "/jobs/{id}/events",
+        "/jobs/{id}/artifacts/{name}",
+        "/plugins",
+        "/health",
+        "/ready",
+        "/metrics",
+    ] {
+        assert!(
+            spec["paths"].get(path).is_some(),
+            "{path} is not in /openapi.json"
+        );
+    }
+    let metrics = http
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("kiln_queue_depth{lane=\"interactive\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kiln_jobs_finished_total{status=\"cancelled\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kiln_job_stage_seconds_count{stage=\"run\"}"),
+        "{metrics}"
+    );
+    let (status, ready) = body(http.get(server.url("/ready")).send().unwrap());
+    assert_eq!(status, StatusCode::OK, "{ready}");
+}
+
+#[test]
+fn a_full_queue_answers_429_with_retry_after() {
+    let dir = TestDir::new();
+    let server = Server::start(
+        dir.path(),
+        "[service]\nworkers = 1\nmax_queued = 2\nretry_after_s = 7\n",
+    );
+    let http = client();
+    let post = |id: &str| {
+        http.post(server.url("/jobs"))
+            .body(p5_job(id, SLOW_SKETCH, 40, 240).to_string())
+            .send()
+            .unwrap()
+    };
+    assert_eq!(post("running").status(), StatusCode::ACCEPTED);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(post("waiting-1").status(), StatusCode::ACCEPTED);
+    assert_eq!(post("waiting-2").status(), StatusCode::ACCEPTED);
+    let refused = post("one-too-many");
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "7");
+    let (_, error) = body(refused);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("queue is full"),
+        "{error}"
+    );
+}
+
+#[test]
+fn kill_9_with_50_queued_jobs_loses_none() {
+    let dir = TestDir::new();
+    let mut server = Server::start(dir.path(), "");
+    let http = client();
+    let ids: Vec<String> = (0..50).map(|i| format!("job-{i}")).collect();
+    let batch = json!({"jobs": ids.iter().map(|id| p5_job(id, &red_circle(40), 40, 1)).collect::<Vec<_>>()});
+    let (status, accepted) = body(
+        http.post(server.url("/jobs/batch"))
+            .body(batch.to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(
+        accepted["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["status"] == "queued"),
+        "{accepted}"
+    );
+    // Some are running, most are waiting: kill -9 now.
+    server.kill_9();
+
+    let server = Server::start(dir.path(), "");
+    for id in &ids {
+        let job = wait_final(&server, &http, id, Duration::from_secs(120));
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert_eq!(job["artifacts"].as_array().unwrap().len(), 1, "{job}");
+    }
+    // One set of artifacts per job: a job that was running at the kill wrote the same key again.
+    for id in &ids {
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("artifacts").join(id))
+            .unwrap()
+            .collect();
+        assert_eq!(files.len(), 1, "{id}: {files:?}");
+    }
+}
