@@ -11,6 +11,9 @@ pub struct ServeArgs {
     /// Address to listen on (overrides service.listen); port 0 picks a free one.
     #[arg(long)]
     pub listen: Option<String>,
+    /// Accept jobs but run none (they wait in the queue).
+    #[arg(long)]
+    pub no_workers: bool,
 }
 
 pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
@@ -21,7 +24,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("listening on {}", config.service.listen))?;
     let address = listener.local_addr()?;
-    let service = Service::start(config).await?;
+    let service = Service::start_with(config, !args.no_workers).await?;
     // Tests and scripts read this line to find the port.
     eprintln!("kiln: listening on http://{address}");
     let app = crate::api::router(service.clone());

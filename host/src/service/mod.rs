@@ -47,6 +47,12 @@ impl Service {
     /// Starts the host, opens the queue (putting back jobs a crash interrupted) and starts the
     /// workers.
     pub async fn start(config: Config) -> Result<Arc<Self>> {
+        Self::start_with(config, true).await
+    }
+
+    /// As [`Self::start`]; without `run_workers` the service only accepts jobs (they wait in the
+    /// queue for a later start, or another process on the same data dir).
+    pub async fn start_with(config: Config, run_workers: bool) -> Result<Arc<Self>> {
         let settings = config.service.clone();
         let queue_path = config.data_dir.join("queue.redb");
         let kiln = Kiln::start(config).await?;
@@ -57,9 +63,10 @@ impl Service {
                 "queued again the jobs a previous run left running"
             );
         }
-        let workers = match settings.workers {
-            0 => kiln.config.browser.processes * kiln.config.browser.pages_per_process,
-            n => n,
+        let workers = match (run_workers, settings.workers) {
+            (false, _) => 0,
+            (true, 0) => kiln.config.browser.processes * kiln.config.browser.pages_per_process,
+            (true, n) => n,
         };
         let service = Arc::new(Self {
             kiln,

@@ -6,6 +6,7 @@
 //! See docs/benchmarks.md.
 
 mod floor;
+mod http;
 mod plugins;
 mod sketches;
 
@@ -42,6 +43,8 @@ pub struct BenchArgs {
 pub enum OtherBench {
     /// The plugin engine alone: instantiate + trivial run, load times, hot-swap latency.
     Plugins(plugins::PluginBenchArgs),
+    /// The job service: submissions accepted per second, and a small job over HTTP vs in-process.
+    Http(http::HttpBenchArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -82,8 +85,10 @@ impl Ratios {
 }
 
 pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
-    if let Some(OtherBench::Plugins(plugin_args)) = args.other {
-        return plugins::run(config, plugin_args).await;
+    match args.other {
+        Some(OtherBench::Plugins(plugin_args)) => return plugins::run(config, plugin_args).await,
+        Some(OtherBench::Http(http_args)) => return http::run(config, http_args).await,
+        None => {}
     }
     anyhow::ensure!(
         args.jobs >= 1 && args.rounds >= 1 && args.concurrency >= 1,
