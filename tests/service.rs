@@ -369,3 +369,143 @@ fn kill_9_with_50_queued_jobs_loses_none() {
         assert_eq!(files.len(), 1, "{id}: {files:?}");
     }
 }
+
+/// A one-thread HTTP receiver: answers each POST with the next status in `statuses` (then 200)
+/// and hands over `(headers, body)` of each.
+fn webhook_receiver(statuses: Vec<u16>) -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut statuses = statuses.into_iter();
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+                if line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let status = statuses.next().unwrap_or(200);
+            write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let _ = sender.send((head, body));
+        }
+    });
+    (url, receiver)
+}
+
+#[test]
+fn a_finished_job_is_posted_to_its_callback_signed_and_retried() {
+    let dir = TestDir::new();
+    let server = Server::start(
+        dir.path(),
+        "[service]\nwebhook_secret = \"s3cret\"\nwebhook_backoff_ms = 100\n",
+    );
+    let http = client();
+    let (url, deliveries) = webhook_receiver(vec![500]);
+    let mut job = p5_job("hooked", &red_circle(40), 40, 1);
+    job["callback"] = json!(url);
+    let (status, _) = body(
+        http.post(server.url("/jobs"))
+            .body(job.to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    // The first delivery is refused with a 500; the second, after the backoff, is taken.
+    let (first_head, first_body) = deliveries.recv_timeout(Duration::from_secs(30)).unwrap();
+    let (head, delivered) = deliveries.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(first_body, delivered);
+    let record: Value = serde_json::from_slice(&delivered).unwrap();
+    assert_eq!(record["id"], "hooked");
+    assert_eq!(record["status"], "succeeded");
+    let signature = kiln::service::webhook_signature("s3cret", &delivered);
+    for head in [&first_head, &head] {
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("x-kiln-signature: {signature}")),
+            "{head}"
+        );
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("x-kiln-event: succeeded"),
+            "{head}"
+        );
+    }
+    assert!(
+        deliveries.recv_timeout(Duration::from_millis(500)).is_err(),
+        "delivered again after a 200"
+    );
+
+    // A callback needs a URL the host can POST to.
+    let mut bad = p5_job("bad-hook", &red_circle(40), 40, 1);
+    bad["callback"] = json!("file:///etc/passwd");
+    let (status, error) = body(
+        http.post(server.url("/jobs"))
+            .body(bad.to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("http or https"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_idempotency_key_gives_the_first_job_back() {
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), "");
+    let http = client();
+    let submit = |id: &str| {
+        http.post(server.url("/jobs?wait=60"))
+            .header("Idempotency-Key", "order-42")
+            .body(p5_job(id, &red_circle(40), 40, 1).to_string())
+            .send()
+            .unwrap()
+    };
+    let first = submit("first");
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let (status, first) = body(first);
+    assert_eq!(
+        (status, first["status"].as_str()),
+        (StatusCode::OK, Some("succeeded"))
+    );
+
+    let again = submit("second");
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let (status, again) = body(again);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["id"], "first");
+    let (status, _) = body(http.get(server.url("/jobs/second")).send().unwrap());
+    assert_eq!(status, StatusCode::NOT_FOUND, "no second job was made");
+
+    let (status, error) = body(
+        http.post(server.url("/jobs"))
+            .header("Idempotency-Key", "")
+            .body(p5_job("x", &red_circle(40), 40, 1).to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+}

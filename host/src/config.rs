@@ -40,6 +40,15 @@ pub struct ServiceSettings {
     pub max_wait_s: u64,
     /// The `Retry-After` a 429 answers with, in seconds.
     pub retry_after_s: u64,
+    /// Key of the HMAC-SHA256 signature on webhook deliveries; without it, jobs with a
+    /// `callback` are refused.
+    pub webhook_secret: Option<String>,
+    /// Deliveries tried per webhook before it is abandoned.
+    pub webhook_attempts: u32,
+    /// Wait before the second delivery, in milliseconds; doubled for each one after.
+    pub webhook_backoff_ms: u64,
+    /// Time one delivery may take, in milliseconds.
+    pub webhook_timeout_ms: u64,
 }
 
 /// The Chromium pool.
@@ -150,6 +159,10 @@ impl Default for ServiceSettings {
             max_body_bytes: 1 << 20,
             max_wait_s: 120,
             retry_after_s: 5,
+            webhook_secret: None,
+            webhook_attempts: 5,
+            webhook_backoff_ms: 1000,
+            webhook_timeout_ms: 10_000,
         }
     }
 }
@@ -244,6 +257,9 @@ impl Config {
         }
         if let Some(v) = var("KILN_LISTEN") {
             self.service.listen = v;
+        }
+        if let Some(v) = var("KILN_WEBHOOK_SECRET") {
+            self.service.webhook_secret = Some(v);
         }
         if let Some(v) = var("KILN_WORKERS") {
             self.service.workers = parse("KILN_WORKERS", v)?;

@@ -2,12 +2,12 @@
 
 use super::error::ApiError;
 use crate::jobs::JobSpec;
-use crate::queue::{Cancelled, JobRecord, Lane};
+use crate::queue::{Cancelled, JobRecord, Lane, Submitted};
 use crate::service::{JobEvent, Service, SubmitError};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use futures::Stream;
@@ -81,50 +81,106 @@ fn submit_error(err: SubmitError) -> ApiError {
 pub async fn submit(
     State(service): State<Arc<Service>>,
     params: Result<Query<SubmitQuery>, QueryRejection>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
+    let idempotency_key = idempotency_key(&headers)?;
     let body = body_bytes(body)?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::bad_request(format!("the request body is not UTF-8: {e}")))?;
     let mut spec = JobSpec::from_json(text).map_err(|e| ApiError::bad_request(e.message))?;
-    let id = spec.id_or_new();
-    spec.id = Some(id.clone());
+    let new_id = spec.id_or_new();
+    spec.id = Some(new_id.clone());
     let wait = params
         .wait
         .map(|s| Duration::from_secs(s.min(service.settings.max_wait_s)));
     // Subscribe before the job can start, so no event is missed.
-    let events = wait.map(|_| service.events.subscribe(&id));
-    let record = service
-        .submit(spec, params.lane.unwrap_or_default())
+    let events = wait.map(|_| service.events.subscribe(&new_id));
+    let submitted = match service
+        .submit_keyed(spec, params.lane.unwrap_or_default(), idempotency_key)
         .await
-        .map_err(submit_error)?;
-    if let (Some(wait), Some(mut events)) = (wait, events) {
-        let finished = tokio::time::timeout(wait, async {
-            loop {
-                match events.recv().await {
-                    Ok(event) if event.is_final() => return,
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return,
-                }
+    {
+        Ok(submitted) => submitted,
+        Err(err) => {
+            drop(events);
+            service.events.release(&new_id);
+            return Err(submit_error(err));
+        }
+    };
+    let (record, replayed) = match submitted {
+        Submitted::New(record) => (record, false),
+        Submitted::Existing(record) => (record, true),
+    };
+    let id = record.id.clone();
+    if let Some(wait) = wait {
+        // A replayed submission waits on the first submission's job.
+        let mut events = match events {
+            Some(events) if !replayed => events,
+            unused => {
+                drop(unused);
+                service.events.release(&new_id);
+                service.events.subscribe(&id)
             }
-        })
-        .await
-        .is_ok();
-        if finished
-            && let Some(record) = service
+        };
+        let ended =
+            |record: &Option<JobRecord>| record.as_ref().is_some_and(|r| r.status.is_final());
+        let get = || async {
+            service
                 .queue
                 .get(id.clone())
                 .await
-                .map_err(|e| ApiError::unavailable(e.to_string()))?
+                .map_err(|e| ApiError::unavailable(e.to_string()))
+        };
+        if !ended(&get().await?) {
+            let _ = tokio::time::timeout(wait, async {
+                loop {
+                    match events.recv().await {
+                        Ok(event) if event.is_final() => return,
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            })
+            .await;
+        }
+        if let Some(record) = get().await?
             && record.status.is_final()
         {
-            return Ok((StatusCode::OK, axum::Json(record_json(&record))).into_response());
+            let mut response = (StatusCode::OK, axum::Json(record_json(&record))).into_response();
+            mark_replayed(&mut response, replayed);
+            return Ok(response);
         }
     }
     let body =
         serde_json::json!({ "id": record.id, "status": record.status, "links": links(&record.id) });
-    Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+    let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
+    mark_replayed(&mut response, replayed);
+    Ok(response)
+}
+
+/// The `Idempotency-Key` header: 1–255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::bad_request("Idempotency-Key must be 1–255 visible ASCII characters")
+        })?;
+    Ok(Some(key.to_string()))
+}
+
+/// Says a response is the job of an earlier submission with the same idempotency key.
+fn mark_replayed(response: &mut Response, replayed: bool) {
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,7 +211,7 @@ pub async fn submit_batch(
             Ok(spec) => service.submit(spec, lane).await.map_err(submit_error),
         };
         results.push(match submitted {
-            Ok(record) => serde_json::json!({ "index": index, "id": record.id, "status": record.status, "links": links(&record.id) }),
+            Ok(Submitted::New(record) | Submitted::Existing(record)) => serde_json::json!({ "index": index, "id": record.id, "status": record.status, "links": links(&record.id) }),
             Err(err) => serde_json::json!({ "index": index, "error": { "kind": err.kind, "message": err.message } }),
         });
     }
@@ -226,7 +282,14 @@ pub async fn events(
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let receiver = service.events.subscribe(&id);
-    let record = find(&service, &id).await?;
+    let record = match find(&service, &id).await {
+        Ok(record) => record,
+        Err(err) => {
+            drop(receiver);
+            service.events.release(&id);
+            return Err(err);
+        }
+    };
     let current = JobEvent {
         event: match record.status {
             crate::queue::JobState::Queued => "queued",

@@ -23,7 +23,9 @@ pub fn spec() -> Value {
                 "parameters": [
                     { "name": "wait", "in": "query", "schema": { "type": "integer", "minimum": 0 },
                       "description": "Hold the request up to this many seconds (at most service.max_wait_s) for the job to finish" },
-                    { "name": "lane", "in": "query", "schema": { "enum": ["interactive", "bulk"] } }
+                    { "name": "lane", "in": "query", "schema": { "enum": ["interactive", "bulk"] } },
+                    { "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 255 },
+                      "description": "A second submission with the same key gets the first job back (header Idempotent-Replayed: true)" }
                 ],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/JobEnvelope" } } } },
                 "responses": {
@@ -73,7 +75,9 @@ pub fn spec() -> Value {
             "JobEnvelope": { "type": "object", "required": ["type", "input"], "additionalProperties": false,
                 "properties": { "id": { "type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$" },
                                 "type": { "type": "string", "description": "A job type, optionally pinned: p5 or p5@0.1.0" },
-                                "input": { "description": "Validated against the plugin's schema (GET /plugins)" } } },
+                                "input": { "description": "Validated against the plugin's schema (GET /plugins)" },
+                                "callback": { "type": "string", "format": "uri",
+                                              "description": "POSTed the finished job, signed X-Kiln-Signature: sha256=HMAC(service.webhook_secret, body)" } } },
             "Accepted": { "type": "object", "properties": { "id": { "type": "string" }, "status": { "$ref": "#/components/schemas/Status" }, "links": { "type": "object" } } },
             "Status": { "enum": ["queued", "running", "succeeded", "failed", "cancelled"] },
             "Job": { "type": "object", "properties": {

@@ -95,6 +95,7 @@ fn read_spec(args: &RenderArgs) -> Result<JobSpec, RenderError> {
                 id: args.id.clone(),
                 job_type: job_type.clone(),
                 input,
+                callback: None,
             })
         }
         _ => Err(RenderError::invalid_input(

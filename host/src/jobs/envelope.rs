@@ -13,6 +13,9 @@ pub struct JobSpec {
     #[serde(rename = "type")]
     pub job_type: String,
     pub input: serde_json::Value,
+    /// A URL the finished job is POSTed to (`kiln serve` only; needs `service.webhook_secret`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<String>,
 }
 
 impl JobSpec {

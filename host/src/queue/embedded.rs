@@ -3,7 +3,7 @@
 //! jobs that were running when the process died go back to the front of their lane and run again.
 
 use super::record::{JobRecord, JobState, Lane, LaneDepths, now_ms};
-use super::{Cancelled, JobQueue, QueueError};
+use super::{Cancelled, JobQueue, QueueError, Submitted};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
@@ -14,6 +14,8 @@ const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("jobs");
 const INTERACTIVE: TableDefinition<u64, &str> = TableDefinition::new("lane_interactive");
 const BULK: TableDefinition<u64, &str> = TableDefinition::new("lane_bulk");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// Idempotency key → job id.
+const IDEMPOTENCY: TableDefinition<&str, &str> = TableDefinition::new("idempotency");
 
 /// New jobs are numbered from here; jobs recovered after a crash get numbers below it, so they
 /// run before anything submitted later.
@@ -104,10 +106,29 @@ impl EmbeddedQueue {
         Ok(recovered)
     }
 
-    fn submit_now(&self, mut record: JobRecord) -> Result<JobRecord, QueueError> {
+    fn submit_now(&self, mut record: JobRecord) -> Result<Submitted, QueueError> {
         let txn = self.db.begin_write().map_err(unavailable)?;
         {
             let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
+            let mut keys = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
+            if let Some(key) = &record.idempotency_key {
+                let earlier = keys
+                    .get(key.as_str())
+                    .map_err(unavailable)?
+                    .map(|id| id.value().to_string());
+                if let Some(id) = earlier {
+                    let bytes = jobs
+                        .get(id.as_str())
+                        .map_err(unavailable)?
+                        .map(|v| v.value().to_vec())
+                        .ok_or_else(|| {
+                            unavailable(format!("idempotency key points at missing job {id}"))
+                        })?;
+                    return Ok(Submitted::Existing(decode(&bytes)?));
+                }
+                keys.insert(key.as_str(), record.id.as_str())
+                    .map_err(unavailable)?;
+            }
             if jobs.get(record.id.as_str()).map_err(unavailable)?.is_some() {
                 return Err(QueueError::Duplicate(record.id));
             }
@@ -144,7 +165,7 @@ impl EmbeddedQueue {
                 .map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
-        Ok(record)
+        Ok(Submitted::New(record))
     }
 
     fn lease_now(&self) -> Result<Option<JobRecord>, QueueError> {
@@ -275,7 +296,7 @@ impl EmbeddedQueue {
 }
 
 impl JobQueue for EmbeddedQueue {
-    fn submit(&self, job: JobRecord) -> BoxFuture<'_, Result<JobRecord, QueueError>> {
+    fn submit(&self, job: JobRecord) -> BoxFuture<'_, Result<Submitted, QueueError>> {
         self.blocking(move |q| q.submit_now(job))
     }
 
@@ -337,6 +358,25 @@ mod tests {
         assert_eq!((again.id.as_str(), again.attempts), ("fast-1", 2));
         let next = queue.lease_now().unwrap().unwrap();
         assert_eq!(next.id, "bulk-1", "recovered jobs run before later ones");
+    }
+
+    #[test]
+    fn an_idempotency_key_returns_the_first_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 10).unwrap();
+        let mut first = job("first", Lane::Interactive);
+        first.idempotency_key = Some("k1".into());
+        assert!(matches!(
+            queue.submit_now(first).unwrap(),
+            Submitted::New(_)
+        ));
+        let mut again = job("second", Lane::Interactive);
+        again.idempotency_key = Some("k1".into());
+        match queue.submit_now(again).unwrap() {
+            Submitted::Existing(record) => assert_eq!(record.id, "first"),
+            other => panic!("expected the first job, got {other:?}"),
+        }
+        assert_eq!(queue.depths_now().unwrap().total(), 1);
     }
 
     #[test]

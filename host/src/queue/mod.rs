@@ -36,6 +36,15 @@ impl From<QueueError> for RenderError {
     }
 }
 
+/// What `submit` did.
+#[derive(Debug, Clone)]
+pub enum Submitted {
+    /// A new job, queued.
+    New(JobRecord),
+    /// A job was already submitted with the same idempotency key: this one.
+    Existing(JobRecord),
+}
+
 /// What `cancel` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cancelled {
@@ -50,8 +59,9 @@ pub enum Cancelled {
 
 /// A durable queue of jobs with their records.
 pub trait JobQueue: Send + Sync {
-    /// Stores `job` as queued in its lane; fails when full or when its id is taken.
-    fn submit(&self, job: JobRecord) -> BoxFuture<'_, Result<JobRecord, QueueError>>;
+    /// Stores `job` as queued in its lane, or returns the job submitted earlier with the same
+    /// idempotency key; fails when full or when its id is taken.
+    fn submit(&self, job: JobRecord) -> BoxFuture<'_, Result<Submitted, QueueError>>;
     /// Takes the next queued job (interactive first) and marks it running; `None` if empty.
     fn lease(&self) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>>;
     /// Records a job's final state.

@@ -69,6 +69,12 @@ pub struct JobRecord {
     pub artifacts: Vec<StoredArtifact>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RenderError>,
+    /// The client's `Idempotency-Key`: a second submission with it gets this job back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Where the finished job is POSTed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<String>,
     /// Position in its lane (the queue's own bookkeeping).
     #[serde(default)]
     pub seq: u64,
@@ -91,6 +97,8 @@ impl JobRecord {
             timings: Timings::default(),
             artifacts: Vec::new(),
             error: None,
+            idempotency_key: None,
+            callback: None,
             seq: 0,
         }
     }

@@ -40,6 +40,15 @@ impl EventHub {
             .subscribe()
     }
 
+    /// Drops `job`'s channel if nobody listens any more (a subscription that will get no final
+    /// event: an unknown job, or a replayed submission).
+    pub fn release(&self, job: &str) {
+        let mut channels = self.channels.lock().expect("event hub lock");
+        if channels.get(job).is_some_and(|s| s.receiver_count() == 0) {
+            channels.remove(job);
+        }
+    }
+
     /// Sends `event` to `job`'s subscribers; a final event also closes the channel.
     pub fn publish(&self, job: &str, event: JobEvent) {
         let mut channels = self.channels.lock().expect("event hub lock");

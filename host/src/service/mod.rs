@@ -3,16 +3,18 @@
 
 mod events;
 mod metrics;
+mod webhooks;
 mod workers;
 
 pub use events::{EventHub, JobEvent};
 pub use metrics::Metrics;
+pub use webhooks::signature as webhook_signature;
 
 use crate::Kiln;
 use crate::config::{Config, ServiceSettings};
 use crate::error::RenderError;
 use crate::jobs::JobSpec;
-use crate::queue::{Cancelled, EmbeddedQueue, JobQueue, JobRecord, Lane, QueueError};
+use crate::queue::{Cancelled, EmbeddedQueue, JobQueue, JobRecord, Lane, QueueError, Submitted};
 use anyhow::Result;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,6 +43,7 @@ pub struct Service {
     /// Woken on every submission so idle workers start at once.
     wake: Notify,
     workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    http: reqwest::Client,
 }
 
 impl Service {
@@ -77,6 +80,7 @@ impl Service {
             running: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             workers: Mutex::new(Vec::new()),
+            http: reqwest::Client::new(),
         });
         let handles = (0..workers)
             .map(|n| tokio::spawn(workers::work(service.clone(), n)))
@@ -86,7 +90,18 @@ impl Service {
     }
 
     /// Checks `spec` (plugin, input schema) and queues it. Nothing is queued if it fails.
-    pub async fn submit(&self, spec: JobSpec, lane: Lane) -> Result<JobRecord, SubmitError> {
+    pub async fn submit(&self, spec: JobSpec, lane: Lane) -> Result<Submitted, SubmitError> {
+        self.submit_keyed(spec, lane, None).await
+    }
+
+    /// As [`Self::submit`], with the client's idempotency key: a second submission with the same
+    /// key gets the first job back instead of a new one.
+    pub async fn submit_keyed(
+        &self,
+        spec: JobSpec,
+        lane: Lane,
+        idempotency_key: Option<String>,
+    ) -> Result<Submitted, SubmitError> {
         let plugin = self
             .kiln
             .plugins
@@ -95,15 +110,27 @@ impl Service {
         plugin
             .validate_input(&spec.input)
             .map_err(SubmitError::Invalid)?;
-        let record = JobRecord::new(spec.id_or_new(), spec.job_type, spec.input, lane);
+        if let Some(url) = &spec.callback {
+            if self.settings.webhook_secret.is_none() {
+                return Err(SubmitError::Invalid(RenderError::invalid_input(
+                    "callback: this host has no service.webhook_secret, so it sends no webhooks",
+                )));
+            }
+            webhooks::check_url(url)
+                .map_err(|e| SubmitError::Invalid(RenderError::invalid_input(e)))?;
+        }
+        let mut record = JobRecord::new(spec.id_or_new(), spec.job_type, spec.input, lane);
+        record.callback = spec.callback;
+        record.idempotency_key = idempotency_key;
         match self.queue.submit(record).await {
-            Ok(record) => {
+            Ok(Submitted::Existing(record)) => Ok(Submitted::Existing(record)),
+            Ok(Submitted::New(record)) => {
                 self.metrics.submitted(match lane {
                     Lane::Interactive => "interactive",
                     Lane::Bulk => "bulk",
                 });
                 self.wake.notify_waiters();
-                Ok(record)
+                Ok(Submitted::New(record))
             }
             Err(err @ QueueError::Full { .. }) => Err(SubmitError::Full {
                 message: err.to_string(),
@@ -125,6 +152,9 @@ impl Service {
         match result {
             Cancelled::WasQueued => {
                 self.metrics.cancelled_while_queued();
+                if let Ok(Some(record)) = self.queue.get(id.to_string()).await {
+                    self.notify_callback(&record, "cancelled");
+                }
                 self.events.publish(
                     id,
                     JobEvent {
@@ -141,6 +171,31 @@ impl Service {
             Cancelled::AlreadyDone | Cancelled::NotFound => {}
         }
         Ok(result)
+    }
+
+    /// POSTs the ended `record` to its callback, if it has one (in the background).
+    pub(crate) fn notify_callback(&self, record: &JobRecord, event: &'static str) {
+        let (Some(url), Some(secret)) = (&record.callback, &self.settings.webhook_secret) else {
+            return;
+        };
+        let settings = webhooks::WebhookSettings {
+            secret: secret.clone(),
+            attempts: self.settings.webhook_attempts.max(1),
+            first_backoff: std::time::Duration::from_millis(self.settings.webhook_backoff_ms),
+            timeout: std::time::Duration::from_millis(self.settings.webhook_timeout_ms),
+        };
+        let mut body = serde_json::to_value(record).unwrap_or_default();
+        if let Some(object) = body.as_object_mut() {
+            object.remove("seq");
+        }
+        webhooks::deliver(
+            self.http.clone(),
+            settings,
+            url.clone(),
+            record.id.clone(),
+            event,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        );
     }
 
     /// Stops the workers (running jobs are abandoned and run again at the next start) and the

@@ -75,6 +75,7 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
         id: Some(record.id.clone()),
         job_type: record.job_type.clone(),
         input: record.input.clone(),
+        callback: None,
     };
     let publisher: Arc<dyn JobObserver> = Arc::new(Publisher {
         service: service.clone(),
@@ -128,6 +129,7 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
         // The record stays `running` on disk, so the job runs again after a restart.
         tracing::error!(job = %record.id, "cannot record the job's end: {err}");
     }
+    service.notify_callback(&record, event);
     service.events.publish(
         &record.id,
         JobEvent {

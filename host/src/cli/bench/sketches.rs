@@ -30,6 +30,7 @@ pub fn specs(codes: &[String], size: u32, tag: &str) -> Vec<BatchEntry> {
                 id: Some(format!("bench-{tag}-{i}")),
                 job_type: "p5".into(),
                 input: serde_json::json!({ "code": code.replace("{W}", &size.to_string()), "width": size, "height": size, "seed": i }),
+                callback: None,
             })
         })
         .collect()
