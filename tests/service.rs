@@ -509,3 +509,105 @@ fn an_idempotency_key_gives_the_first_job_back() {
     );
     assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
 }
+
+#[test]
+fn admins_upload_and_unload_plugins_over_http_without_a_restart() {
+    let dir = TestDir::new();
+    // Only p5 from the start; its component is uploaded again below under another file name.
+    std::fs::remove_file(dir.path().join("plugins/kiln_test_plugin_hostile.wasm")).unwrap();
+    let server = Server::start(dir.path(), "[service]\nadmin_token = \"adm1n\"\n");
+    let http = client();
+    let put = |name: &str, token: Option<&str>, bytes: Vec<u8>| {
+        let mut request = http
+            .put(server.url(&format!("/plugins/{name}")))
+            .body(bytes);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        body(request.send().unwrap())
+    };
+    let p5 = std::fs::read(plugin_wasm("kiln_plugin_p5")).unwrap();
+
+    let (status, _) = put("p5", None, p5.clone());
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = put("p5", Some("wrong"), p5.clone());
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A bad build is refused with its reason, and nothing is written.
+    let trap = std::fs::read(plugin_wasm("kiln_test_plugin_trap_describe")).unwrap();
+    let (status, error) = put("trap-describe", Some("adm1n"), trap);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("describe() failed"),
+        "{error}"
+    );
+    let (status, error) = put("card", Some("adm1n"), p5.clone());
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("describes itself as \"p5\""),
+        "{error}"
+    );
+    let files = std::fs::read_dir(dir.path().join("plugins"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 1, "a refused upload left a file");
+
+    // Remove p5, see it gone, upload it, and render with it: no restart.
+    let (status, removed) = body(
+        http.delete(server.url("/plugins/p5"))
+            .header("authorization", "Bearer adm1n")
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::OK, "{removed}");
+    assert_eq!(removed["unloaded"], json!(["p5@0.1.0"]));
+    let (status, _) = body(
+        http.post(server.url("/jobs"))
+            .body(p5_job("none", &red_circle(40), 40, 1).to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let (status, loaded) = put("p5", Some("adm1n"), p5);
+    assert_eq!(status, StatusCode::CREATED, "{loaded}");
+    assert_eq!(loaded["version"], "0.1.0");
+    let (status, shown) = body(http.get(server.url("/plugins/p5")).send().unwrap());
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        shown["versions"][0]["input_schema"]["required"],
+        json!(["code", "width", "height"])
+    );
+    let (status, job) = body(
+        http.post(server.url("/jobs?wait=60"))
+            .body(p5_job("again", &red_circle(40), 40, 1).to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(
+        (status, job["status"].as_str()),
+        (StatusCode::OK, Some("succeeded")),
+        "{job}"
+    );
+}
+
+#[test]
+fn admin_routes_are_off_without_a_token() {
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), "");
+    let (status, error) = body(client().delete(server.url("/plugins/p5")).send().unwrap());
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("service.admin_token"),
+        "{error}"
+    );
+}

@@ -40,6 +40,11 @@ pub struct ServiceSettings {
     pub max_wait_s: u64,
     /// The `Retry-After` a 429 answers with, in seconds.
     pub retry_after_s: u64,
+    /// Largest plugin upload (`PUT /plugins/{name}`) in bytes.
+    pub max_plugin_bytes: usize,
+    /// Bearer token of the admin routes (`PUT`/`DELETE /plugins/{name}`); without it they are
+    /// off.
+    pub admin_token: Option<String>,
     /// Key of the HMAC-SHA256 signature on webhook deliveries; without it, jobs with a
     /// `callback` are refused.
     pub webhook_secret: Option<String>,
@@ -159,6 +164,8 @@ impl Default for ServiceSettings {
             max_body_bytes: 1 << 20,
             max_wait_s: 120,
             retry_after_s: 5,
+            max_plugin_bytes: 64 << 20,
+            admin_token: None,
             webhook_secret: None,
             webhook_attempts: 5,
             webhook_backoff_ms: 1000,
@@ -257,6 +264,9 @@ impl Config {
         }
         if let Some(v) = var("KILN_LISTEN") {
             self.service.listen = v;
+        }
+        if let Some(v) = var("KILN_ADMIN_TOKEN") {
+            self.service.admin_token = Some(v);
         }
         if let Some(v) = var("KILN_WEBHOOK_SECRET") {
             self.service.webhook_secret = Some(v);

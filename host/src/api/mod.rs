@@ -4,6 +4,7 @@
 mod error;
 mod jobs;
 mod openapi;
+mod plugins;
 mod system;
 
 use crate::service::Service;
@@ -24,6 +25,13 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/jobs/{id}/events", get(jobs::events))
         .route("/jobs/{id}/artifacts/{name}", get(jobs::artifact))
         .route("/plugins", get(system::plugins))
+        .route(
+            "/plugins/{name}",
+            get(plugins::show)
+                .put(plugins::upload)
+                .layer(DefaultBodyLimit::max(service.settings.max_plugin_bytes))
+                .delete(plugins::remove),
+        )
         .route("/health", get(system::health))
         .route("/ready", get(system::ready))
         .route("/metrics", get(system::metrics))

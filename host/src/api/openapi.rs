@@ -65,6 +65,20 @@ pub fn spec() -> Value {
                 "responses": { "200": { "description": "The bytes" }, "307": { "description": "Redirect to the public URL" }, "404": error_response("No such job or artifact") }
             }},
             "/plugins": { "get": { "summary": "Loaded plugins with their schemas and grants, and refused files", "responses": { "200": { "description": "Plugins" } } } },
+            "/plugins/{name}": {
+                "get": { "summary": "A plugin's loaded versions with schemas, and refusals of its files",
+                         "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
+                         "responses": { "200": { "description": "The plugin" }, "404": error_response("No such plugin") } },
+                "put": { "summary": "Upload a component (admin: Authorization: Bearer service.admin_token); checked, then loaded without a restart",
+                         "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
+                         "requestBody": { "required": true, "content": { "application/wasm": {} } },
+                         "responses": { "201": { "description": "Loaded" }, "401": error_response("No or wrong token"),
+                                        "403": error_response("Admin routes are off"), "422": error_response("Refused, with the reason") } },
+                "delete": { "summary": "Unload every version (admin)",
+                            "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
+                            "responses": { "200": { "description": "Unloaded" }, "401": error_response("No or wrong token"),
+                                           "403": error_response("Admin routes are off"), "404": error_response("Not loaded") } }
+            },
             "/health": { "get": { "summary": "Liveness", "responses": { "200": { "description": "The process answers" } } } },
             "/ready": { "get": { "summary": "Readiness: a browser runs and the queue answers",
                                  "responses": { "200": { "description": "Ready" }, "503": error_response("Not ready") } } },

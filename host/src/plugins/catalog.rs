@@ -89,6 +89,17 @@ impl PluginCatalog {
         Ok(catalog)
     }
 
+    /// The directories watched; uploads go to the first.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// Loads `bytes` as the file at `path` would be loaded, without publishing it: what an
+    /// upload is checked with before it is written.
+    pub async fn check(&self, bytes: &[u8], path: &Path) -> Result<LoadedPlugin> {
+        super::load::load_bytes(&self.engine, bytes, path, &self.policy).await
+    }
+
     /// The plugins loaded now. Later loads publish a new snapshot; this one never changes.
     pub fn snapshot(&self) -> Arc<PluginRegistry> {
         self.current.read().expect("catalog lock").clone()
