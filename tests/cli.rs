@@ -5,15 +5,12 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn kiln(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiln"))
+    kiln_command(dir)
         .args(args)
-        .env("KILN_DATA_DIR", dir)
-        .env("KILN_PLUGIN_DIRS", dir.join("plugins"))
         .env("KILN_PAGES_PER_PROCESS", "2")
-        .env_remove("RUST_LOG")
         .output()
         .expect("kiln runs")
 }
@@ -201,10 +198,8 @@ fn plugins_lists_schemas_uses_the_compile_cache_and_names_refused_files() {
 fn killing_kiln_takes_its_browser_with_it() {
     let dir = TestDir::new();
     let input = json!({"code": "async function setup() { await new Promise(() => {}); }", "width": 10, "height": 10});
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+    let mut child = kiln_command(dir.path())
         .args(["render", "--type", "p5", "--input", &input.to_string()])
-        .env("KILN_DATA_DIR", dir.path())
-        .env("KILN_PLUGIN_DIRS", dir.path().join("plugins"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

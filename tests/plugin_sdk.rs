@@ -7,15 +7,12 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn kiln(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kiln"))
+    kiln_command(data)
         .args(args)
-        .env("KILN_DATA_DIR", data)
-        .env("KILN_PLUGIN_DIRS", data.join("plugins"))
         .env("CARGO_TARGET_DIR", author_target_dir())
-        .env_remove("RUST_LOG")
         .output()
         .expect("kiln runs")
 }

@@ -8,7 +8,7 @@ use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// A `kiln serve` process on a free port, over a data dir.
@@ -22,7 +22,7 @@ impl Server {
     fn start(dir: &Path, config: &str) -> Self {
         let config_path = dir.join("kiln.toml");
         std::fs::write(&config_path, config).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        let mut child = kiln_command(dir)
             .args([
                 "--config",
                 config_path.to_str().unwrap(),
@@ -30,9 +30,6 @@ impl Server {
                 "--listen",
                 "127.0.0.1:0",
             ])
-            .env("KILN_DATA_DIR", dir)
-            .env("KILN_PLUGIN_DIRS", dir.join("plugins"))
-            .env_remove("RUST_LOG")
             .stderr(Stdio::piped())
             .spawn()
             .expect("kiln serve starts");

@@ -42,6 +42,16 @@ pub fn plugin_wasm(crate_name: &str) -> PathBuf {
     path
 }
 
+/// The `kiln` binary over the data dir `dir` (plugins in `dir/plugins`), with RUST_LOG unset.
+pub fn kiln_command(dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kiln"));
+    command
+        .env("KILN_DATA_DIR", dir)
+        .env("KILN_PLUGIN_DIRS", dir.join("plugins"))
+        .env_remove("RUST_LOG");
+    command
+}
+
 /// Where tests build plugin crates of their own: not the workspace's target dir, which `cargo
 /// test` may hold locked while tests run.
 pub fn author_target_dir() -> PathBuf {

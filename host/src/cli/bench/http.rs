@@ -2,6 +2,7 @@
 //! end-to-end latency of a small p5 job over HTTP (`?wait`) against the same job run in-process,
 //! as `kiln render` runs it. See docs/benchmarks.md.
 
+use super::stats::{percentile_ms, round1};
 use crate::config::Config;
 use crate::jobs::JobSpec;
 use crate::service::Service;
@@ -11,7 +12,7 @@ use serde::Serialize;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct HttpBenchArgs {
@@ -165,14 +166,4 @@ pub async fn run(mut config: Config, args: HttpBenchArgs) -> Result<ExitCode> {
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
-}
-
-fn percentile_ms(values: &mut [Duration], p: f64) -> f64 {
-    values.sort();
-    let index = ((values.len() as f64 - 1.0) * p).round() as usize;
-    values[index].as_secs_f64() * 1e3
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
 }

@@ -9,13 +9,15 @@ mod floor;
 mod http;
 mod plugins;
 mod sketches;
+mod stats;
 
-use super::batch::{BatchSummary, percentile_ms, run_batch};
+use super::batch::{BatchSummary, run_batch};
 use crate::Kiln;
 use crate::config::Config;
 use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
+use stats::{percentile_ms, round3};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -199,8 +201,4 @@ fn side(rounds: Vec<BatchSummary>) -> Side {
         jobs_per_s: median(|s| s.jobs_per_s),
         rounds,
     }
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }

@@ -3,6 +3,7 @@
 //! the time from a file landing in a watched plugin directory to new jobs resolving it.
 //! See docs/benchmarks.md.
 
+use super::stats::{median_ms, percentile_us, round1};
 use crate::config::Config;
 use crate::jobs::{JobContext, JobLimits};
 use crate::plugins::{LoadPolicy, PluginCatalog, PluginEngine, load_file, run_plugin};
@@ -168,19 +169,4 @@ async fn timed<T>(future: impl std::future::Future<Output = Result<T>>) -> Resul
     let started = Instant::now();
     let value = future.await?;
     Ok((value, started.elapsed()))
-}
-
-fn median_ms(values: &mut [Duration]) -> f64 {
-    values.sort();
-    values[values.len() / 2].as_secs_f64() * 1e3
-}
-
-fn percentile_us(values: &mut [Duration], p: f64) -> f64 {
-    values.sort();
-    let index = ((values.len() as f64 - 1.0) * p).round() as usize;
-    values[index].as_secs_f64() * 1e6
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
 }
