@@ -15,16 +15,6 @@ fn kiln(dir: &Path, args: &[&str]) -> Output {
         .expect("kiln runs")
 }
 
-fn stdout_json(output: &Output) -> Value {
-    let text = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {text}\nstderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
 #[test]
 fn render_a_job_file_and_an_inline_job() {
     let dir = TestDir::new();

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::Path;
 use std::process::Output;
 
@@ -15,16 +15,6 @@ fn kiln(data: &Path, args: &[&str]) -> Output {
         .env("CARGO_TARGET_DIR", author_target_dir())
         .output()
         .expect("kiln runs")
-}
-
-fn json_of(output: &Output) -> Value {
-    let text = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {text}\nstderr: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
 }
 
 #[test]
@@ -51,7 +41,7 @@ fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    let report = json_of(&built);
+    let report = stdout_json(&built);
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["plugin"]["name"], "badge");
     assert_eq!(report["plugin"]["granted"], json!(["media", "storage"]));
@@ -82,7 +72,7 @@ fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
         String::from_utf8_lossy(&built.stderr)
     );
 
-    let listed = json_of(&kiln(&data, &["plugins"]));
+    let listed = stdout_json(&kiln(&data, &["plugins"]));
     let versions: Vec<&str> = listed["plugins"]
         .as_array()
         .unwrap()
@@ -102,7 +92,7 @@ fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
             r#"{"text": "<hi>"}"#,
         ],
     );
-    let outcome = json_of(&latest);
+    let outcome = stdout_json(&latest);
     assert_eq!(outcome["plugin"], "badge@0.2.0", "{outcome}");
     let svg_path = outcome["artifacts"][0]["url"].as_str().unwrap();
     let svg = std::fs::read_to_string(svg_path.strip_prefix("file://").unwrap()).unwrap();
@@ -118,7 +108,7 @@ fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
             r#"{"text": "x"}"#,
         ],
     );
-    assert_eq!(json_of(&pinned)["plugin"], "badge@0.1.0");
+    assert_eq!(stdout_json(&pinned)["plugin"], "badge@0.1.0");
 
     let missing = kiln(
         &data,
@@ -130,7 +120,7 @@ fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
             r#"{"text": "x"}"#,
         ],
     );
-    let message = json_of(&missing)["error"]["message"]
+    let message = stdout_json(&missing)["error"]["message"]
         .as_str()
         .unwrap()
         .to_string();
@@ -149,7 +139,7 @@ fn check_explains_a_file_the_host_would_refuse() {
     std::fs::write(&bad, b"\0asm\x01\0\0\0").unwrap();
     let checked = kiln(&data, &["plugin", "check", bad.to_str().unwrap()]);
     assert_eq!(checked.status.code(), Some(1));
-    let report = json_of(&checked);
+    let report = stdout_json(&checked);
     assert_eq!(report["ok"], false);
     assert!(
         report["error"]
@@ -162,5 +152,5 @@ fn check_explains_a_file_the_host_would_refuse() {
     let good = plugin_wasm("kiln_plugin_p5");
     let checked = kiln(&data, &["plugin", "check", good.to_str().unwrap()]);
     assert!(checked.status.success());
-    assert_eq!(json_of(&checked)["plugin"]["name"], "p5");
+    assert_eq!(stdout_json(&checked)["plugin"]["name"], "p5");
 }

@@ -52,6 +52,17 @@ pub fn kiln_command(dir: &Path) -> std::process::Command {
     command
 }
 
+/// A command's stdout parsed as JSON; a panic shows stdout and stderr when it is not.
+pub fn stdout_json(output: &std::process::Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
 /// Where tests build plugin crates of their own: not the workspace's target dir, which `cargo
 /// test` may hold locked while tests run.
 pub fn author_target_dir() -> PathBuf {

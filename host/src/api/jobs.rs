@@ -33,9 +33,8 @@ fn links(id: &str) -> serde_json::Value {
 
 /// A job record as the API shows it.
 fn record_json(record: &JobRecord) -> serde_json::Value {
-    let mut value = serde_json::to_value(record).expect("a record serializes");
+    let mut value = record.public_json();
     if let Some(object) = value.as_object_mut() {
-        object.remove("seq");
         object.insert("links".into(), links(&record.id));
     }
     value

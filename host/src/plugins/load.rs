@@ -146,7 +146,7 @@ pub async fn load_bytes(
     })?;
 
     let wit_info = describe(engine, &pre, policy).await?;
-    check_name(&wit_info.name)?;
+    check_name(&wit_info.name).context("describe() returned a bad name")?;
     let input_schema: serde_json::Value = serde_json::from_str(&wit_info.input_schema)
         .with_context(|| {
             format!(
@@ -217,7 +217,7 @@ async fn describe(
 }
 
 /// Job type names are what clients type: lowercase letters, digits and `-`.
-fn check_name(name: &str) -> Result<()> {
+pub fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -227,7 +227,7 @@ fn check_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(anyhow!(
-            "describe() returned name {name:?}; use 1–64 of a-z, 0-9 and '-'"
+            "{name:?} is not a job type name: use 1–64 of a-z, 0-9 and '-'"
         ))
     }
 }

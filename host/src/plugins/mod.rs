@@ -22,7 +22,7 @@ pub use catalog::{PluginCatalog, ScanReport, WatchHandle};
 pub use engine::PluginEngine;
 pub use invoke::run_plugin;
 pub use limits::SandboxLimits;
-pub use load::{LoadError, LoadedPlugin, PluginInfo, load_bytes, load_file};
+pub use load::{LoadError, LoadedPlugin, PluginInfo, check_name, load_bytes, load_file};
 pub use policy::{BUILT_IN, LoadPolicy, PluginPolicy, capability_name, check_grant_names};
 pub use registry::PluginRegistry;
 

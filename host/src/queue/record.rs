@@ -104,6 +104,17 @@ impl JobRecord {
     }
 }
 
+impl JobRecord {
+    /// The record as clients see it (API, events, webhooks): without the queue's bookkeeping.
+    pub fn public_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("a job record serializes");
+        if let Some(object) = value.as_object_mut() {
+            object.remove("seq");
+        }
+        value
+    }
+}
+
 /// Jobs waiting per lane.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct LaneDepths {

@@ -184,10 +184,7 @@ impl Service {
             first_backoff: std::time::Duration::from_millis(self.settings.webhook_backoff_ms),
             timeout: std::time::Duration::from_millis(self.settings.webhook_timeout_ms),
         };
-        let mut body = serde_json::to_value(record).unwrap_or_default();
-        if let Some(object) = body.as_object_mut() {
-            object.remove("seq");
-        }
+        let body = record.public_json();
         webhooks::deliver(
             self.http.clone(),
             settings,

@@ -134,7 +134,7 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
         &record.id,
         JobEvent {
             event,
-            data: serde_json::to_value(&record).unwrap_or_default(),
+            data: record.public_json(),
         },
     );
 }

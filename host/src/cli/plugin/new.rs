@@ -25,17 +25,8 @@ pub struct NewArgs {
 
 pub fn run(args: NewArgs) -> Result<ExitCode> {
     let name = &args.name;
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && name.starts_with(|c: char| c.is_ascii_lowercase());
-    if !valid {
-        bail!(
-            "{name:?} is not a job type name: use 1–64 of a-z, 0-9 and '-', starting with a letter"
-        );
-    }
+    // The same rule the host applies to `describe()` at load.
+    crate::plugins::check_name(name)?;
     let root = args.dir.join(name);
     if root.exists() {
         bail!("{} already exists", root.display());
