@@ -22,6 +22,38 @@ pub struct Config {
     pub plugins: PluginSettings,
     pub storage: StorageSettings,
     pub service: ServiceSettings,
+    pub queue: QueueSettings,
+}
+
+/// Where accepted jobs wait: the embedded queue (default) or Redis Streams shared by many
+/// machines, and how failed attempts are retried.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueSettings {
+    /// `redis://host:port[/db]` to share one queue between `kiln serve` and any number of
+    /// `kiln worker` processes; unset, jobs wait in `<data_dir>/queue.redb`.
+    pub url: Option<String>,
+    /// Prefix of every Redis key Kiln uses (see docs/operations.md for the layout).
+    pub prefix: String,
+    /// Attempts a job gets, crashes of its worker included; after the last one it fails and is
+    /// listed as a dead letter.
+    pub max_attempts: u32,
+    /// Wait before a job that failed as `unavailable` runs again, in milliseconds; doubled for
+    /// each attempt after.
+    pub retry_backoff_ms: u64,
+    /// A running Redis job whose worker has not renewed its lease for this long is taken over
+    /// by another worker, in milliseconds. Workers renew every third of it.
+    pub lease_ms: u64,
+    /// How often an idle worker looks at Redis for jobs submitted by other processes, in
+    /// milliseconds (submissions through this process wake it at once).
+    pub poll_ms: u64,
+    /// How long Redis keeps a finished job's record and result list, in seconds.
+    pub record_ttl_s: u64,
+    /// How long a succeeded job's artifacts answer a resubmission of the same
+    /// (type, plugin version, input), in seconds; 0 turns the result cache off.
+    pub cache_ttl_s: u64,
+    /// The Redis list emprops-style clients LPUSH jobs onto (full key; empty turns it off).
+    pub emprops_list: String,
 }
 
 /// `kiln serve`: the HTTP API, the queue and the workers.
@@ -42,9 +74,12 @@ pub struct ServiceSettings {
     pub retry_after_s: u64,
     /// Largest plugin upload (`PUT /plugins/{name}`) in bytes.
     pub max_plugin_bytes: usize,
-    /// Bearer token of the admin routes (`PUT`/`DELETE /plugins/{name}`); without it they are
-    /// off.
+    /// Bearer token of the admin routes (plugin uploads, dead letters); without it they are
+    /// off. It also passes wherever a submit token does.
     pub admin_token: Option<String>,
+    /// Bearer tokens that may submit and cancel jobs. Empty (the default): submitting needs no
+    /// token.
+    pub submit_tokens: Vec<String>,
     /// Key of the HMAC-SHA256 signature on webhook deliveries; without it, jobs with a
     /// `callback` are refused.
     pub webhook_secret: Option<String>,
@@ -151,6 +186,23 @@ impl Default for Config {
             plugins: PluginSettings::default(),
             storage: StorageSettings::default(),
             service: ServiceSettings::default(),
+            queue: QueueSettings::default(),
+        }
+    }
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            prefix: "kiln".into(),
+            max_attempts: 3,
+            retry_backoff_ms: 1000,
+            lease_ms: 30_000,
+            poll_ms: 100,
+            record_ttl_s: 7 * 24 * 3600,
+            cache_ttl_s: 24 * 3600,
+            emprops_list: "kiln:emprops:jobs".into(),
         }
     }
 }
@@ -166,6 +218,7 @@ impl Default for ServiceSettings {
             retry_after_s: 5,
             max_plugin_bytes: 64 << 20,
             admin_token: None,
+            submit_tokens: Vec::new(),
             webhook_secret: None,
             webhook_attempts: 5,
             webhook_backoff_ms: 1000,
@@ -274,6 +327,32 @@ impl Config {
         if let Some(v) = var("KILN_WORKERS") {
             self.service.workers = parse("KILN_WORKERS", v)?;
         }
+        if let Some(v) = var("KILN_SUBMIT_TOKENS") {
+            self.service.submit_tokens = v
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = var("KILN_QUEUE_URL") {
+            self.queue.url = Some(v);
+        }
+        if let Some(v) = var("KILN_QUEUE_PREFIX") {
+            self.queue.prefix = v;
+        }
+        if let Some(v) = var("KILN_QUEUE_LEASE_MS") {
+            self.queue.lease_ms = parse("KILN_QUEUE_LEASE_MS", v)?;
+        }
+        if let Some(v) = var("KILN_QUEUE_MAX_ATTEMPTS") {
+            self.queue.max_attempts = parse("KILN_QUEUE_MAX_ATTEMPTS", v)?;
+        }
+        if let Some(v) = var("KILN_QUEUE_RETRY_BACKOFF_MS") {
+            self.queue.retry_backoff_ms = parse("KILN_QUEUE_RETRY_BACKOFF_MS", v)?;
+        }
+        if let Some(v) = var("KILN_CACHE_TTL_S") {
+            self.queue.cache_ttl_s = parse("KILN_CACHE_TTL_S", v)?;
+        }
         Ok(())
     }
 
@@ -296,6 +375,24 @@ impl Config {
             self.browser.pages_per_process >= 1,
             "browser.pages_per_process must be at least 1"
         );
+        anyhow::ensure!(
+            self.queue.max_attempts >= 1,
+            "queue.max_attempts must be at least 1"
+        );
+        anyhow::ensure!(
+            self.queue.lease_ms >= 1000,
+            "queue.lease_ms must be at least 1000"
+        );
+        anyhow::ensure!(
+            self.queue.poll_ms >= 10,
+            "queue.poll_ms must be at least 10"
+        );
+        if let Some(url) = &self.queue.url {
+            anyhow::ensure!(
+                url.starts_with("redis://") || url.starts_with("rediss://"),
+                "queue.url {url:?} must be a redis:// or rediss:// URL (leave it unset for the embedded queue)"
+            );
+        }
         anyhow::ensure!(
             self.jobs.timeout_ms >= 100,
             "jobs.timeout_ms must be at least 100"

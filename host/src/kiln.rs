@@ -13,7 +13,9 @@ use std::time::Duration;
 pub struct Kiln {
     pub config: Config,
     pub runner: Arc<JobRunner>,
-    pub pool: Arc<BrowserPool>,
+    /// The browsers; `None` in a process that only accepts jobs (`kiln serve --api-only`).
+    pub pool: Option<Arc<BrowserPool>>,
+    pub store: Arc<ArtifactStore>,
     pub plugins: Arc<PluginCatalog>,
     watch: Mutex<Option<WatchHandle>>,
 }
@@ -22,6 +24,12 @@ impl Kiln {
     /// Starts everything; plugin loading and browser start-up overlap. With
     /// `plugins.watch_interval_ms` above 0, the plugin directories are watched from then on.
     pub async fn start(config: Config) -> Result<Self> {
+        Self::start_with(config, true).await
+    }
+
+    /// As [`Self::start`]; without `browsers` no Chromium is started, and jobs that open a page
+    /// fail as `unavailable` (for a process that only validates and queues jobs).
+    pub async fn start_with(config: Config, browsers: bool) -> Result<Self> {
         config.validate()?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
@@ -33,14 +41,21 @@ impl Kiln {
                 config.plugin_dirs(),
                 LoadPolicy::from_config(&config)
             ),
-            BrowserPool::start(config.browser.clone(), libraries),
+            async {
+                match browsers {
+                    true => BrowserPool::start(config.browser.clone(), libraries)
+                        .await
+                        .map(Some),
+                    false => Ok(None),
+                }
+            },
         )?;
         let watch = (config.plugins.watch_interval_ms > 0)
             .then(|| plugins.watch(Duration::from_millis(config.plugins.watch_interval_ms)));
         let store = Arc::new(open_store(&config)?);
         let services = Arc::new(Services {
             browser: pool.clone(),
-            store,
+            store: store.clone(),
         });
         let runner = Arc::new(JobRunner {
             engine,
@@ -53,6 +68,7 @@ impl Kiln {
             config,
             runner,
             pool,
+            store,
             plugins,
             watch: Mutex::new(watch),
         })
@@ -62,7 +78,9 @@ impl Kiln {
     /// outlives the process.
     pub async fn shutdown(&self) {
         self.watch.lock().expect("watch lock").take();
-        self.pool.shutdown().await;
+        if let Some(pool) = &self.pool {
+            pool.shutdown().await;
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 //! `/jobs`: submit (one or a batch), status, events (SSE), cancel, artifacts.
 
+use super::auth::require_submit;
 use super::error::ApiError;
 use crate::jobs::JobSpec;
 use crate::queue::{Cancelled, JobRecord, Lane, Submitted};
-use crate::service::{JobEvent, Service, SubmitError};
+use crate::service::{JobEvent, Service, SubmitError, SubmitOptions};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -24,6 +25,9 @@ pub struct SubmitQuery {
     wait: Option<u64>,
     /// `interactive` (default) or `bulk`.
     lane: Option<Lane>,
+    /// Render again even if the result cache holds this job's result.
+    #[serde(default)]
+    force: bool,
 }
 
 /// The links a job's responses carry.
@@ -32,7 +36,7 @@ fn links(id: &str) -> serde_json::Value {
 }
 
 /// A job record as the API shows it.
-fn record_json(record: &JobRecord) -> serde_json::Value {
+pub(super) fn record_json(record: &JobRecord) -> serde_json::Value {
     let mut value = record.public_json();
     if let Some(object) = value.as_object_mut() {
         object.insert("links".into(), links(&record.id));
@@ -40,7 +44,7 @@ fn record_json(record: &JobRecord) -> serde_json::Value {
     value
 }
 
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(super) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -55,13 +59,13 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(super) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query
         .map(|Query(q)| q)
         .map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))
 }
 
-fn submit_error(err: SubmitError) -> ApiError {
+pub(super) fn submit_error(err: SubmitError) -> ApiError {
     match err {
         SubmitError::Invalid(err) => err.into(),
         SubmitError::Full {
@@ -83,6 +87,7 @@ pub async fn submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    require_submit(&service, &headers)?;
     let params = query(params)?;
     let idempotency_key = idempotency_key(&headers)?;
     let body = body_bytes(body)?;
@@ -96,10 +101,13 @@ pub async fn submit(
         .map(|s| Duration::from_secs(s.min(service.settings.max_wait_s)));
     // Subscribe before the job can start, so no event is missed.
     let events = wait.map(|_| service.events.subscribe(&new_id));
-    let submitted = match service
-        .submit_keyed(spec, params.lane.unwrap_or_default(), idempotency_key)
-        .await
-    {
+    let options = SubmitOptions {
+        lane: params.lane.unwrap_or_default(),
+        idempotency_key,
+        force: params.force,
+        source: None,
+    };
+    let submitted = match service.submit_with(spec, options).await {
         Ok(submitted) => submitted,
         Err(err) => {
             drop(events);
@@ -110,11 +118,18 @@ pub async fn submit(
     let (record, replayed) = match submitted {
         Submitted::New(record) => (record, false),
         Submitted::Existing(record) => (record, true),
+        Submitted::Cached(record) => {
+            drop(events);
+            service.events.release(&new_id);
+            let mut response = (StatusCode::OK, axum::Json(record_json(&record))).into_response();
+            mark_cached(&mut response);
+            return Ok(response);
+        }
     };
     let id = record.id.clone();
     if let Some(wait) = wait {
         // A replayed submission waits on the first submission's job.
-        let mut events = match events {
+        let events = match events {
             Some(events) if !replayed => events,
             unused => {
                 drop(unused);
@@ -122,30 +137,7 @@ pub async fn submit(
                 service.events.subscribe(&id)
             }
         };
-        let ended =
-            |record: &Option<JobRecord>| record.as_ref().is_some_and(|r| r.status.is_final());
-        let get = || async {
-            service
-                .queue
-                .get(id.clone())
-                .await
-                .map_err(|e| ApiError::unavailable(e.to_string()))
-        };
-        if !ended(&get().await?) {
-            let _ = tokio::time::timeout(wait, async {
-                loop {
-                    match events.recv().await {
-                        Ok(event) if event.is_final() => return,
-                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    }
-                }
-            })
-            .await;
-        }
-        if let Some(record) = get().await?
-            && record.status.is_final()
-        {
+        if let Some(record) = wait_for_end(&service, &id, events, wait).await? {
             let mut response = (StatusCode::OK, axum::Json(record_json(&record))).into_response();
             mark_replayed(&mut response, replayed);
             return Ok(response);
@@ -156,6 +148,59 @@ pub async fn submit(
     let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
     mark_replayed(&mut response, replayed);
     Ok(response)
+}
+
+/// How often a waiting request looks at the job's record besides listening for its events (the
+/// events of a job run by a worker in another process arrive through Redis, best effort).
+const WAIT_POLL: Duration = Duration::from_millis(500);
+
+/// Waits up to `wait` for job `id` to end; its final record, or `None` if it is still going.
+pub(super) async fn wait_for_end(
+    service: &Service,
+    id: &str,
+    mut events: broadcast::Receiver<JobEvent>,
+    wait: Duration,
+) -> Result<Option<JobRecord>, ApiError> {
+    let get = || async {
+        service
+            .queue
+            .get(id.to_string())
+            .await
+            .map_err(|e| ApiError::unavailable(e.to_string()))
+    };
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        if let Some(record) = get().await?
+            && record.status.is_final()
+        {
+            return Ok(Some(record));
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        let _ = tokio::time::timeout((deadline - now).min(WAIT_POLL), async {
+            loop {
+                match events.recv().await {
+                    Ok(event) if event.is_final() => return,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => {
+                        // The channel closed (the final event went to another listener):
+                        // sleep out this round and read the record.
+                        std::future::pending::<()>().await
+                    }
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Says a response is an earlier job's result, from the result cache.
+pub(super) fn mark_cached(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert("kiln-cache", HeaderValue::from_static("hit"));
 }
 
 /// The `Idempotency-Key` header: 1–255 visible ASCII characters.
@@ -194,8 +239,10 @@ struct Batch {
 /// `POST /jobs/batch`: `{"jobs": [...], "lane"?}`; each job is accepted or refused on its own.
 pub async fn submit_batch(
     State(service): State<Arc<Service>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    require_submit(&service, &headers)?;
     let body = body_bytes(body)?;
     let batch: Batch = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
@@ -211,6 +258,7 @@ pub async fn submit_batch(
         };
         results.push(match submitted {
             Ok(Submitted::New(record) | Submitted::Existing(record)) => serde_json::json!({ "index": index, "id": record.id, "status": record.status, "links": links(&record.id) }),
+            Ok(Submitted::Cached(record)) => serde_json::json!({ "index": index, "id": record.id, "status": record.status, "cached": true, "links": links(&record.id) }),
             Err(err) => serde_json::json!({ "index": index, "error": { "kind": err.kind, "message": err.message } }),
         });
     }
@@ -221,7 +269,7 @@ pub async fn submit_batch(
         .into_response())
 }
 
-async fn find(service: &Service, id: &str) -> Result<JobRecord, ApiError> {
+pub(super) async fn find(service: &Service, id: &str) -> Result<JobRecord, ApiError> {
     service
         .queue
         .get(id.to_string())
@@ -243,7 +291,9 @@ pub async fn status(
 pub async fn cancel(
     State(service): State<Arc<Service>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    require_submit(&service, &headers)?;
     let result = service
         .cancel(&id)
         .await
@@ -335,7 +385,7 @@ pub async fn artifact(
         .iter()
         .find(|a| a.name == name)
         .ok_or_else(|| ApiError::not_found(format!("job {id:?} has no artifact {name:?}")))?;
-    let store = &service.kiln.runner.services.store;
+    let store = &service.kiln.store;
     if store.has_public_base_url() {
         return Ok(Redirect::temporary(&artifact.url).into_response());
     }

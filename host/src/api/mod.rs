@@ -1,10 +1,13 @@
 //! The HTTP API (axum): jobs, their events and artifacts, plugins, health, metrics and the
 //! OpenAPI document. See docs/api.md.
 
+mod auth;
+mod dead_letters;
 mod error;
 mod jobs;
 mod openapi;
 mod plugins;
+mod render;
 mod system;
 
 use crate::service::Service;
@@ -24,6 +27,9 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/jobs/{id}", get(jobs::status).delete(jobs::cancel))
         .route("/jobs/{id}/events", get(jobs::events))
         .route("/jobs/{id}/artifacts/{name}", get(jobs::artifact))
+        .route("/render/{target}", get(render::render))
+        .route("/dead-letters", get(dead_letters::list))
+        .route("/dead-letters/{id}/requeue", post(dead_letters::requeue))
         .route("/plugins", get(system::plugins))
         .route(
             "/plugins/{name}",

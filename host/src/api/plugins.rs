@@ -2,6 +2,7 @@
 //! unload (`DELETE`) plugins without a restart. Uploads are checked exactly as files found in a
 //! plugin directory are, before anything is written.
 
+use super::auth::require_admin;
 use super::error::ApiError;
 use crate::service::Service;
 use axum::body::Bytes;
@@ -10,38 +11,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
-
-/// Refuses the request unless it carries `Authorization: Bearer <service.admin_token>`.
-fn require_admin(service: &Service, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(token) = &service.settings.admin_token else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "denied",
-            "the admin routes are off: set service.admin_token to turn them on",
-        ));
-    };
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    // Compared in constant time: the token is a secret.
-    let matches = given.is_some_and(|given| {
-        given.len() == token.len()
-            && given
-                .bytes()
-                .zip(token.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    });
-    if !matches {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "denied",
-            "this route needs Authorization: Bearer <service.admin_token>",
-        ));
-    }
-    Ok(())
-}
 
 /// `GET /plugins/{name}`: every loaded version with its schema, and refusals of files that
 /// carry the name.

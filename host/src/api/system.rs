@@ -12,9 +12,11 @@ pub async fn health() -> Response {
     axum::Json(serde_json::json!({ "status": "ok" })).into_response()
 }
 
-/// Readiness: a browser is running and the queue answers.
+/// Readiness: the queue answers and, in a process that runs jobs, a browser is running.
 pub async fn ready(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
-    if service.kiln.pool.browser_pids().is_empty() {
+    if let Some(pool) = &service.kiln.pool
+        && pool.browser_pids().is_empty()
+    {
         return Err(ApiError::unavailable(
             "no browser is running (one is being started)",
         ));
@@ -34,7 +36,10 @@ pub async fn metrics(State(service): State<Arc<Service>>) -> Result<Response, Ap
         .depths()
         .await
         .map_err(|e| ApiError::unavailable(e.to_string()))?;
-    let text = service.metrics.render(depths, service.kiln.pool.restarts());
+    let text = service.metrics.render(
+        depths,
+        service.kiln.pool.as_ref().map_or(0, |pool| pool.restarts()),
+    );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 

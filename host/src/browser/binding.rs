@@ -19,8 +19,10 @@ impl Host for JobState {
         let Ok(services) = self.job.services() else {
             return Ok(Vec::new());
         };
-        Ok(services
-            .browser
+        let Some(browser) = &services.browser else {
+            return Ok(Vec::new());
+        };
+        Ok(browser
             .libraries()
             .iter()
             .map(|lib| Library {
@@ -41,7 +43,11 @@ impl Host for JobState {
         // Only the job context is held across the await: `JobState` itself is not `Sync`.
         let job = self.job.clone();
         let opened = async {
-            let pool = job.services()?.browser.clone();
+            let pool = job.services()?.browser.clone().ok_or_else(|| {
+                RenderError::unavailable(
+                    "this process runs no browsers (it was started API-only); the job needs a worker",
+                )
+            })?;
             let options = PageOptions {
                 width: options.width,
                 height: options.height,

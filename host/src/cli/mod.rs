@@ -1,4 +1,4 @@
-//! The `kiln` command line: `serve`, `render`, `batch`, `plugins`, `plugin`, `bench`.
+//! The `kiln` command line: `serve`, `worker`, `render`, `batch`, `plugins`, `plugin`, `bench`.
 
 pub mod batch;
 mod bench;
@@ -6,6 +6,7 @@ mod plugin;
 mod plugins;
 mod render;
 mod serve;
+mod worker;
 
 use crate::config::Config;
 use anyhow::Result;
@@ -35,8 +36,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Runs the HTTP API and the workers over the embedded queue (see docs/api.md).
+    /// Runs the HTTP API and the workers (see docs/api.md); `--api-only` for the API alone.
     Serve(serve::ServeArgs),
+    /// Runs workers only, taking jobs from the shared Redis queue (`queue.url`).
+    Worker(worker::WorkerArgs),
     /// Runs one job in-process and prints its result JSON. Exit code 1 if the job failed.
     Render(render::RenderArgs),
     /// Runs a JSON-lines file of jobs through the pool; writes artifacts to --out.
@@ -68,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve(args) => serve::run(config, args).await,
+        Command::Worker(args) => worker::run(config, args).await,
         Command::Render(args) => render::run(config, args).await,
         Command::Batch(args) => batch::run(config, args).await,
         Command::Plugins(args) => plugins::run(config, args).await,

@@ -1,7 +1,8 @@
-//! `kiln serve`: the HTTP API and the workers in one process, over the embedded queue.
+//! `kiln serve`: the HTTP API and the workers in one process (or the API alone), over the
+//! embedded queue or a shared Redis queue.
 
 use crate::config::Config;
-use crate::service::Service;
+use crate::service::{Role, Service};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::process::ExitCode;
@@ -11,9 +12,10 @@ pub struct ServeArgs {
     /// Address to listen on (overrides service.listen); port 0 picks a free one.
     #[arg(long)]
     pub listen: Option<String>,
-    /// Accept jobs but run none (they wait in the queue).
-    #[arg(long)]
-    pub no_workers: bool,
+    /// The API alone: no browsers and no workers; jobs wait in the queue for `kiln worker`
+    /// processes (with a Redis queue) or a later `kiln serve`.
+    #[arg(long, alias = "no-workers")]
+    pub api_only: bool,
 }
 
 pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
@@ -24,7 +26,8 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("listening on {}", config.service.listen))?;
     let address = listener.local_addr()?;
-    let service = Service::start_with(config, !args.no_workers).await?;
+    let role = if args.api_only { Role::Api } else { Role::All };
+    let service = Service::start_with(config, role).await?;
     // Tests and scripts read this line to find the port.
     eprintln!("kiln: listening on http://{address}");
     let app = crate::api::router(service.clone());
@@ -37,7 +40,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
 }
 
 /// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     let mut terminate =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 /// The host services plugins reach through their imports.
 pub struct Services {
-    pub browser: Arc<BrowserPool>,
+    /// `None` in a process started without browsers.
+    pub browser: Option<Arc<BrowserPool>>,
     pub store: Arc<ArtifactStore>,
 }
 

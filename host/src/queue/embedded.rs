@@ -3,12 +3,13 @@
 //! jobs that were running when the process died go back to the front of their lane and run again.
 
 use super::record::{JobRecord, JobState, Lane, LaneDepths, now_ms};
-use super::{Cancelled, JobQueue, QueueError, Submitted};
+use super::{Cancelled, JobQueue, LeaseState, QueueError, Submitted};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("jobs");
 const INTERACTIVE: TableDefinition<u64, &str> = TableDefinition::new("lane_interactive");
@@ -16,6 +17,12 @@ const BULK: TableDefinition<u64, &str> = TableDefinition::new("lane_bulk");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// Idempotency key → job id.
 const IDEMPOTENCY: TableDefinition<&str, &str> = TableDefinition::new("idempotency");
+/// Job id → when its next attempt is due (Unix ms): jobs backing off before a retry.
+const DELAYED: TableDefinition<&str, u64> = TableDefinition::new("delayed");
+/// Job id → when it was buried (Unix ms): the dead letters.
+const DEAD: TableDefinition<&str, u64> = TableDefinition::new("dead");
+/// Result-cache key → (expiry in Unix ms, job id).
+const CACHE: TableDefinition<&str, (u64, &str)> = TableDefinition::new("cache");
 
 /// New jobs are numbered from here; jobs recovered after a crash get numbers below it, so they
 /// run before anything submitted later.
@@ -71,6 +78,9 @@ impl EmbeddedQueue {
             let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
             txn.open_table(INTERACTIVE).map_err(unavailable)?;
             txn.open_table(BULK).map_err(unavailable)?;
+            txn.open_table(DELAYED).map_err(unavailable)?;
+            txn.open_table(DEAD).map_err(unavailable)?;
+            txn.open_table(CACHE).map_err(unavailable)?;
             let mut meta = txn.open_table(META).map_err(unavailable)?;
             let running: Vec<JobRecord> = jobs
                 .iter()
@@ -148,13 +158,7 @@ impl EmbeddedQueue {
                     limit: self.max_queued,
                 });
             }
-            let mut meta = txn.open_table(META).map_err(unavailable)?;
-            let seq = meta
-                .get("next_seq")
-                .map_err(unavailable)?
-                .map(|v| v.value())
-                .unwrap_or(FIRST_SEQ);
-            meta.insert("next_seq", seq + 1).map_err(unavailable)?;
+            let seq = next_seq(&txn)?;
             record.seq = seq;
             record.status = JobState::Queued;
             let mut lane = txn
@@ -170,6 +174,7 @@ impl EmbeddedQueue {
 
     fn lease_now(&self) -> Result<Option<JobRecord>, QueueError> {
         let txn = self.db.begin_write().map_err(unavailable)?;
+        promote_due(&txn)?;
         let leased = {
             let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
             let mut next = None;
@@ -248,6 +253,10 @@ impl EmbeddedQueue {
                         .map_err(unavailable)?
                         .remove(record.seq)
                         .map_err(unavailable)?;
+                    txn.open_table(DELAYED)
+                        .map_err(unavailable)?
+                        .remove(id)
+                        .map_err(unavailable)?;
                     record.status = JobState::Cancelled;
                     let now = now_ms();
                     record.finished_at = Some(now);
@@ -271,10 +280,130 @@ impl EmbeddedQueue {
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
             Err(e) => Err(unavailable(e)),
         };
+        let retrying = match txn.open_table(DELAYED) {
+            Ok(table) => table.len().map_err(unavailable)?,
+            Err(redb::TableError::TableDoesNotExist(_)) => 0,
+            Err(e) => return Err(unavailable(e)),
+        };
         Ok(LaneDepths {
             interactive: len(Lane::Interactive)?,
             bulk: len(Lane::Bulk)?,
+            retrying,
         })
+    }
+
+    fn retry_now(&self, mut record: JobRecord, delay: Duration) -> Result<(), QueueError> {
+        record.status = JobState::Queued;
+        record.lease = None;
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        {
+            let due = now_ms() + delay.as_millis() as u64;
+            txn.open_table(DELAYED)
+                .map_err(unavailable)?
+                .insert(record.id.as_str(), due)
+                .map_err(unavailable)?;
+            txn.open_table(JOBS)
+                .map_err(unavailable)?
+                .insert(record.id.as_str(), encode(&record).as_slice())
+                .map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)
+    }
+
+    fn bury_now(&self, record: &JobRecord) -> Result<(), QueueError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        {
+            txn.open_table(DEAD)
+                .map_err(unavailable)?
+                .insert(record.id.as_str(), now_ms())
+                .map_err(unavailable)?;
+            txn.open_table(JOBS)
+                .map_err(unavailable)?
+                .insert(record.id.as_str(), encode(record).as_slice())
+                .map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)
+    }
+
+    fn dead_letters_now(&self) -> Result<Vec<JobRecord>, QueueError> {
+        let txn = self.db.begin_read().map_err(unavailable)?;
+        let (dead, jobs) = match (txn.open_table(DEAD), txn.open_table(JOBS)) {
+            (Ok(dead), Ok(jobs)) => (dead, jobs),
+            _ => return Ok(Vec::new()),
+        };
+        let mut buried: Vec<(u64, JobRecord)> = Vec::new();
+        for entry in dead.iter().map_err(unavailable)? {
+            let (id, at) = entry.map_err(unavailable)?;
+            if let Some(bytes) = jobs.get(id.value()).map_err(unavailable)? {
+                buried.push((at.value(), decode(bytes.value())?));
+            }
+        }
+        buried.sort_by_key(|b| std::cmp::Reverse(b.0));
+        Ok(buried.into_iter().map(|(_, record)| record).collect())
+    }
+
+    fn requeue_now(&self, id: &str) -> Result<Option<JobRecord>, QueueError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        let requeued = {
+            if txn
+                .open_table(DEAD)
+                .map_err(unavailable)?
+                .remove(id)
+                .map_err(unavailable)?
+                .is_none()
+            {
+                return Ok(None);
+            }
+            let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
+            let bytes = jobs
+                .get(id)
+                .map_err(unavailable)?
+                .map(|v| v.value().to_vec())
+                .ok_or_else(|| unavailable(format!("dead letter {id} has no record")))?;
+            let mut record = decode(&bytes)?;
+            record.requeue();
+            record.seq = next_seq(&txn)?;
+            txn.open_table(lane_table(record.lane))
+                .map_err(unavailable)?
+                .insert(record.seq, id)
+                .map_err(unavailable)?;
+            jobs.insert(id, encode(&record).as_slice())
+                .map_err(unavailable)?;
+            record
+        };
+        txn.commit().map_err(unavailable)?;
+        Ok(Some(requeued))
+    }
+
+    fn cached_now(&self, key: &str) -> Result<Option<JobRecord>, QueueError> {
+        let id = {
+            let txn = self.db.begin_read().map_err(unavailable)?;
+            let cache = match txn.open_table(CACHE) {
+                Ok(cache) => cache,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(unavailable(e)),
+            };
+            let Some(entry) = cache.get(key).map_err(unavailable)? else {
+                return Ok(None);
+            };
+            let (expires, id) = entry.value();
+            if expires <= now_ms() {
+                return Ok(None);
+            }
+            id.to_string()
+        };
+        Ok(self
+            .get_now(&id)?
+            .filter(|record| record.status == JobState::Succeeded))
+    }
+
+    fn remember_now(&self, key: &str, id: &str, ttl: Duration) -> Result<(), QueueError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        txn.open_table(CACHE)
+            .map_err(unavailable)?
+            .insert(key, (now_ms() + ttl.as_millis() as u64, id))
+            .map_err(unavailable)?;
+        txn.commit().map_err(unavailable)
     }
 
     /// Runs a blocking database call on the blocking pool (commits wait for the disk).
@@ -293,6 +422,60 @@ impl EmbeddedQueue {
         }
         .boxed()
     }
+}
+
+/// Takes the next sequence number of a lane entry.
+fn next_seq(txn: &redb::WriteTransaction) -> Result<u64, QueueError> {
+    let mut meta = txn.open_table(META).map_err(unavailable)?;
+    let seq = meta
+        .get("next_seq")
+        .map_err(unavailable)?
+        .map(|v| v.value())
+        .unwrap_or(FIRST_SEQ);
+    meta.insert("next_seq", seq + 1).map_err(unavailable)?;
+    Ok(seq)
+}
+
+/// Moves jobs whose retry backoff is over to the back of their lane.
+fn promote_due(txn: &redb::WriteTransaction) -> Result<(), QueueError> {
+    let now = now_ms();
+    let due: Vec<String> = {
+        let delayed = txn.open_table(DELAYED).map_err(unavailable)?;
+        let mut due = Vec::new();
+        for entry in delayed.iter().map_err(unavailable)? {
+            let (id, at) = entry.map_err(unavailable)?;
+            if at.value() <= now {
+                due.push(id.value().to_string());
+            }
+        }
+        due
+    };
+    for id in due {
+        txn.open_table(DELAYED)
+            .map_err(unavailable)?
+            .remove(id.as_str())
+            .map_err(unavailable)?;
+        let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
+        let Some(bytes) = jobs
+            .get(id.as_str())
+            .map_err(unavailable)?
+            .map(|v| v.value().to_vec())
+        else {
+            continue;
+        };
+        let mut record = decode(&bytes)?;
+        if record.status != JobState::Queued {
+            continue;
+        }
+        record.seq = next_seq(txn)?;
+        txn.open_table(lane_table(record.lane))
+            .map_err(unavailable)?
+            .insert(record.seq, id.as_str())
+            .map_err(unavailable)?;
+        jobs.insert(id.as_str(), encode(&record).as_slice())
+            .map_err(unavailable)?;
+    }
+    Ok(())
 }
 
 impl JobQueue for EmbeddedQueue {
@@ -318,6 +501,40 @@ impl JobQueue for EmbeddedQueue {
 
     fn depths(&self) -> BoxFuture<'_, Result<LaneDepths, QueueError>> {
         self.blocking(|q| q.depths_now())
+    }
+
+    fn retry(&self, record: JobRecord, delay: Duration) -> BoxFuture<'_, Result<(), QueueError>> {
+        self.blocking(move |q| q.retry_now(record, delay))
+    }
+
+    fn bury(&self, record: JobRecord) -> BoxFuture<'_, Result<(), QueueError>> {
+        self.blocking(move |q| q.bury_now(&record))
+    }
+
+    fn dead_letters(&self) -> BoxFuture<'_, Result<Vec<JobRecord>, QueueError>> {
+        self.blocking(|q| q.dead_letters_now())
+    }
+
+    fn requeue(&self, id: String) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>> {
+        self.blocking(move |q| q.requeue_now(&id))
+    }
+
+    /// One process owns the file and cancels its running jobs itself, so a lease is always held.
+    fn heartbeat(&self, _record: &JobRecord) -> BoxFuture<'_, Result<LeaseState, QueueError>> {
+        async { Ok(LeaseState::Held) }.boxed()
+    }
+
+    fn cached(&self, key: String) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>> {
+        self.blocking(move |q| q.cached_now(&key))
+    }
+
+    fn remember(
+        &self,
+        key: String,
+        id: String,
+        ttl: Duration,
+    ) -> BoxFuture<'_, Result<(), QueueError>> {
+        self.blocking(move |q| q.remember_now(&key, &id, ttl))
     }
 }
 
@@ -351,7 +568,8 @@ mod tests {
             queue.depths_now().unwrap(),
             LaneDepths {
                 interactive: 1,
-                bulk: 2
+                bulk: 2,
+                retrying: 0
             }
         );
         let again = queue.lease_now().unwrap().unwrap();

@@ -1,17 +1,21 @@
 //! The job queue: where accepted jobs wait, durably, until a worker leases them.
 //!
-//! [`JobQueue`] is the one interface; [`EmbeddedQueue`] (a redb file in the data dir) is the
-//! default backend. Jobs wait in two lanes, and workers always take `interactive` before `bulk`,
-//! so a burst of bulk jobs cannot starve a request someone is waiting on.
+//! [`JobQueue`] is the one interface, with two backends: [`EmbeddedQueue`] (a redb file in the
+//! data dir, the default) and [`RedisQueue`] (Redis Streams with a consumer group, shared by
+//! processes on many machines). Jobs wait in two lanes, and workers always take `interactive`
+//! before `bulk`, so a burst of bulk jobs cannot starve a request someone is waiting on.
 
 mod embedded;
 mod record;
+mod redis;
 
 pub use embedded::EmbeddedQueue;
 pub use record::{JobRecord, JobState, Lane, LaneDepths, Timings, now_ms as record_now_ms};
+pub use redis::{INGRESS_GROUP, RedisKeys, RedisQueue, WORKER_GROUP, emprops_result};
 
 use crate::error::RenderError;
 use futures::future::BoxFuture;
+use std::time::Duration;
 
 /// Why the queue refused or failed an operation.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +29,10 @@ pub enum QueueError {
     /// The backend itself failed (disk, connection).
     #[error("the job queue is unavailable: {0}")]
     Unavailable(String),
+    /// This worker's lease on the job ran out and another worker took it over (or the job was
+    /// cancelled); its result is dropped.
+    #[error("the lease on job {0} was lost: another worker has taken it over")]
+    LeaseLost(String),
 }
 
 impl From<QueueError> for RenderError {
@@ -43,6 +51,8 @@ pub enum Submitted {
     New(JobRecord),
     /// A job was already submitted with the same idempotency key: this one.
     Existing(JobRecord),
+    /// The result cache holds a succeeded job of the same type, plugin version and input.
+    Cached(JobRecord),
 }
 
 /// What `cancel` did.
@@ -57,6 +67,17 @@ pub enum Cancelled {
     NotFound,
 }
 
+/// Whether a worker still holds the job it is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseState {
+    /// Yes; the lease is renewed.
+    Held,
+    /// A client cancelled the job: stop it.
+    CancelRequested,
+    /// Another worker has taken it over: stop it and record nothing.
+    Lost,
+}
+
 /// A durable queue of jobs with their records.
 pub trait JobQueue: Send + Sync {
     /// Stores `job` as queued in its lane, or returns the job submitted earlier with the same
@@ -64,8 +85,29 @@ pub trait JobQueue: Send + Sync {
     fn submit(&self, job: JobRecord) -> BoxFuture<'_, Result<Submitted, QueueError>>;
     /// Takes the next queued job (interactive first) and marks it running; `None` if empty.
     fn lease(&self) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>>;
-    /// Records a job's final state.
+    /// Records a job's final state; fails with `LeaseLost` if another worker holds it now.
     fn finish(&self, record: JobRecord) -> BoxFuture<'_, Result<(), QueueError>>;
+    /// Puts a running job back, to be leased again after `delay` (its attempt failed in a way
+    /// that may pass: storage or a browser was unavailable).
+    fn retry(&self, record: JobRecord, delay: Duration) -> BoxFuture<'_, Result<(), QueueError>>;
+    /// Records the final state of a job that used up its attempts, and lists it as a dead
+    /// letter.
+    fn bury(&self, record: JobRecord) -> BoxFuture<'_, Result<(), QueueError>>;
+    /// The dead letters, newest first.
+    fn dead_letters(&self) -> BoxFuture<'_, Result<Vec<JobRecord>, QueueError>>;
+    /// Queues a dead letter again with fresh attempts; `None` if `id` is not a dead letter.
+    fn requeue(&self, id: String) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>>;
+    /// Renews the lease on a running job and says whether to go on.
+    fn heartbeat(&self, record: &JobRecord) -> BoxFuture<'_, Result<LeaseState, QueueError>>;
+    /// The succeeded job stored under the result-cache `key`, if it has not expired.
+    fn cached(&self, key: String) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>>;
+    /// Remembers that job `id` holds the result for `key`, for `ttl`.
+    fn remember(
+        &self,
+        key: String,
+        id: String,
+        ttl: Duration,
+    ) -> BoxFuture<'_, Result<(), QueueError>>;
     /// The job's record.
     fn get(&self, id: String) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>>;
     /// Cancels a queued job, or reports that a running one must be stopped.

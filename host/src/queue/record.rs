@@ -75,9 +75,21 @@ pub struct JobRecord {
     /// Where the finished job is POSTed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<String>,
+    /// The result-cache key: type, plugin version and input, hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_key: Option<String>,
+    /// Set when the record was answered from the result cache instead of a new render.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
+    /// Which client protocol submitted it: `emprops` jobs get their result in that shape too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// Position in its lane (the queue's own bookkeeping).
     #[serde(default)]
     pub seq: u64,
+    /// The queue's handle on a leased job (Redis: its lane and stream entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<String>,
 }
 
 impl JobRecord {
@@ -99,17 +111,34 @@ impl JobRecord {
             error: None,
             idempotency_key: None,
             callback: None,
+            cache_key: None,
+            cached: false,
+            source: None,
             seq: 0,
+            lease: None,
         }
     }
 }
 
 impl JobRecord {
+    /// Resets a dead letter to run again from its first attempt.
+    pub fn requeue(&mut self) {
+        self.status = JobState::Queued;
+        self.attempts = 0;
+        self.started_at = None;
+        self.finished_at = None;
+        self.timings = Timings::default();
+        self.artifacts.clear();
+        self.error = None;
+        self.lease = None;
+    }
+
     /// The record as clients see it (API, events, webhooks): without the queue's bookkeeping.
     pub fn public_json(&self) -> serde_json::Value {
         let mut value = serde_json::to_value(self).expect("a job record serializes");
         if let Some(object) = value.as_object_mut() {
             object.remove("seq");
+            object.remove("lease");
         }
         value
     }
@@ -120,11 +149,13 @@ impl JobRecord {
 pub struct LaneDepths {
     pub interactive: u64,
     pub bulk: u64,
+    /// Jobs waiting out the backoff before their next attempt.
+    pub retrying: u64,
 }
 
 impl LaneDepths {
     pub fn total(&self) -> u64 {
-        self.interactive + self.bulk
+        self.interactive + self.bulk + self.retrying
     }
 }
 

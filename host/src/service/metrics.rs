@@ -35,6 +35,9 @@ struct Inner {
     finished: BTreeMap<&'static str, u64>,
     failures: BTreeMap<String, u64>,
     in_flight: i64,
+    cache_hits: u64,
+    retries: u64,
+    dead_letters: u64,
     stages: BTreeMap<&'static str, Histogram>,
 }
 
@@ -61,6 +64,28 @@ impl Metrics {
         if let Some(kind) = failure {
             *inner.failures.entry(kind).or_default() += 1;
         }
+    }
+
+    /// A submission was answered from the result cache.
+    pub fn cache_hit(&self) {
+        self.lock().cache_hits += 1;
+    }
+
+    /// A failed attempt was put back to run again after a backoff.
+    pub fn retried(&self) {
+        let mut inner = self.lock();
+        inner.in_flight -= 1;
+        inner.retries += 1;
+    }
+
+    /// A job used up its attempts and became a dead letter (counted in `finished` too).
+    pub fn buried(&self) {
+        self.lock().dead_letters += 1;
+    }
+
+    /// A job this process was running was taken over by another worker.
+    pub fn lease_lost(&self) {
+        self.lock().in_flight -= 1;
     }
 
     /// A job was cancelled before it started.
@@ -95,6 +120,33 @@ impl Metrics {
             depths.interactive
         );
         let _ = writeln!(out, "kiln_queue_depth{{lane=\"bulk\"}} {}", depths.bulk);
+        let _ = writeln!(
+            out,
+            "kiln_queue_depth{{lane=\"retrying\"}} {}",
+            depths.retrying
+        );
+        for (name, help, value) in [
+            (
+                "kiln_cache_hits_total",
+                "Submissions answered from the result cache.",
+                inner.cache_hits,
+            ),
+            (
+                "kiln_job_retries_total",
+                "Failed attempts put back to run again.",
+                inner.retries,
+            ),
+            (
+                "kiln_dead_letters_total",
+                "Jobs that used up their attempts.",
+                inner.dead_letters,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP kiln_jobs_in_flight Jobs running in this process.\n# TYPE kiln_jobs_in_flight gauge"

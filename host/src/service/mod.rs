@@ -1,8 +1,11 @@
 //! The job service: a [`Kiln`] host, a durable queue, and workers that take jobs from the queue
 //! and record how they end. The HTTP API (`api/`) and `kiln serve` sit on top.
 
+mod cache;
 mod events;
 mod metrics;
+mod redis_clients;
+mod redis_events;
 mod webhooks;
 mod workers;
 
@@ -11,11 +14,13 @@ pub use metrics::Metrics;
 pub use webhooks::signature as webhook_signature;
 
 use crate::Kiln;
-use crate::config::{Config, ServiceSettings};
+use crate::config::{Config, QueueSettings, ServiceSettings};
 use crate::error::RenderError;
 use crate::jobs::JobSpec;
-use crate::queue::{Cancelled, EmbeddedQueue, JobQueue, JobRecord, Lane, QueueError, Submitted};
-use anyhow::Result;
+use crate::queue::{
+    Cancelled, EmbeddedQueue, JobQueue, JobRecord, Lane, QueueError, RedisQueue, Submitted,
+};
+use anyhow::{Result, bail};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
@@ -31,6 +36,35 @@ pub enum SubmitError {
     Unavailable(String),
 }
 
+/// What one process of the service does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The API and the workers (`kiln serve`).
+    All,
+    /// The API only: no browsers, no workers (`kiln serve --api-only`).
+    Api,
+    /// Workers only, on a shared Redis queue (`kiln worker`).
+    Workers,
+}
+
+impl Role {
+    fn runs_workers(self) -> bool {
+        self != Role::Api
+    }
+}
+
+/// How a job is submitted, besides the job itself.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitOptions {
+    pub lane: Lane,
+    /// The client's `Idempotency-Key`: a second submission with it gets the first job back.
+    pub idempotency_key: Option<String>,
+    /// Render again even if the result cache holds this job's result.
+    pub force: bool,
+    /// The client protocol (`emprops` jobs also get their result in that shape).
+    pub source: Option<String>,
+}
+
 /// A running job service.
 pub struct Service {
     pub kiln: Kiln,
@@ -38,70 +72,108 @@ pub struct Service {
     pub events: EventHub,
     pub metrics: Metrics,
     pub settings: ServiceSettings,
+    pub queue_settings: QueueSettings,
+    pub role: Role,
     /// Stop signals of the jobs this process is running.
     running: Mutex<HashMap<String, Arc<Notify>>>,
     /// Woken on every submission so idle workers start at once.
     wake: Notify,
     workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     http: reqwest::Client,
+    /// The Redis queue, when the service shares one.
+    redis: Option<RedisQueue>,
 }
 
 impl Service {
     /// Starts the host, opens the queue (putting back jobs a crash interrupted) and starts the
     /// workers.
     pub async fn start(config: Config) -> Result<Arc<Self>> {
-        Self::start_with(config, true).await
+        Self::start_with(config, Role::All).await
     }
 
-    /// As [`Self::start`]; without `run_workers` the service only accepts jobs (they wait in the
-    /// queue for a later start, or another process on the same data dir).
-    pub async fn start_with(config: Config, run_workers: bool) -> Result<Arc<Self>> {
+    /// Starts what `role` needs: the API alone starts no browsers and runs no jobs (they wait
+    /// in the queue for workers); workers alone need the shared Redis queue.
+    pub async fn start_with(config: Config, role: Role) -> Result<Arc<Self>> {
         let settings = config.service.clone();
+        let queue_settings = config.queue.clone();
         let queue_path = config.data_dir.join("queue.redb");
-        let kiln = Kiln::start(config).await?;
-        let (queue, recovered) = EmbeddedQueue::open(&queue_path, settings.max_queued)?;
-        if recovered > 0 {
-            tracing::warn!(
-                recovered,
-                "queued again the jobs a previous run left running"
-            );
-        }
-        let workers = match (run_workers, settings.workers) {
+        let redis = match &queue_settings.url {
+            Some(url) => Some(RedisQueue::connect(
+                url,
+                &queue_settings,
+                settings.max_queued,
+            )?),
+            None if role == Role::Workers => bail!(
+                "kiln worker takes jobs from a shared queue: set queue.url (or KILN_QUEUE_URL) to a redis:// URL, or run `kiln serve`"
+            ),
+            None => None,
+        };
+        let kiln = Kiln::start_with(config, role.runs_workers()).await?;
+        let queue: Arc<dyn JobQueue> = match &redis {
+            Some(redis) => Arc::new(redis.clone()),
+            None => {
+                let (queue, recovered) = EmbeddedQueue::open(&queue_path, settings.max_queued)?;
+                if recovered > 0 {
+                    tracing::warn!(
+                        recovered,
+                        "queued again the jobs a previous run left running"
+                    );
+                }
+                Arc::new(queue)
+            }
+        };
+        let workers = match (role.runs_workers(), settings.workers) {
             (false, _) => 0,
             (true, 0) => kiln.config.browser.processes * kiln.config.browser.pages_per_process,
             (true, n) => n,
         };
         let service = Arc::new(Self {
             kiln,
-            queue: Arc::new(queue),
+            queue,
             events: EventHub::default(),
             metrics: Metrics::default(),
             settings,
+            queue_settings,
+            role,
             running: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             workers: Mutex::new(Vec::new()),
             http: reqwest::Client::new(),
+            redis: redis.clone(),
         });
-        let handles = (0..workers)
+        let mut handles: Vec<_> = (0..workers)
             .map(|n| tokio::spawn(workers::work(service.clone(), n)))
             .collect();
+        if let Some(redis) = redis {
+            handles.extend(redis_events::spawn(service.clone(), redis.clone()));
+            handles.extend(redis_clients::spawn(service.clone(), redis));
+        }
         *service.workers.lock().expect("workers lock") = handles;
         Ok(service)
     }
 
     /// Checks `spec` (plugin, input schema) and queues it. Nothing is queued if it fails.
     pub async fn submit(&self, spec: JobSpec, lane: Lane) -> Result<Submitted, SubmitError> {
-        self.submit_keyed(spec, lane, None).await
+        let options = SubmitOptions {
+            lane,
+            ..SubmitOptions::default()
+        };
+        self.submit_with(spec, options).await
     }
 
-    /// As [`Self::submit`], with the client's idempotency key: a second submission with the same
-    /// key gets the first job back instead of a new one.
-    pub async fn submit_keyed(
+    /// As [`Self::submit`], with an idempotency key, the result cache (unless `force`) and the
+    /// client protocol.
+    pub async fn submit_with(
         &self,
         spec: JobSpec,
-        lane: Lane,
-        idempotency_key: Option<String>,
+        options: SubmitOptions,
     ) -> Result<Submitted, SubmitError> {
+        let SubmitOptions {
+            lane,
+            idempotency_key,
+            force,
+            source,
+        } = options;
         let plugin = self
             .kiln
             .plugins
@@ -119,10 +191,26 @@ impl Service {
             webhooks::check_url(url)
                 .map_err(|e| SubmitError::Invalid(RenderError::invalid_input(e)))?;
         }
+        let cache_key = (self.queue_settings.cache_ttl_s > 0)
+            .then(|| cache::key(&plugin.info.name, &plugin.info.version, &spec.input));
+        if let (Some(key), false, None) = (&cache_key, force, &spec.callback) {
+            match self.queue.cached(key.clone()).await {
+                Ok(Some(mut hit)) => {
+                    self.metrics.cache_hit();
+                    hit.cached = true;
+                    return Ok(Submitted::Cached(hit));
+                }
+                Ok(None) => {}
+                Err(err) => return Err(SubmitError::Unavailable(err.to_string())),
+            }
+        }
         let mut record = JobRecord::new(spec.id_or_new(), spec.job_type, spec.input, lane);
         record.callback = spec.callback;
         record.idempotency_key = idempotency_key;
+        record.cache_key = cache_key;
+        record.source = source;
         match self.queue.submit(record).await {
+            Ok(Submitted::Cached(record)) => Ok(Submitted::Cached(record)),
             Ok(Submitted::Existing(record)) => Ok(Submitted::Existing(record)),
             Ok(Submitted::New(record)) => {
                 self.metrics.submitted(match lane {
@@ -143,6 +231,16 @@ impl Service {
             }
             Err(err) => Err(SubmitError::Unavailable(err.to_string())),
         }
+    }
+
+    /// This process's consumer name in the Redis worker group (`None` on the embedded queue).
+    pub fn consumer_name(&self) -> Option<&str> {
+        self.redis.as_ref().map(|r| r.consumer())
+    }
+
+    /// Wakes idle workers of this process (a job was queued by other means than `submit`).
+    pub fn wake_workers(&self) {
+        self.wake.notify_waiters();
     }
 
     /// Cancels `id`: a queued job is removed; a running one is stopped (its plugin instance and

@@ -1,26 +1,35 @@
-//! A worker: lease a job, run it through the `JobRunner`, publish its events, record its end.
+//! A worker: lease a job, run it through the `JobRunner` while renewing the lease, publish its
+//! events, and record how it ended: done, put back to retry after a backoff, or buried as a dead
+//! letter once it has used up its attempts.
 
 use super::{JobEvent, Service};
-use crate::jobs::{JobObserver, JobSpec};
-use crate::queue::{JobRecord, JobState};
+use crate::error::{ErrorKind, RenderError};
+use crate::jobs::{JobObserver, JobOutcome, JobSpec};
+use crate::queue::{JobRecord, JobState, LeaseState, QueueError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-/// How long an idle worker sleeps before looking again when no submission woke it (jobs put
-/// back by another process, or a missed wake-up).
-const IDLE_POLL: Duration = Duration::from_millis(500);
+/// How long an idle worker on the embedded queue sleeps before looking again when no
+/// submission woke it (jobs whose retry backoff ended). Redis workers use `queue.poll_ms`.
+const EMBEDDED_IDLE_POLL: Duration = Duration::from_millis(500);
 /// Pause after the queue itself failed, before trying again.
 const QUEUE_RETRY: Duration = Duration::from_secs(1);
+/// Longest wait before a retry, however many attempts came before.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// Worker `n`'s loop; runs until the service aborts it.
 pub async fn work(service: Arc<Service>, n: usize) {
+    let idle_poll = match service.queue_settings.url {
+        Some(_) => Duration::from_millis(service.queue_settings.poll_ms),
+        None => EMBEDDED_IDLE_POLL,
+    };
     loop {
         let woken = service.wake.notified();
         match service.queue.lease().await {
             Ok(Some(record)) => run_one(&service, record).await,
             Ok(None) => {
-                let _ = tokio::time::timeout(IDLE_POLL, woken).await;
+                let _ = tokio::time::timeout(idle_poll, woken).await;
             }
             Err(err) => {
                 tracing::error!(worker = n, "cannot lease a job: {err}");
@@ -58,43 +67,53 @@ impl JobObserver for Publisher {
     }
 }
 
+/// Why a run stopped before its plugin finished.
+enum Interrupted {
+    Cancelled,
+    LeaseLost,
+}
+
+/// How a leased job ends in the queue.
+enum Ending {
+    Finish,
+    Retry(Duration),
+    Bury,
+}
+
 async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
     let started = Instant::now();
-    let stop = Arc::new(Notify::new());
-    service
-        .running
-        .lock()
-        .expect("running lock")
-        .insert(record.id.clone(), stop.clone());
     service.metrics.started();
     if let Some(queued) = record.timings.queued_ms {
         service.metrics.observe("queued", queued / 1e3);
     }
-
-    let spec = JobSpec {
-        id: Some(record.id.clone()),
-        job_type: record.job_type.clone(),
-        input: record.input.clone(),
-        callback: None,
+    let max_attempts = service.queue_settings.max_attempts;
+    let result = if record.attempts > max_attempts {
+        // Every earlier attempt ended with its worker gone (a crash, or a lease that ran out):
+        // running it again would likely take this worker down too.
+        Ok(JobOutcome::from_error(RenderError::unavailable(format!(
+            "the job was started {} times and its worker stopped each time (it crashed or lost its lease); it is a dead letter: GET /dead-letters, and POST /dead-letters/{}/requeue to run it again",
+            record.attempts - 1,
+            record.id
+        ))))
+    } else {
+        run_leased(service, &record).await
     };
-    let publisher: Arc<dyn JobObserver> = Arc::new(Publisher {
-        service: service.clone(),
-        id: record.id.clone(),
-    });
-    let outcome = tokio::select! {
-        outcome = service.kiln.runner.run_observed(&spec, Some(publisher)) => Some(outcome),
-        _ = stop.notified() => None,
-    };
-    service
-        .running
-        .lock()
-        .expect("running lock")
-        .remove(&record.id);
 
     let now = crate::queue::record_now_ms();
+    let outcome = match result {
+        Err(Interrupted::LeaseLost) => {
+            service.metrics.lease_lost();
+            tracing::warn!(job = %record.id, "lease lost: another worker has taken the job over; dropping this run's result");
+            return;
+        }
+        Err(Interrupted::Cancelled) => None,
+        Ok(outcome) => Some(outcome),
+    };
     record.finished_at = Some(now);
-    record.timings.run_ms = Some(started.elapsed().as_secs_f64() * 1e3);
+    record.timings.run_ms =
+        Some(record.timings.run_ms.unwrap_or(0.0) + started.elapsed().as_secs_f64() * 1e3);
     record.timings.total_ms = Some(now.saturating_sub(record.submitted_at) as f64);
+    let mut ending = Ending::Finish;
     match outcome {
         None => {
             record.status = JobState::Cancelled;
@@ -108,8 +127,23 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
                 JobState::Failed
             };
             record.artifacts = outcome.artifacts;
+            if let Some(err) = &outcome.error
+                && err.kind == ErrorKind::Unavailable
+            {
+                ending = if record.attempts < max_attempts {
+                    Ending::Retry(backoff(service, record.attempts))
+                } else {
+                    Ending::Bury
+                };
+            }
             record.error = outcome.error;
         }
+    }
+
+    if let Ending::Retry(delay) = ending {
+        record.finished_at = None;
+        retry(service, record, delay).await;
+        return;
     }
     let (status, event) = match record.status {
         JobState::Succeeded => ("succeeded", "succeeded"),
@@ -125,9 +159,33 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
     if let Some(total) = record.timings.total_ms {
         service.metrics.observe("total", total / 1e3);
     }
-    if let Err(err) = service.queue.finish(record.clone()).await {
-        // The record stays `running` on disk, so the job runs again after a restart.
-        tracing::error!(job = %record.id, "cannot record the job's end: {err}");
+    let recorded = match ending {
+        Ending::Bury => {
+            service.metrics.buried();
+            tracing::warn!(job = %record.id, attempts = record.attempts, "job used up its attempts; listed as a dead letter");
+            service.queue.bury(record.clone()).await
+        }
+        _ => service.queue.finish(record.clone()).await,
+    };
+    match recorded {
+        Ok(()) => {}
+        Err(QueueError::LeaseLost(_)) => {
+            tracing::warn!(job = %record.id, "lease lost before the end was recorded; another worker runs the job");
+            return;
+        }
+        // The record stays `running`, so the job runs again (after a restart, or once its lease
+        // runs out).
+        Err(err) => tracing::error!(job = %record.id, "cannot record the job's end: {err}"),
+    }
+    if let (JobState::Succeeded, Some(key)) = (record.status, &record.cache_key) {
+        let ttl = Duration::from_secs(service.queue_settings.cache_ttl_s);
+        if let Err(err) = service
+            .queue
+            .remember(key.clone(), record.id.clone(), ttl)
+            .await
+        {
+            tracing::warn!(job = %record.id, "cannot remember the result in the cache: {err}");
+        }
     }
     service.notify_callback(&record, event);
     service.events.publish(
@@ -137,4 +195,84 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
             data: record.public_json(),
         },
     );
+}
+
+/// Runs the job's plugin until it ends, the client cancels it, or another worker takes it over.
+async fn run_leased(service: &Arc<Service>, record: &JobRecord) -> Result<JobOutcome, Interrupted> {
+    let stop = Arc::new(Notify::new());
+    service
+        .running
+        .lock()
+        .expect("running lock")
+        .insert(record.id.clone(), stop.clone());
+    let spec = JobSpec {
+        id: Some(record.id.clone()),
+        job_type: record.job_type.clone(),
+        input: record.input.clone(),
+        callback: None,
+    };
+    let publisher: Arc<dyn JobObserver> = Arc::new(Publisher {
+        service: service.clone(),
+        id: record.id.clone(),
+    });
+    let result = tokio::select! {
+        outcome = service.kiln.runner.run_observed(&spec, Some(publisher)) => Ok(outcome),
+        _ = stop.notified() => Err(Interrupted::Cancelled),
+        interrupted = keep_lease(service, record) => Err(interrupted),
+    };
+    service
+        .running
+        .lock()
+        .expect("running lock")
+        .remove(&record.id);
+    result
+}
+
+/// Renews the lease every third of `queue.lease_ms`; returns when the job must stop.
+async fn keep_lease(service: &Arc<Service>, record: &JobRecord) -> Interrupted {
+    let every = Duration::from_millis(service.queue_settings.lease_ms / 3);
+    loop {
+        tokio::time::sleep(every).await;
+        match service.queue.heartbeat(record).await {
+            Ok(LeaseState::Held) => {}
+            Ok(LeaseState::CancelRequested) => return Interrupted::Cancelled,
+            Ok(LeaseState::Lost) => return Interrupted::LeaseLost,
+            // Redis is briefly away: keep running; the lease is renewed once it is back, and
+            // finishing checks the lease anyway.
+            Err(err) => tracing::warn!(job = %record.id, "cannot renew the lease: {err}"),
+        }
+    }
+}
+
+/// Puts the job back to run again after `delay`, and tells its watchers.
+async fn retry(service: &Arc<Service>, record: JobRecord, delay: Duration) {
+    service.metrics.retried();
+    let message = record
+        .error
+        .as_ref()
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
+    tracing::warn!(job = %record.id, attempt = record.attempts, delay_ms = delay.as_millis() as u64, "attempt failed as unavailable; retrying: {message}");
+    let id = record.id.clone();
+    let attempt = record.attempts;
+    match service.queue.retry(record, delay).await {
+        Ok(()) => service.events.publish(
+            &id,
+            JobEvent {
+                event: "retrying",
+                data: serde_json::json!({
+                    "id": id, "attempt": attempt, "delay_ms": delay.as_millis() as u64, "error": message
+                }),
+            },
+        ),
+        Err(err) => tracing::error!(job = %id, "cannot put the job back for a retry: {err}"),
+    }
+}
+
+/// The wait before the attempt after `attempt`: `queue.retry_backoff_ms`, doubled per attempt.
+fn backoff(service: &Service, attempt: u32) -> Duration {
+    let first = Duration::from_millis(service.queue_settings.retry_backoff_ms);
+    first
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF)
 }

@@ -5,7 +5,7 @@
 use super::stats::{percentile_ms, round1};
 use crate::config::Config;
 use crate::jobs::JobSpec;
-use crate::service::Service;
+use crate::service::{Role, Service};
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
@@ -70,7 +70,7 @@ pub async fn run(mut config: Config, args: HttpBenchArgs) -> Result<ExitCode> {
     let client = reqwest::Client::new();
 
     // 1. Acceptance with the workers paused: every 202 is a job committed to disk.
-    let service = Service::start_with(config.clone(), false).await?;
+    let service = Service::start_with(config.clone(), Role::Api).await?;
     let (base, server) = serve(service.clone()).await?;
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -114,6 +114,8 @@ pub async fn run(mut config: Config, args: HttpBenchArgs) -> Result<ExitCode> {
 
     // 2. One small job at a time: over HTTP with ?wait, and in-process.
     config.data_dir = scratch.path().join("latency");
+    // Every job must render: the result cache would answer repeats without a render.
+    config.queue.cache_ttl_s = 0;
     let service = Service::start(config).await?;
     let (base, server) = serve(service.clone()).await?;
     let warm = small_job("warm", 0);

@@ -1,0 +1,210 @@
+//! `GET /render/{type}.{ext}?…`: a render in one request that answers with the image itself,
+//! served from the result cache when it can be: the shape of the old `/grab` and `/icon` routes.
+//!
+//! Query parameters are the job's input, each converted to the type the plugin's input schema
+//! gives the property (`width=800` becomes a number); `force`, `wait` and `lane` are the
+//! route's own.
+
+use super::auth::require_submit;
+use super::error::ApiError;
+use super::jobs::{mark_cached, submit_error, wait_for_end};
+use crate::jobs::JobSpec;
+use crate::queue::{JobRecord, JobState, Submitted};
+use crate::service::{Service, SubmitOptions};
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// `GET /render/{type}.{ext}`.
+pub async fn render(
+    State(service): State<Arc<Service>>,
+    Path(target): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_submit(&service, &headers)?;
+    let (job_type, ext) = target.rsplit_once('.').ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "/render/{target}: name the job type and the file extension, e.g. /render/p5.png"
+        ))
+    })?;
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let plugin = service.kiln.plugins.resolve(job_type)?;
+    let mut input = serde_json::Map::new();
+    let mut force = false;
+    let mut wait = service.settings.max_wait_s;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "force" => force = matches!(value.as_str(), "" | "1" | "true"),
+            "wait" => {
+                wait = value.parse().map_err(|_| {
+                    ApiError::bad_request(format!("wait={value:?} is not a number of seconds"))
+                })?
+            }
+            // Every render here has someone waiting: it always takes the interactive lane.
+            "lane" => {}
+            _ => {
+                let typed = typed_value(&plugin.info.input_schema, &name, &value)?;
+                input.insert(name, typed);
+            }
+        }
+    }
+    let spec = JobSpec {
+        id: None,
+        job_type: job_type.to_string(),
+        input: serde_json::Value::Object(input),
+        callback: None,
+    };
+    let id = spec.id_or_new();
+    let spec = JobSpec {
+        id: Some(id.clone()),
+        ..spec
+    };
+    let events = service.events.subscribe(&id);
+    let options = SubmitOptions {
+        force,
+        ..SubmitOptions::default()
+    };
+    let submitted = match service.submit_with(spec, options).await {
+        Ok(submitted) => submitted,
+        Err(err) => {
+            drop(events);
+            service.events.release(&id);
+            return Err(submit_error(err));
+        }
+    };
+    let (record, cached) = match submitted {
+        Submitted::Cached(record) => {
+            drop(events);
+            service.events.release(&id);
+            (record, true)
+        }
+        Submitted::New(_) | Submitted::Existing(_) => {
+            let wait = Duration::from_secs(wait.min(service.settings.max_wait_s));
+            let record = wait_for_end(&service, &id, events, wait)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "timeout",
+                        format!(
+                            "job {id} did not finish within {}s; GET /jobs/{id} follows it",
+                            wait.as_secs()
+                        ),
+                    )
+                })?;
+            (record, false)
+        }
+    };
+    respond(&service, &record, ext, cached).await
+}
+
+/// The artifact of `record` whose name ends in `.ext`, as the response.
+async fn respond(
+    service: &Service,
+    record: &JobRecord,
+    ext: &str,
+    cached: bool,
+) -> Result<Response, ApiError> {
+    if record.status != JobState::Succeeded {
+        return Err(match &record.error {
+            Some(err) => err.clone().into(),
+            None => ApiError::unavailable(format!("job {} was {:?}", record.id, record.status)),
+        });
+    }
+    let suffix = format!(".{ext}");
+    let artifact = record
+        .artifacts
+        .iter()
+        .find(|a| a.name.ends_with(&suffix))
+        .ok_or_else(|| {
+            let names: Vec<&str> = record.artifacts.iter().map(|a| a.name.as_str()).collect();
+            ApiError::not_found(format!(
+                "job {} made no .{ext} artifact (it made {names:?}); ask for one of those extensions",
+                record.id
+            ))
+        })?;
+    let bytes = service.kiln.store.get(&artifact.key).await?;
+    let mut response = (
+        [(header::CONTENT_TYPE, artifact.content_type.clone())],
+        Body::from(bytes),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&record.id) {
+        response.headers_mut().insert("kiln-job", value);
+    }
+    if cached {
+        mark_cached(&mut response);
+    }
+    Ok(response)
+}
+
+/// `value` as the type the schema gives property `name`; a string when it names no type.
+fn typed_value(
+    schema: &serde_json::Value,
+    name: &str,
+    value: &str,
+) -> Result<serde_json::Value, ApiError> {
+    let declared = schema
+        .pointer(&format!("/properties/{name}/type"))
+        .and_then(|t| match t {
+            serde_json::Value::String(t) => Some(t.as_str()),
+            // `["integer", "null"]` and the like: the first non-null type.
+            serde_json::Value::Array(types) => types
+                .iter()
+                .filter_map(|t| t.as_str())
+                .find(|t| *t != "null"),
+            _ => None,
+        });
+    let bad = |what: &str| {
+        ApiError::bad_request(format!("query parameter {name}={value:?} is not {what}"))
+    };
+    Ok(match declared {
+        Some("integer") => value
+            .parse::<i64>()
+            .map(Into::into)
+            .map_err(|_| bad("an integer"))?,
+        Some("number") => value
+            .parse::<f64>()
+            .ok()
+            .and_then(|n| serde_json::Number::from_f64(n).map(serde_json::Value::Number))
+            .ok_or_else(|| bad("a number"))?,
+        Some("boolean") => match value {
+            "true" | "1" => true.into(),
+            "false" | "0" => false.into(),
+            _ => return Err(bad("true or false")),
+        },
+        Some("object" | "array") => serde_json::from_str(value).map_err(|_| bad("JSON"))?,
+        _ => value.into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn query_values_take_the_schema_types() {
+        let schema = json!({"properties": {
+            "width": {"type": "integer"}, "scale": {"type": "number"},
+            "seed": {"type": ["integer", "null"]}, "code": {"type": "string"}
+        }});
+        assert_eq!(typed_value(&schema, "width", "800").unwrap(), json!(800));
+        assert_eq!(typed_value(&schema, "scale", "1.5").unwrap(), json!(1.5));
+        assert_eq!(typed_value(&schema, "seed", "7").unwrap(), json!(7));
+        assert_eq!(typed_value(&schema, "code", "1").unwrap(), json!("1"));
+        let err = typed_value(&schema, "width", "wide").unwrap_err();
+        assert!(
+            err.message.contains("width=\"wide\" is not an integer"),
+            "{}",
+            err.message
+        );
+    }
+}
