@@ -2,82 +2,12 @@
 
 mod common;
 
+use common::processes::*;
 use common::*;
 use reqwest::StatusCode;
-use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-
-/// A `kiln serve` process on a free port, over a data dir.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Starts `kiln serve` on `dir` with `config` (TOML) and waits for its address.
-    fn start(dir: &Path, config: &str) -> Self {
-        let config_path = dir.join("kiln.toml");
-        std::fs::write(&config_path, config).unwrap();
-        let mut child = kiln_command(dir)
-            .args([
-                "--config",
-                config_path.to_str().unwrap(),
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kiln serve starts");
-        let stderr = child.stderr.take().unwrap();
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(address) = line.strip_prefix("kiln: listening on ") {
-                    let _ = sender.send(address.to_string());
-                }
-            }
-        });
-        let base = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .expect("kiln serve printed its address");
-        Self { child, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn kill_9(&mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client() -> Client {
-    Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap()
-}
-
-fn body(response: Response) -> (StatusCode, Value) {
-    let status = response.status();
-    let text = response.text().unwrap();
-    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
-    (status, value)
-}
+use std::time::Duration;
 
 fn p5_job(id: &str, code: &str, size: u32, frames: u32) -> Value {
     json!({"id": id, "type": "p5", "input": {"code": code, "width": size, "height": size, "frames": frames}})
@@ -85,25 +15,6 @@ fn p5_job(id: &str, code: &str, size: u32, frames: u32) -> Value {
 
 const SLOW_SKETCH: &str =
     "function setup() { createCanvas(40, 40); }\nfunction draw() { background(frameCount % 255); }";
-
-/// Polls `GET /jobs/{id}` until it is final.
-fn wait_final(server: &Server, client: &Client, id: &str, limit: Duration) -> Value {
-    let started = Instant::now();
-    loop {
-        let (status, job) = body(
-            client
-                .get(server.url(&format!("/jobs/{id}")))
-                .send()
-                .unwrap(),
-        );
-        assert_eq!(status, StatusCode::OK, "{job}");
-        if ["succeeded", "failed", "cancelled"].contains(&job["status"].as_str().unwrap()) {
-            return job;
-        }
-        assert!(started.elapsed() < limit, "job {id} did not finish: {job}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
@@ -333,7 +244,8 @@ fn kill_9_with_50_queued_jobs_loses_none() {
     let mut server = Server::start(dir.path(), "");
     let http = client();
     let ids: Vec<String> = (0..50).map(|i| format!("job-{i}")).collect();
-    let batch = json!({"jobs": ids.iter().map(|id| p5_job(id, &red_circle(40), 40, 1)).collect::<Vec<_>>()});
+    // Fifty different jobs (identical ones would be answered from the result cache).
+    let batch = json!({"jobs": ids.iter().map(|id| p5_job(id, &format!("{}\n// {id}", red_circle(40)), 40, 1)).collect::<Vec<_>>()});
     let (status, accepted) = body(
         http.post(server.url("/jobs/batch"))
             .body(batch.to_string())
@@ -605,6 +517,138 @@ fn admin_routes_are_off_without_a_token() {
             .as_str()
             .unwrap()
             .contains("service.admin_token"),
+        "{error}"
+    );
+}
+
+#[test]
+fn repeats_come_from_the_result_cache_unless_forced_and_render_answers_with_the_image() {
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), "[service]\nsubmit_tokens = [\"token-1\"]\n");
+    let http = client();
+    let post = |path: &str, job: Value, token: Option<&str>| {
+        let mut request = http.post(server.url(path)).body(job.to_string());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap()
+    };
+
+    // Submitting needs a submit token once any is configured.
+    let (status, error) = body(post("/jobs", p5_job("anon", &red_circle(50), 50, 1), None));
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("service.submit_tokens"),
+        "{error}"
+    );
+    let (status, _) = body(post(
+        "/jobs",
+        p5_job("wrong", &red_circle(50), 50, 1),
+        Some("token-2"),
+    ));
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = body(http.delete(server.url("/jobs/anon")).send().unwrap());
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let first = post(
+        "/jobs?wait=60",
+        p5_job("first", &red_circle(50), 50, 1),
+        Some("token-1"),
+    );
+    assert!(first.headers().get("kiln-cache").is_none());
+    let (status, first) = body(first);
+    assert_eq!(
+        (status, first["status"].as_str()),
+        (StatusCode::OK, Some("succeeded")),
+        "{first}"
+    );
+
+    // The same type, plugin version and input: the first job's result, without a render.
+    let again = post(
+        "/jobs",
+        p5_job("again", &red_circle(50), 50, 1),
+        Some("token-1"),
+    );
+    assert_eq!(again.headers()["kiln-cache"], "hit");
+    let (status, again) = body(again);
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], "first", "{again}");
+    assert_eq!(again["cached"], true, "{again}");
+    assert_eq!(again["artifacts"], first["artifacts"], "{again}");
+
+    // force=true renders again, as a job of its own.
+    let forced = post(
+        "/jobs?wait=60&force=true",
+        p5_job("forced", &red_circle(50), 50, 1),
+        Some("token-1"),
+    );
+    assert!(forced.headers().get("kiln-cache").is_none());
+    let (status, forced) = body(forced);
+    assert_eq!(status, StatusCode::OK, "{forced}");
+    assert_eq!(forced["id"], "forced", "{forced}");
+    assert_eq!(forced["status"], "succeeded", "{forced}");
+
+    // GET /render/{type}.{ext}: the query is the input, typed by the plugin's schema.
+    let code = "function setup() { createCanvas(60, 40); background(0, 0, 255); }";
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("width", "60")
+        .append_pair("height", "40")
+        .append_pair("code", code)
+        .finish();
+    let render = |path: &str| {
+        http.get(server.url(path))
+            .bearer_auth("token-1")
+            .send()
+            .unwrap()
+    };
+    let image = render(&format!("/render/p5.png?{query}"));
+    assert_eq!(image.status(), StatusCode::OK);
+    assert_eq!(image.headers()["content-type"], "image/png");
+    assert!(image.headers().get("kiln-cache").is_none());
+    let job = image.headers()["kiln-job"].to_str().unwrap().to_string();
+    let png = image::load_from_memory(&image.bytes().unwrap())
+        .unwrap()
+        .to_rgba8();
+    assert_eq!(png.dimensions(), (60, 40));
+    assert!(
+        near(png.get_pixel(30, 20), [0, 0, 255, 255], 2),
+        "{:?}",
+        png.get_pixel(30, 20)
+    );
+
+    let cached = render(&format!("/render/p5.png?{query}"));
+    assert_eq!(cached.status(), StatusCode::OK);
+    assert_eq!(cached.headers()["kiln-cache"], "hit");
+    assert_eq!(cached.headers()["kiln-job"], job.as_str());
+
+    let (status, error) = body(render(&format!("/render/p5.gif?{query}")));
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no .gif artifact"),
+        "{error}"
+    );
+    let (status, error) = body(render("/render/p5.png?width=wide&height=40&code=x"));
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("width=\"wide\" is not an integer"),
+        "{error}"
+    );
+    let (status, error) = body(render("/render/nope.png?width=1"));
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown job type \"nope\""),
         "{error}"
     );
 }

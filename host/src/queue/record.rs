@@ -56,6 +56,9 @@ pub struct JobRecord {
     pub status: JobState,
     /// Attempts started: runs interrupted by a crash of the host count too.
     pub attempts: u32,
+    /// The worker that ran (or runs) its last attempt: its Redis consumer name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
     /// `name@version` of the plugin that ran it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin: Option<String>,
@@ -102,6 +105,7 @@ impl JobRecord {
             lane,
             status: JobState::Queued,
             attempts: 0,
+            worker: None,
             plugin: None,
             submitted_at: now_ms(),
             started_at: None,
@@ -131,6 +135,7 @@ impl JobRecord {
         self.artifacts.clear();
         self.error = None;
         self.lease = None;
+        self.worker = None;
     }
 
     /// The record as clients see it (API, events, webhooks): without the queue's bookkeeping.

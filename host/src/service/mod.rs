@@ -193,7 +193,10 @@ impl Service {
         }
         let cache_key = (self.queue_settings.cache_ttl_s > 0)
             .then(|| cache::key(&plugin.info.name, &plugin.info.version, &spec.input));
-        if let (Some(key), false, None) = (&cache_key, force, &spec.callback) {
+        // An idempotency key names the job itself, so it is looked up (by the queue) instead of
+        // the cache; a job with a callback wants its own delivery.
+        let use_cache = !force && spec.callback.is_none() && idempotency_key.is_none();
+        if let (Some(key), true) = (&cache_key, use_cache) {
             match self.queue.cached(key.clone()).await {
                 Ok(Some(mut hit)) => {
                     self.metrics.cache_hit();

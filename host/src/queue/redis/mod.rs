@@ -207,6 +207,7 @@ impl RedisQueue {
         record.started_at = Some(now);
         record.timings.queued_ms = Some(now.saturating_sub(record.submitted_at) as f64);
         record.lease = Some(format!("{lane} {entry}"));
+        record.worker = Some(self.consumer.clone());
         Ok(Some(record))
     }
 
@@ -280,17 +281,19 @@ impl RedisQueue {
     }
 
     async fn get_now(&self, id: &str) -> Result<Option<JobRecord>, QueueError> {
-        let (record, status, attempts, started): (
+        let (record, status, attempts, started, worker): (
             Option<String>,
             Option<String>,
             Option<u32>,
             Option<u64>,
+            Option<String>,
         ) = redis::cmd("HMGET")
             .arg(self.keys.job(id))
             .arg("record")
             .arg("status")
             .arg("attempts")
             .arg("started_at")
+            .arg("worker")
             .query_async(&mut self.conn.clone())
             .await
             .map_err(unavailable)?;
@@ -307,6 +310,7 @@ impl RedisQueue {
         }
         if record.status == JobState::Running {
             record.started_at = started.or(record.started_at);
+            record.worker = worker.or(record.worker);
         }
         Ok(Some(record))
     }

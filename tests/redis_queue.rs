@@ -1,0 +1,415 @@
+//! The Redis queue across processes: `kiln serve --api-only` and `kiln worker` processes over a
+//! real `redis-server`, real Chromium, and one shared artifact directory (standing in for a
+//! shared object store). Workers are killed, Redis is killed and restarted, storage fails.
+
+mod common;
+
+use ::redis::Commands;
+use common::processes::*;
+use common::redis_server::RedisServer;
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "admin-secret";
+
+/// One deployment: a Redis, a shared artifact root, and the environment every process gets.
+struct Deployment {
+    redis: RedisServer,
+    root: TestDir,
+    artifacts: PathBuf,
+}
+
+impl Deployment {
+    fn new() -> Self {
+        let root = TestDir::new();
+        let artifacts = root.path().join("shared-artifacts");
+        std::fs::create_dir_all(&artifacts).unwrap();
+        Self {
+            redis: RedisServer::start(),
+            root,
+            artifacts,
+        }
+    }
+
+    fn env(&self, extra: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("KILN_QUEUE_URL", self.redis.url()),
+            (
+                "KILN_STORAGE_URL",
+                format!("file://{}", self.artifacts.display()),
+            ),
+            ("KILN_ADMIN_TOKEN", ADMIN.to_string()),
+        ];
+        for (key, value) in extra {
+            let key: &'static str = Box::leak(key.to_string().into_boxed_str());
+            env.push((key, value.to_string()));
+        }
+        env
+    }
+
+    /// A process's own data dir, with the plugins.
+    fn process_dir(&self, name: &str) -> PathBuf {
+        let dir = self.root.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let plugins = dir.join("plugins");
+        if !plugins.exists() {
+            std::fs::create_dir_all(&plugins).unwrap();
+            std::fs::copy(
+                plugin_wasm("kiln_plugin_p5"),
+                plugins.join("kiln_plugin_p5.wasm"),
+            )
+            .unwrap();
+        }
+        dir
+    }
+
+    fn api(&self, extra: &[(&str, &str)]) -> Server {
+        Server::start_with(
+            &self.process_dir("api"),
+            "",
+            &["--api-only"],
+            &self.env(extra),
+        )
+    }
+
+    fn worker(&self, name: &str, extra: &[(&str, &str)]) -> Worker {
+        Worker::start(&self.process_dir(name), "", &self.env(extra))
+    }
+
+    /// How many times the job's final record was published to its result list.
+    fn results_published(&self, id: &str) -> usize {
+        let mut conn = self.redis.connection();
+        conn.llen(format!("kiln:result:{id}")).unwrap()
+    }
+
+    /// Files stored for job `id` in the shared store.
+    fn stored_files(&self, id: &str) -> Vec<String> {
+        match std::fs::read_dir(self.artifacts.join(id)) {
+            Ok(entries) => entries
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+fn small_job(id: &str, n: u32) -> Value {
+    json!({"id": id, "type": "p5", "input": {
+        "code": format!("function setup() {{ createCanvas(24, 24); background({}, 40, 90); }}", n % 256),
+        "width": 24, "height": 24
+    }})
+}
+
+fn submit(server: &Server, job: &Value) -> (StatusCode, Value) {
+    body(
+        client()
+            .post(server.url("/jobs"))
+            .body(job.to_string())
+            .send()
+            .unwrap(),
+    )
+}
+
+/// Waits until every job in `ids` is final; their records.
+fn wait_all(server: &Server, ids: &[String], limit: Duration) -> Vec<Value> {
+    let http = client();
+    ids.iter()
+        .map(|id| wait_final(server, &http, id, limit))
+        .collect()
+}
+
+#[test]
+fn two_workers_on_one_redis_split_100_jobs_with_none_lost_or_doubled() {
+    let deployment = Deployment::new();
+    let api = deployment.api(&[]);
+    let first = deployment.worker("worker-a", &[]);
+    let second = deployment.worker("worker-b", &[]);
+
+    let jobs: Vec<Value> = (0..100)
+        .map(|n| small_job(&format!("split-{n}"), n))
+        .collect();
+    let (status, reply) = body(
+        client()
+            .post(api.url("/jobs/batch"))
+            .body(json!({ "jobs": jobs }).to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+    let ids: Vec<String> = (0..100).map(|n| format!("split-{n}")).collect();
+    let records = wait_all(&api, &ids, Duration::from_secs(180));
+
+    let mut by_worker = std::collections::BTreeMap::<String, usize>::new();
+    for record in &records {
+        let id = record["id"].as_str().unwrap();
+        assert_eq!(record["status"], "succeeded", "{record}");
+        assert_eq!(record["attempts"], 1, "{record}");
+        assert_eq!(deployment.stored_files(id), vec!["image.png"], "{id}");
+        assert_eq!(
+            deployment.results_published(id),
+            1,
+            "{id} ended more than once"
+        );
+        *by_worker
+            .entry(record["worker"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(
+        by_worker.keys().cloned().collect::<Vec<_>>(),
+        {
+            let mut names = vec![first.name.clone(), second.name.clone()];
+            names.sort();
+            names
+        },
+        "both workers took jobs: {by_worker:?}"
+    );
+    assert_eq!(by_worker.values().sum::<usize>(), 100);
+    let (_, ready) = body(client().get(api.url("/ready")).send().unwrap());
+    assert_eq!(ready["queued"]["interactive"], 0, "{ready}");
+    assert_eq!(ready["queued"]["bulk"], 0, "{ready}");
+}
+
+#[test]
+fn a_worker_killed_mid_job_is_taken_over_and_the_job_ends_once() {
+    let deployment = Deployment::new();
+    // Leases of 2 s: a dead worker's job is taken over 2 s after its last renewal.
+    let lease = [("KILN_QUEUE_LEASE_MS", "2000")];
+    let api = deployment.api(&lease);
+    let mut doomed = deployment.worker("worker-doomed", &lease);
+    let slow = json!({"id": "slow-1", "type": "p5", "input": {
+        "code": "function setup() { createCanvas(30, 30); const t = Date.now(); while (Date.now() - t < 4000) {} background(0, 200, 0); }",
+        "width": 30, "height": 30
+    }});
+    let (status, reply) = submit(&api, &slow);
+    assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+
+    // Kill the worker once it runs the job.
+    let http = client();
+    let started = Instant::now();
+    loop {
+        let (_, job) = body(http.get(api.url("/jobs/slow-1")).send().unwrap());
+        if job["status"] == "running" {
+            assert_eq!(job["worker"], doomed.name.as_str(), "{job}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never ran: {job}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    doomed.kill_9();
+
+    let heir = deployment.worker("worker-heir", &lease);
+    let job = wait_final(&api, &http, "slow-1", Duration::from_secs(60));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["attempts"], 2, "{job}");
+    assert_eq!(job["worker"], heir.name.as_str(), "{job}");
+    assert_eq!(deployment.stored_files("slow-1"), vec!["image.png"]);
+    assert_eq!(deployment.results_published("slow-1"), 1);
+}
+
+#[test]
+fn redis_down_at_submit_is_503_with_nothing_written_and_workers_carry_on_after_a_restart() {
+    let mut deployment = Deployment::new();
+    let api = deployment.api(&[]);
+    let _worker = deployment.worker("worker", &[]);
+
+    // Some jobs run, then Redis dies with more queued.
+    let ids: Vec<String> = (0..20).map(|n| format!("restart-{n}")).collect();
+    for (n, id) in ids.iter().enumerate() {
+        let (status, reply) = submit(&api, &small_job(id, n as u32 + 100));
+        assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    deployment.redis.kill_9();
+
+    let sent = Instant::now();
+    let (status, reply) = submit(&api, &small_job("while-down", 7));
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{reply}");
+    assert_eq!(reply["error"]["kind"], "unavailable", "{reply}");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Redis"),
+        "{reply}"
+    );
+    assert!(
+        sent.elapsed() < Duration::from_secs(15),
+        "503 took {:?}",
+        sent.elapsed()
+    );
+    let (status, _) = body(client().get(api.url("/ready")).send().unwrap());
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+
+    std::thread::sleep(Duration::from_secs(1));
+    deployment.redis.restart();
+    // Nothing of the refused submission was written.
+    let mut conn = deployment.redis.connection();
+    let exists: bool = conn.exists("kiln:job:while-down").unwrap();
+    assert!(!exists, "the refused job left a record");
+    let (status, _) = body(client().get(api.url("/jobs/while-down")).send().unwrap());
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Every job accepted before the crash ends, once.
+    for record in wait_all(&api, &ids, Duration::from_secs(120)) {
+        let id = record["id"].as_str().unwrap();
+        assert_eq!(record["status"], "succeeded", "{record}");
+        assert_eq!(deployment.stored_files(id), vec!["image.png"], "{id}");
+        assert_eq!(deployment.results_published(id), 1, "{id}");
+    }
+    // And new ones are taken.
+    let (status, reply) = submit(&api, &small_job("after-restart", 9));
+    assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+    let job = wait_final(&api, &client(), "after-restart", Duration::from_secs(60));
+    assert_eq!(job["status"], "succeeded", "{job}");
+}
+
+/// Makes storing job `id`'s artifacts fail: a file where its directory would go.
+fn block_storage(artifacts: &Path, id: &str) {
+    std::fs::write(artifacts.join(id), b"not a directory").unwrap();
+}
+
+#[test]
+fn storage_failures_are_retried_then_dead_lettered_and_requeued_by_an_admin() {
+    let deployment = Deployment::new();
+    let settings = [
+        ("KILN_QUEUE_MAX_ATTEMPTS", "2"),
+        ("KILN_QUEUE_RETRY_BACKOFF_MS", "300"),
+    ];
+    let api = deployment.api(&settings);
+    let _worker = deployment.worker("worker", &settings);
+    block_storage(&deployment.artifacts, "doomed");
+
+    let (status, reply) = submit(&api, &small_job("doomed", 3));
+    assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+    let http = client();
+    let job = wait_final(&api, &http, "doomed", Duration::from_secs(60));
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["attempts"], 2, "{job}");
+    assert_eq!(job["error"]["kind"], "unavailable", "{job}");
+    let message = job["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("storing doomed/image.png failed"),
+        "{message}"
+    );
+
+    // Listed as a dead letter, for admins only.
+    let (status, _) = body(http.get(api.url("/dead-letters")).send().unwrap());
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, dead) = body(
+        http.get(api.url("/dead-letters"))
+            .bearer_auth(ADMIN)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::OK, "{dead}");
+    let ids: Vec<&str> = dead["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["doomed"], "{dead}");
+
+    // Storage is back: re-queued, it runs from a fresh first attempt.
+    std::fs::remove_file(deployment.artifacts.join("doomed")).unwrap();
+    let (status, requeued) = body(
+        http.post(api.url("/dead-letters/doomed/requeue"))
+            .bearer_auth(ADMIN)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::ACCEPTED, "{requeued}");
+    assert_eq!(requeued["status"], "queued", "{requeued}");
+    let job = wait_final(&api, &http, "doomed", Duration::from_secs(60));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["attempts"], 1, "{job}");
+    let (_, dead) = body(
+        http.get(api.url("/dead-letters"))
+            .bearer_auth(ADMIN)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(dead["jobs"], json!([]), "{dead}");
+    let (status, reply) = body(
+        http.post(api.url("/dead-letters/doomed/requeue"))
+            .bearer_auth(ADMIN)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::NOT_FOUND, "{reply}");
+}
+
+#[test]
+fn redis_clients_submit_without_http_and_the_api_follows_jobs_run_elsewhere() {
+    let deployment = Deployment::new();
+    let api = deployment.api(&[]);
+    let _worker = deployment.worker("worker", &[]);
+    let mut conn = deployment.redis.connection();
+
+    // Kiln's own protocol: XADD, then BLPOP the result.
+    let _: String = conn
+        .xadd(
+            "kiln:submit",
+            "*",
+            &[("job", small_job("via-stream", 11).to_string())],
+        )
+        .unwrap();
+    let (_, result): (String, String) = conn.blpop("kiln:result:via-stream", 60.0).unwrap();
+    let result: Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(result["status"], "succeeded", "{result}");
+    assert_eq!(result["artifacts"][0]["name"], "image.png", "{result}");
+
+    // emprops style: LPUSH a job, read `{success, src, mimeType}` back.
+    let _: i64 = conn
+        .lpush("kiln:emprops:jobs", small_job("emprops-1", 12).to_string())
+        .unwrap();
+    let (_, reply): (String, String) = conn.blpop("kiln:emprops:result:emprops-1", 60.0).unwrap();
+    let reply: Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply["success"], true, "{reply}");
+    assert_eq!(reply["mimeType"], "image/png", "{reply}");
+    let src = reply["src"].as_str().unwrap();
+    assert!(src.ends_with("/emprops-1/image.png"), "{src}");
+    assert!(reply.get("error").is_none(), "{reply}");
+
+    // A job Kiln cannot take is answered at once, with the reason.
+    let _: i64 = conn
+        .lpush(
+            "kiln:emprops:jobs",
+            json!({"id": "emprops-bad", "type": "no-such-type", "input": {}}).to_string(),
+        )
+        .unwrap();
+    let (_, reply): (String, String) = conn.blpop("kiln:emprops:result:emprops-bad", 30.0).unwrap();
+    let reply: Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply["success"], false, "{reply}");
+    let error = reply["error"].as_str().unwrap();
+    assert!(
+        error.contains("unknown job type \"no-such-type\""),
+        "{error}"
+    );
+
+    // The API process follows a job a worker elsewhere runs: ?wait returns it finished, and
+    // the artifact is served from the shared store.
+    let (status, job) = body(
+        client()
+            .post(api.url("/jobs?wait=60"))
+            .body(small_job("waited", 13).to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let png = client()
+        .get(api.url("/jobs/waited/artifacts/image.png"))
+        .send()
+        .unwrap();
+    assert_eq!(png.status(), StatusCode::OK);
+    let image = image::load_from_memory(&png.bytes().unwrap()).unwrap();
+    assert_eq!((image.width(), image.height()), (24, 24));
+}
