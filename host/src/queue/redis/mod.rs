@@ -84,6 +84,15 @@ fn decode(text: &str) -> Result<JobRecord, QueueError> {
         .map_err(|e| unavailable(format!("a stored job record is corrupt: {e}")))
 }
 
+/// The job hash's `record`, `status`, `attempts`, `started_at` and `worker` fields.
+type JobHashFields = (
+    Option<String>,
+    Option<String>,
+    Option<u32>,
+    Option<u64>,
+    Option<String>,
+);
+
 /// The lease a worker holds: `<lane> <entry>`.
 fn lease_parts(record: &JobRecord) -> Result<(&str, &str), QueueError> {
     record
@@ -281,13 +290,7 @@ impl RedisQueue {
     }
 
     async fn get_now(&self, id: &str) -> Result<Option<JobRecord>, QueueError> {
-        let (record, status, attempts, started, worker): (
-            Option<String>,
-            Option<String>,
-            Option<u32>,
-            Option<u64>,
-            Option<String>,
-        ) = redis::cmd("HMGET")
+        let (record, status, attempts, started, worker): JobHashFields = redis::cmd("HMGET")
             .arg(self.keys.job(id))
             .arg("record")
             .arg("status")
