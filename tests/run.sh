@@ -7,6 +7,18 @@ cd "$(dirname "$0")/.."
 deploy/dev/setup.sh
 step() { printf '\033[1mtests:\033[0m %s\n' "$*" >&2; }
 
+# The tests start their own redis-server on loopback (Debian's package).
+if ! [ -x /usr/bin/redis-server ]; then
+    if [ "$(id -u)" = 0 ]; then
+        step "installing redis-server from Debian's packages"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+    else
+        step "missing: redis-server. Run as root, or: sudo apt-get install -y redis-server"
+        exit 1
+    fi
+fi
+
 TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema)
 step "building the test plugins"
 cargo build --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}"

@@ -579,6 +579,56 @@ mod tests {
     }
 
     #[test]
+    fn retries_wait_out_their_backoff_and_dead_letters_requeue_from_a_first_attempt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 10).unwrap();
+        queue.submit_now(job("flaky", Lane::Bulk)).unwrap();
+        let leased = queue.lease_now().unwrap().unwrap();
+        queue.retry_now(leased, Duration::from_millis(300)).unwrap();
+        assert_eq!(queue.depths_now().unwrap().retrying, 1);
+        assert!(
+            queue.lease_now().unwrap().is_none(),
+            "leased before its backoff ended"
+        );
+        std::thread::sleep(Duration::from_millis(350));
+        let mut again = queue.lease_now().unwrap().unwrap();
+        assert_eq!((again.id.as_str(), again.attempts), ("flaky", 2));
+        assert_eq!(queue.depths_now().unwrap().total(), 0);
+
+        again.status = JobState::Failed;
+        queue.bury_now(&again).unwrap();
+        let dead = queue.dead_letters_now().unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].id, "flaky");
+        let requeued = queue.requeue_now("flaky").unwrap().unwrap();
+        assert_eq!((requeued.status, requeued.attempts), (JobState::Queued, 0));
+        assert!(queue.dead_letters_now().unwrap().is_empty());
+        assert!(
+            queue.requeue_now("flaky").unwrap().is_none(),
+            "not a dead letter any more"
+        );
+        let third = queue.lease_now().unwrap().unwrap();
+        assert_eq!((third.id.as_str(), third.attempts), ("flaky", 1));
+    }
+
+    #[test]
+    fn the_cache_answers_succeeded_jobs_until_their_ttl_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 10).unwrap();
+        queue.submit_now(job("done", Lane::Interactive)).unwrap();
+        let mut done = queue.lease_now().unwrap().unwrap();
+        done.status = JobState::Succeeded;
+        queue.put_record(&done).unwrap();
+        queue
+            .remember_now("k", "done", Duration::from_millis(200))
+            .unwrap();
+        assert_eq!(queue.cached_now("k").unwrap().unwrap().id, "done");
+        assert!(queue.cached_now("other").unwrap().is_none());
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(queue.cached_now("k").unwrap().is_none(), "expired");
+    }
+
+    #[test]
     fn an_idempotency_key_returns_the_first_job() {
         let dir = tempfile::tempdir().unwrap();
         let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 10).unwrap();
