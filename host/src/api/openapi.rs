@@ -24,12 +24,15 @@ pub fn spec() -> Value {
                     { "name": "wait", "in": "query", "schema": { "type": "integer", "minimum": 0 },
                       "description": "Hold the request up to this many seconds (at most service.max_wait_s) for the job to finish" },
                     { "name": "lane", "in": "query", "schema": { "enum": ["interactive", "bulk"] } },
+                    { "name": "force", "in": "query", "schema": { "type": "boolean" },
+                      "description": "Render even if the result cache holds a succeeded job of the same type, plugin version and input" },
                     { "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 255 },
                       "description": "A second submission with the same key gets the first job back (header Idempotent-Replayed: true)" }
                 ],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/JobEnvelope" } } } },
                 "responses": {
-                    "200": { "description": "Finished within `wait`", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Job" } } } },
+                    "200": { "description": "Finished within `wait`, or answered from the result cache (header Kiln-Cache: hit)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Job" } } } },
+                    "401": error_response("Submit tokens are configured and the request carries none of them"),
                     "202": { "description": "Accepted", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Accepted" } } } },
                     "400": error_response("Malformed JSON or envelope"),
                     "413": error_response("Body over service.max_body_bytes"),
@@ -64,6 +67,30 @@ pub fn spec() -> Value {
                 "parameters": [id_param(), { "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
                 "responses": { "200": { "description": "The bytes" }, "307": { "description": "Redirect to the public URL" }, "404": error_response("No such job or artifact") }
             }},
+            "/render/{target}": { "get": {
+                "summary": "Render and answer with the file itself: /render/{type}.{ext}?<input as query parameters, typed by the plugin's schema>",
+                "parameters": [
+                    { "name": "target", "in": "path", "required": true, "schema": { "type": "string" }, "description": "`<type>.<ext>`, e.g. `p5.png`: the artifact whose name ends in `.<ext>` is returned" },
+                    { "name": "force", "in": "query", "schema": { "type": "boolean" }, "description": "Render even on a cache hit" },
+                    { "name": "wait", "in": "query", "schema": { "type": "integer" }, "description": "Seconds to wait (at most service.max_wait_s)" }
+                ],
+                "responses": { "200": { "description": "The artifact's bytes; headers Kiln-Job and, from the cache, Kiln-Cache: hit" },
+                               "400": error_response("A query value does not match the schema's type"),
+                               "401": error_response("No submit token"),
+                               "404": error_response("The job made no artifact with that extension"),
+                               "422": error_response("Unknown type, or input against the schema"),
+                               "504": error_response("Not finished within wait") }
+            }},
+            "/dead-letters": { "get": {
+                "summary": "Jobs that used up queue.max_attempts, newest first (admin)",
+                "responses": { "200": { "description": "{jobs: [Job]}" }, "401": error_response("No or wrong token"), "403": error_response("Admin routes are off") }
+            }},
+            "/dead-letters/{id}/requeue": { "post": {
+                "summary": "Queue a dead letter again with fresh attempts (admin)",
+                "parameters": [id_param()],
+                "responses": { "202": { "description": "Queued" }, "401": error_response("No or wrong token"),
+                               "403": error_response("Admin routes are off"), "404": error_response("Not a dead letter") }
+            }},
             "/plugins": { "get": { "summary": "Loaded plugins with their schemas and grants, and refused files", "responses": { "200": { "description": "Plugins" } } } },
             "/plugins/{name}": {
                 "get": { "summary": "A plugin's loaded versions with schemas, and refusals of its files",
@@ -80,7 +107,7 @@ pub fn spec() -> Value {
                                            "403": error_response("Admin routes are off"), "404": error_response("Not loaded") } }
             },
             "/health": { "get": { "summary": "Liveness", "responses": { "200": { "description": "The process answers" } } } },
-            "/ready": { "get": { "summary": "Readiness: a browser runs and the queue answers",
+            "/ready": { "get": { "summary": "Readiness: the queue answers and, in a process that runs jobs, a browser runs",
                                  "responses": { "200": { "description": "Ready" }, "503": error_response("Not ready") } } },
             "/metrics": { "get": { "summary": "Prometheus metrics", "responses": { "200": { "description": "text/plain" } } } },
             "/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3.1" } } } }
@@ -98,6 +125,8 @@ pub fn spec() -> Value {
                 "id": { "type": "string" }, "type": { "type": "string" }, "input": {},
                 "lane": { "enum": ["interactive", "bulk"] }, "status": { "$ref": "#/components/schemas/Status" },
                 "attempts": { "type": "integer" }, "plugin": { "type": "string" },
+                "worker": { "type": "string", "description": "Redis consumer name of the worker that ran the last attempt" },
+                "cache_key": { "type": "string" }, "cached": { "type": "boolean", "description": "Answered from the result cache" },
                 "submitted_at": { "type": "integer", "description": "Unix ms" }, "started_at": { "type": "integer" }, "finished_at": { "type": "integer" },
                 "timings": { "type": "object", "properties": { "queued_ms": { "type": "number" }, "run_ms": { "type": "number" }, "total_ms": { "type": "number" } } },
                 "artifacts": { "type": "array", "items": { "type": "object", "properties": {
