@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 deploy/dev/setup.sh
 step() { printf '\033[1mtests:\033[0m %s\n' "$*" >&2; }
 
-# moto's S3-compatible server for tests/storage.rs, in a virtual environment of its own.
-# python3-venv comes from Debian's packages when venv creation fails (as root; otherwise the
+# moto's S3-compatible server for tests/storage.rs, from PyPI in a virtual environment of its
+# own. python3-venv comes from Debian's packages when venv creation fails (as root; otherwise the
 # command to run is printed).
 venv=.kiln/test-venv
 if [ ! -x "$venv/bin/moto_server" ]; then
@@ -28,6 +28,14 @@ if [ ! -x "$venv/bin/moto_server" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
 fi
 export KILN_TEST_MOTO_SERVER="$PWD/$venv/bin/moto_server"
+
+# Azurite's Azure Blob Storage emulator for tests/storage.rs, from npm (setup.sh installed npm).
+azurite=.kiln/test-azurite
+if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then
+    step "installing azurite into $azurite"
+    npm install --prefix "$azurite" --save-exact --no-audit --no-fund --loglevel=error azurite@3.35.0
+fi
+export KILN_TEST_AZURITE="$PWD/$azurite/node_modules/.bin/azurite-blob"
 
 TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema)
 step "building the test plugins"

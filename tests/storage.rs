@@ -1,8 +1,10 @@
-//! Artifacts in a real S3-compatible store (moto on loopback): p5 jobs stored under a prefix,
-//! public URLs checked with HEAD (CDN verification), and a store that goes down and comes back.
+//! Artifacts in real object stores on loopback: S3 (moto) and Azure Blob Storage (Azurite). p5
+//! jobs stored under a prefix, public URLs checked with HEAD (CDN verification), and a store
+//! that goes down and comes back.
 
 mod common;
 
+use common::azurite::Azurite;
 use common::moto::Moto;
 use common::*;
 use kiln::ErrorKind;
@@ -181,7 +183,7 @@ fn a_job_fails_as_unavailable_while_storage_is_down_and_the_next_renders_once_it
     );
 
     // Storage is back (empty, as a fresh moto is): the same host renders the next job.
-    let moto = Moto::start_on(moto.port);
+    let moto = Moto::start_on(moto.port());
     moto.create_public_bucket(BUCKET);
     let next = kiln.p5(&red_circle(64), 64);
     assert!(next.succeeded(), "{:?}\n{:#?}", next.error, next.log);
@@ -192,4 +194,32 @@ fn a_job_fails_as_unavailable_while_storage_is_down_and_the_next_renders_once_it
         next.artifacts[0].key
     );
     assert_eq!(fetch_png(&stored).dimensions(), (64, 64));
+}
+
+#[test]
+fn a_p5_job_stores_its_png_in_azure_blob_storage_and_the_public_url_is_verified() {
+    let _serial = one_at_a_time();
+    let azurite = Azurite::start();
+    azurite.create_public_container("renders");
+    let public = format!("{}/renders/kiln", azurite.account_url());
+    let options = azurite.options();
+    let kiln = TestKiln::start_with(|config| {
+        config.storage.url = Some("az://renders/kiln".into());
+        config.storage.options = options;
+        config.storage.public_base_url = Some(public.clone());
+        config.storage.verify_public_url = true;
+    });
+
+    let outcome = kiln.p5(&red_circle(96), 96);
+    assert!(
+        outcome.succeeded(),
+        "{:?}\n{:#?}",
+        outcome.error,
+        outcome.log
+    );
+    let artifact = &outcome.artifacts[0];
+    assert_eq!(artifact.url, format!("{public}/{}/image.png", outcome.id));
+    assert_eq!(fetch_png(&artifact.url).dimensions(), (96, 96));
+    let bytes = block_on(kiln.kiln.runner.services.store.get(&artifact.key)).unwrap();
+    assert_eq!(bytes.len() as u64, artifact.bytes);
 }
