@@ -21,8 +21,11 @@ use std::time::Duration;
 /// The service a store URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemoteKind {
+    /// Amazon S3 or an S3-compatible server: `s3://`.
     S3,
+    /// Azure Blob Storage: `az://` or `azure://`.
     Azure,
+    /// Google Cloud Storage: `gs://`.
     Gcs,
 }
 
