@@ -19,6 +19,36 @@ if ! [ -x /usr/bin/redis-server ]; then
     fi
 fi
 
+# moto's S3-compatible server for tests/storage.rs, from PyPI in a virtual environment of its
+# own. python3-venv comes from Debian's packages when venv creation fails (as root; otherwise the
+# command to run is printed).
+venv=.kiln/test-venv
+if [ ! -x "$venv/bin/moto_server" ]; then
+    step "installing moto[server] into $venv"
+    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+        rm -rf "$venv"
+        if [ "$(id -u)" = 0 ]; then
+            step "installing python3-venv from Debian's packages"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+            python3 -m venv "$venv"
+        else
+            step "python3 -m venv failed. Run as root, or: sudo apt-get update && sudo apt-get install -y python3-venv"
+            exit 1
+        fi
+    fi
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
+fi
+export KILN_TEST_MOTO_SERVER="$PWD/$venv/bin/moto_server"
+
+# Azurite's Azure Blob Storage emulator for tests/storage.rs, from npm (setup.sh installed npm).
+azurite=.kiln/test-azurite
+if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then
+    step "installing azurite into $azurite"
+    npm install --prefix "$azurite" --save-exact --no-audit --no-fund --loglevel=error azurite@3.35.0
+fi
+export KILN_TEST_AZURITE="$PWD/$azurite/node_modules/.bin/azurite-blob"
+
 TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema)
 step "building the test plugins"
 cargo build --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}"

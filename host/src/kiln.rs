@@ -99,10 +99,12 @@ pub async fn load_plugins(config: &Config) -> Result<Arc<PluginCatalog>> {
     .await
 }
 
+/// The artifact store `[storage]` names; `<data_dir>/artifacts` without a `storage.url`.
 fn open_store(config: &Config) -> Result<ArtifactStore> {
-    let public = config.storage.public_base_url.clone();
-    match &config.storage.url {
-        Some(url) => ArtifactStore::open(url, public),
-        None => ArtifactStore::local(&config.data_dir.join("artifacts"), public),
-    }
+    let store = match &config.storage.url {
+        Some(url) => ArtifactStore::open(url, &config.storage)?,
+        None => ArtifactStore::local(&config.data_dir.join("artifacts"), &config.storage)?,
+    };
+    tracing::info!(store = store.base_url(), "artifact store opened");
+    Ok(store)
 }

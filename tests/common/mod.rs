@@ -2,6 +2,9 @@
 //! wasm32-wasip2) in a temporary data dir, and helpers to read the images it produces.
 #![allow(dead_code)]
 
+pub mod azurite;
+pub mod loopback;
+pub mod moto;
 pub mod processes;
 pub mod redis_server;
 

@@ -1,5 +1,8 @@
 //! Putting artifacts into the configured object store and naming their URLs.
 
+use super::remote::{RemoteKind, RemoteUrl, open_remote};
+use super::verify::PublicUrlCheck;
+use crate::config::StorageSettings;
 use crate::error::RenderError;
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
@@ -13,9 +16,11 @@ use std::sync::Arc;
 /// Where artifacts are written, and how clients reach them.
 pub struct ArtifactStore {
     store: Arc<dyn ObjectStore>,
-    /// Local root for `file://` stores (for `file://` URLs when no public base is set).
-    local_root: Option<PathBuf>,
+    /// The store's own URL (`file:///dir`, `s3://bucket/prefix`), without a trailing `/`.
+    base_url: String,
     public_base_url: Option<String>,
+    /// Set with `storage.verify_public_url`: every put waits until its public URL answers 200.
+    verify: Option<PublicUrlCheck>,
 }
 
 /// One stored object, as reported to clients.
@@ -29,8 +34,10 @@ pub struct StoredArtifact {
 }
 
 impl ArtifactStore {
-    /// Opens the store at `url`. `file://` is built in; the directory is created if missing.
-    pub fn open(url: &str, public_base_url: Option<String>) -> Result<Self> {
+    /// Opens the store at `url` with the rest of `settings` (its `url` is ignored). `file://`
+    /// creates the directory if missing; `s3://`, `az://`/`azure://` and `gs://` are contacted
+    /// only when the first artifact is written.
+    pub fn open(url: &str, settings: &StorageSettings) -> Result<Self> {
         let parsed =
             url::Url::parse(url).with_context(|| format!("storage.url {url:?} is not a URL"))?;
         match parsed.scheme() {
@@ -38,28 +45,62 @@ impl ArtifactStore {
                 let root = parsed.to_file_path().map_err(|_| {
                     anyhow::anyhow!("storage.url {url:?} is not an absolute file:// path")
                 })?;
-                Self::local(&root, public_base_url)
+                Self::local(&root, settings)
+            }
+            scheme if RemoteKind::from_scheme(scheme).is_some() => {
+                let remote = RemoteUrl::parse(&parsed)?;
+                let store = open_remote(&remote, settings)?;
+                Self::with_store(store, remote.base, settings)
             }
             other => bail!(
-                "storage.url {url:?}: the {other}:// scheme is not supported by this build; use file://<absolute path>"
+                "storage.url {url:?}: the {other}:// scheme is not supported; use file://<absolute path>, \
+                 s3://<bucket>[/<prefix>], az://<container>[/<prefix>] or gs://<bucket>[/<prefix>]"
             ),
         }
     }
 
-    /// A store in a local directory.
-    pub fn local(root: &Path, public_base_url: Option<String>) -> Result<Self> {
+    /// A store in a local directory, with the rest of `settings` (its `url` is ignored).
+    pub fn local(root: &Path, settings: &StorageSettings) -> Result<Self> {
+        if let Some(key) = settings.options.keys().next() {
+            bail!(
+                "storage.options.{key}: a file:// store takes no options; remove storage.options or use a remote storage.url"
+            );
+        }
         std::fs::create_dir_all(root)
             .with_context(|| format!("creating artifact directory {}", root.display()))?;
-        let root = root
+        let root: PathBuf = root
             .canonicalize()
             .with_context(|| format!("resolving {}", root.display()))?;
         let store = LocalFileSystem::new_with_prefix(&root)
             .with_context(|| format!("opening artifact directory {}", root.display()))?;
+        Self::with_store(
+            Arc::new(store),
+            format!("file://{}", root.display()),
+            settings,
+        )
+    }
+
+    fn with_store(
+        store: Arc<dyn ObjectStore>,
+        base_url: String,
+        settings: &StorageSettings,
+    ) -> Result<Self> {
+        let verify = if settings.verify_public_url {
+            Some(PublicUrlCheck::new(settings)?)
+        } else {
+            None
+        };
         Ok(Self {
-            store: Arc::new(store),
-            local_root: Some(root),
-            public_base_url,
+            store,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            public_base_url: settings.public_base_url.clone(),
+            verify,
         })
+    }
+
+    /// The store's URL, e.g. `s3://bucket/prefix` (for logs and messages).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// Writes `bytes` as `<job_id>/<name>`.
@@ -81,10 +122,24 @@ impl ArtifactStore {
         self.store
             .put(&path, PutPayload::from_bytes(bytes))
             .await
-            .map_err(|e| RenderError::unavailable(format!("storing {key} failed: {e}")))?;
+            .map_err(|e| {
+                RenderError::unavailable(format!(
+                    "storing {key} in {} failed: {}; check that the store is up and reachable \
+                     and that storage.url, storage.options and the credentials are right",
+                    self.base_url,
+                    super::error_chain(&e)
+                ))
+            })?;
+        let url = self.url_for(&key);
+        if let Some(verify) = &self.verify {
+            verify
+                .wait_until_served(&url)
+                .await
+                .map_err(|e| RenderError::unavailable(format!("storing {key}: {}", e.message)))?;
+        }
         Ok(StoredArtifact {
             name: name.to_string(),
-            url: self.url_for(&key),
+            url,
             key,
             content_type: content_type.to_string(),
             bytes: size,
@@ -100,12 +155,17 @@ impl ArtifactStore {
             object_store::Error::NotFound { .. } => {
                 RenderError::invalid_input(format!("no stored object {key}"))
             }
-            other => RenderError::unavailable(format!("reading {key} failed: {other}")),
+            other => self.read_failed(key, other),
         })?;
-        result
-            .bytes()
-            .await
-            .map_err(|e| RenderError::unavailable(format!("reading {key} failed: {e}")))
+        result.bytes().await.map_err(|e| self.read_failed(key, e))
+    }
+
+    fn read_failed(&self, key: &str, err: object_store::Error) -> RenderError {
+        RenderError::unavailable(format!(
+            "reading {key} from {} failed: {}; check that the store is up and reachable",
+            self.base_url,
+            super::error_chain(&err)
+        ))
     }
 
     /// Whether clients are sent to a public base URL (a CDN) rather than served by the API.
@@ -113,12 +173,12 @@ impl ArtifactStore {
         self.public_base_url.is_some()
     }
 
-    /// The URL clients use for `key`.
+    /// The URL clients use for `key`: `<public_base_url>/<key>`, or else the store's own URL
+    /// (`file:///dir/<key>`, `s3://bucket/prefix/<key>`).
     pub fn url_for(&self, key: &str) -> String {
-        match (&self.public_base_url, &self.local_root) {
-            (Some(base), _) => format!("{}/{key}", base.trim_end_matches('/')),
-            (None, Some(root)) => format!("file://{}/{key}", root.display()),
-            (None, None) => key.to_string(),
+        match &self.public_base_url {
+            Some(base) => format!("{}/{key}", base.trim_end_matches('/')),
+            None => format!("{}/{key}", self.base_url),
         }
     }
 }
@@ -155,7 +215,11 @@ mod tests {
     #[tokio::test]
     async fn put_writes_under_the_job_and_reports_a_file_url() {
         let dir = tempfile::tempdir().unwrap();
-        let store = ArtifactStore::open(&format!("file://{}", dir.path().display()), None).unwrap();
+        let store = ArtifactStore::open(
+            &format!("file://{}", dir.path().display()),
+            &StorageSettings::default(),
+        )
+        .unwrap();
         let stored = store
             .put("job-1", "a.txt", "text/plain", Bytes::from_static(b"hi"))
             .await
@@ -171,9 +235,90 @@ mod tests {
         );
     }
 
+    fn s3_settings(endpoint: &str) -> StorageSettings {
+        let mut settings = StorageSettings::default();
+        for (k, v) in [
+            ("aws_endpoint", endpoint),
+            ("aws_allow_http", "true"),
+            ("aws_region", "us-east-1"),
+            ("aws_access_key_id", "test"),
+            ("aws_secret_access_key", "test"),
+        ] {
+            settings.options.insert(k.into(), v.into());
+        }
+        settings
+    }
+
+    #[test]
+    fn remote_urls_name_the_store_unless_a_public_base_is_set() {
+        let mut settings = s3_settings("http://127.0.0.1:9");
+        let store = ArtifactStore::open("s3://renders/kiln/", &settings).unwrap();
+        assert_eq!(store.base_url(), "s3://renders/kiln");
+        assert_eq!(
+            store.url_for("j/image.png"),
+            "s3://renders/kiln/j/image.png"
+        );
+        assert!(!store.has_public_base_url());
+
+        settings.public_base_url = Some("https://cdn.example/kiln/".into());
+        let store = ArtifactStore::open("s3://renders/kiln", &settings).unwrap();
+        assert_eq!(
+            store.url_for("j/image.png"),
+            "https://cdn.example/kiln/j/image.png"
+        );
+    }
+
+    #[test]
+    fn a_file_store_refuses_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = ArtifactStore::local(dir.path(), &s3_settings("http://x"))
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("a file:// store takes no options"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_store_that_is_down_fails_the_put_as_unavailable() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut settings = s3_settings(&format!("http://127.0.0.1:{port}"));
+        settings.max_retries = 1;
+        settings.retry_backoff_ms = 10;
+        let store = ArtifactStore::open("s3://renders/p", &settings).unwrap();
+        let started = std::time::Instant::now();
+        let err = store
+            .put("job-1", "a.txt", "text/plain", Bytes::from_static(b"hi"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Unavailable, "{err}");
+        assert!(
+            err.message
+                .starts_with("storing job-1/a.txt in s3://renders/p failed:")
+                && err.message.contains("check that the store is up"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.to_lowercase().contains("connection refused"),
+            "{}",
+            err.message
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let err = store.get("job-1/a.txt").await.unwrap_err();
+        assert_eq!(err.kind, crate::ErrorKind::Unavailable, "{err}");
+    }
+
     #[test]
     fn unsupported_schemes_say_so() {
-        let err = ArtifactStore::open("ftp://x/y", None).err().unwrap();
+        let err = ArtifactStore::open("ftp://x/y", &StorageSettings::default())
+            .err()
+            .unwrap();
         assert!(
             err.to_string().contains("ftp:// scheme is not supported"),
             "{err}"
