@@ -413,3 +413,42 @@ fn redis_clients_submit_without_http_and_the_api_follows_jobs_run_elsewhere() {
     let image = image::load_from_memory(&png.bytes().unwrap()).unwrap();
     assert_eq!((image.width(), image.height()), (24, 24));
 }
+
+#[test]
+fn interactive_jobs_go_before_bulk_ones_already_waiting() {
+    let deployment = Deployment::new();
+    let api = deployment.api(&[]);
+    let http = client();
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let id = format!("bulk-{n}");
+        let (status, reply) = body(
+            http.post(api.url("/jobs?lane=bulk"))
+                .body(small_job(&id, 200 + n).to_string())
+                .send()
+                .unwrap(),
+        );
+        assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+        ids.push(id);
+    }
+    let (status, reply) = submit(&api, &small_job("urgent", 250));
+    assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+    ids.push("urgent".into());
+
+    // One worker, one job at a time: the order it takes them is the order they start.
+    let _worker = deployment.worker("worker", &[("KILN_WORKERS", "1")]);
+    let records = wait_all(&api, &ids, Duration::from_secs(60));
+    let started = |id: &str| {
+        records
+            .iter()
+            .find(|r| r["id"] == id)
+            .and_then(|r| r["started_at"].as_u64())
+            .unwrap()
+    };
+    for n in 0..4 {
+        assert!(
+            started("urgent") < started(&format!("bulk-{n}")),
+            "the interactive job started after bulk-{n}: {records:?}"
+        );
+    }
+}
