@@ -1,7 +1,7 @@
 //! A real `redis-server` on a free loopback port, persisting every write (AOF, fsync always) in
 //! a temporary dir, so it can be killed and started again without losing what it acknowledged.
 
-use std::net::TcpListener;
+use super::loopback::free_port;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,14 +10,6 @@ pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
     dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn redis_server_binary() -> PathBuf {

@@ -93,61 +93,79 @@ pub async fn submit(
     let body = body_bytes(body)?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::bad_request(format!("the request body is not UTF-8: {e}")))?;
-    let mut spec = JobSpec::from_json(text).map_err(|e| ApiError::bad_request(e.message))?;
-    let new_id = spec.id_or_new();
-    spec.id = Some(new_id.clone());
+    let spec = JobSpec::from_json(text).map_err(|e| ApiError::bad_request(e.message))?;
     let wait = params
         .wait
         .map(|s| Duration::from_secs(s.min(service.settings.max_wait_s)));
-    // Subscribe before the job can start, so no event is missed.
-    let events = wait.map(|_| service.events.subscribe(&new_id));
     let options = SubmitOptions {
         lane: params.lane.unwrap_or_default(),
         idempotency_key,
         force: params.force,
         source: None,
     };
-    let submitted = match service.submit_with(spec, options).await {
-        Ok(submitted) => submitted,
-        Err(err) => {
-            drop(events);
-            service.events.release(&new_id);
-            return Err(submit_error(err));
-        }
-    };
-    let (record, replayed) = match submitted {
+    let followed = submit_following(&service, spec, options, wait.is_some()).await?;
+    let (record, replayed) = match followed.submitted {
         Submitted::New(record) => (record, false),
         Submitted::Existing(record) => (record, true),
         Submitted::Cached(record) => {
-            drop(events);
-            service.events.release(&new_id);
             let mut response = (StatusCode::OK, axum::Json(record_json(&record))).into_response();
             mark_cached(&mut response);
             return Ok(response);
         }
     };
-    let id = record.id.clone();
-    if let Some(wait) = wait {
-        // A replayed submission waits on the first submission's job.
-        let events = match events {
-            Some(events) if !replayed => events,
-            unused => {
-                drop(unused);
-                service.events.release(&new_id);
-                service.events.subscribe(&id)
-            }
-        };
-        if let Some(record) = wait_for_end(&service, &id, events, wait).await? {
-            let mut response = (StatusCode::OK, axum::Json(record_json(&record))).into_response();
-            mark_replayed(&mut response, replayed);
-            return Ok(response);
-        }
+    if let (Some(wait), Some(events)) = (wait, followed.events)
+        && let Some(record) = wait_for_end(&service, &record.id, events, wait).await?
+    {
+        let mut response = (StatusCode::OK, axum::Json(record_json(&record))).into_response();
+        mark_replayed(&mut response, replayed);
+        return Ok(response);
     }
     let body =
         serde_json::json!({ "id": record.id, "status": record.status, "links": links(&record.id) });
     let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
     mark_replayed(&mut response, replayed);
     Ok(response)
+}
+
+/// A submission, and the events of the job it names when they were asked for.
+pub(super) struct Followed {
+    pub submitted: Submitted,
+    /// `None` unless asked for, and for a cache hit (a finished job has nothing to follow). A
+    /// replayed submission follows the first submission's job.
+    pub events: Option<broadcast::Receiver<JobEvent>>,
+}
+
+/// Submits `spec` (giving it an id if it has none); with `follow`, subscribes to the job's
+/// events before it can start, so none is missed.
+pub(super) async fn submit_following(
+    service: &Service,
+    mut spec: JobSpec,
+    options: SubmitOptions,
+    follow: bool,
+) -> Result<Followed, ApiError> {
+    let id = spec.id_or_new();
+    spec.id = Some(id.clone());
+    let events = follow.then(|| service.events.subscribe(&id));
+    let submitted = service.submit_with(spec, options).await;
+    let events = match (&submitted, events) {
+        (Ok(Submitted::New(_)), events) => events,
+        (Ok(Submitted::Existing(earlier)), Some(unused)) => {
+            drop(unused);
+            service.events.release(&id);
+            Some(service.events.subscribe(&earlier.id))
+        }
+        (_, unused) => {
+            if unused.is_some() {
+                drop(unused);
+                service.events.release(&id);
+            }
+            None
+        }
+    };
+    Ok(Followed {
+        submitted: submitted.map_err(submit_error)?,
+        events,
+    })
 }
 
 /// How often a waiting request looks at the job's record besides listening for its events (the

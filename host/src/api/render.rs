@@ -7,7 +7,7 @@
 
 use super::auth::require_submit;
 use super::error::ApiError;
-use super::jobs::{mark_cached, submit_error, wait_for_end};
+use super::jobs::{mark_cached, submit_following, wait_for_end};
 use crate::jobs::JobSpec;
 use crate::queue::{JobRecord, JobState, Submitted};
 use crate::service::{Service, SubmitOptions};
@@ -61,31 +61,15 @@ pub async fn render(
         input: serde_json::Value::Object(input),
         callback: None,
     };
-    let id = spec.id_or_new();
-    let spec = JobSpec {
-        id: Some(id.clone()),
-        ..spec
-    };
-    let events = service.events.subscribe(&id);
     let options = SubmitOptions {
         force,
         ..SubmitOptions::default()
     };
-    let submitted = match service.submit_with(spec, options).await {
-        Ok(submitted) => submitted,
-        Err(err) => {
-            drop(events);
-            service.events.release(&id);
-            return Err(submit_error(err));
-        }
-    };
-    let (record, cached) = match submitted {
-        Submitted::Cached(record) => {
-            drop(events);
-            service.events.release(&id);
-            (record, true)
-        }
-        Submitted::New(_) | Submitted::Existing(_) => {
+    let followed = submit_following(&service, spec, options, true).await?;
+    let (record, cached) = match (followed.submitted, followed.events) {
+        (Submitted::Cached(record), _) => (record, true),
+        (Submitted::New(record) | Submitted::Existing(record), Some(events)) => {
+            let id = record.id;
             let wait = Duration::from_secs(wait.min(service.settings.max_wait_s));
             let record = wait_for_end(&service, &id, events, wait)
                 .await?
@@ -100,6 +84,16 @@ pub async fn render(
                     )
                 })?;
             (record, false)
+        }
+        (Submitted::New(record) | Submitted::Existing(record), None) => {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!(
+                    "job {} was queued but its events could not be followed",
+                    record.id
+                ),
+            ));
         }
     };
     respond(&service, &record, ext, cached).await

@@ -129,11 +129,8 @@ async fn read_emprops(service: Arc<Service>, redis: RedisQueue) {
             .await;
         match taken {
             Ok(Some(text)) => {
-                let id = serde_json::from_str::<serde_json::Value>(&text)
-                    .ok()
-                    .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(String::from));
                 let options = SubmitOptions {
-                    idempotency_key: id.map(|id| format!("emprops:{id}")),
+                    idempotency_key: envelope_id(&text).map(|id| format!("emprops:{id}")),
                     source: Some("emprops".into()),
                     ..SubmitOptions::default()
                 };
@@ -153,14 +150,8 @@ async fn read_emprops(service: Arc<Service>, redis: RedisQueue) {
 /// so its client is not left waiting.
 async fn accept(service: &Service, redis: &RedisQueue, text: String, options: SubmitOptions) {
     let source = options.source.clone();
-    let spec = JobSpec::from_json(&text);
-    let id = match &spec {
-        Ok(spec) => spec.id.clone(),
-        Err(_) => serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(String::from)),
-    };
-    let refusal = match spec {
+    let id = envelope_id(&text);
+    let refusal = match JobSpec::from_json(&text) {
         Err(err) => err,
         Ok(spec) => match service.submit_with(spec, options).await {
             Ok(Submitted::Cached(record)) => {
@@ -170,7 +161,7 @@ async fn accept(service: &Service, redis: &RedisQueue, text: String, options: Su
                     reply.id = id;
                 }
                 reply.source = source;
-                publish(redis, &reply).await;
+                redis.publish_result(&reply).await;
                 return;
             }
             Ok(_) => return,
@@ -186,23 +177,15 @@ async fn accept(service: &Service, redis: &RedisQueue, text: String, options: Su
     record.finished_at = Some(record.submitted_at);
     record.error = Some(refusal);
     record.source = source;
-    publish(redis, &record).await;
+    redis.publish_result(&record).await;
 }
 
-/// Pushes a record that never entered the queue to its result lists.
-async fn publish(redis: &RedisQueue, record: &JobRecord) {
-    let ttl = 24 * 3600;
-    let mut pipe = redis::pipe();
-    let key = redis.keys().result(&record.id);
-    pipe.lpush(&key, record.public_json().to_string())
-        .expire(&key, ttl);
-    if record.source.as_deref() == Some("emprops") {
-        let reply = redis.keys().emprops_result(&record.id);
-        pipe.lpush(&reply, crate::queue::emprops_result(record).to_string())
-            .expire(&reply, ttl);
-    }
-    pipe.publish(redis.keys().results_channel(), &record.id);
-    if let Err(err) = pipe.query_async::<()>(&mut redis.connection()).await {
-        tracing::warn!(job = %record.id, "cannot publish the result through Redis: {err}");
-    }
+/// The `id` of a job sent as JSON, even when the rest of it is not a valid envelope (so the
+/// refusal reaches the client waiting on that id).
+fn envelope_id(text: &str) -> Option<String> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()?
+        .get("id")?
+        .as_str()
+        .map(String::from)
 }

@@ -154,6 +154,25 @@ impl RedisQueue {
         &self.consumer
     }
 
+    /// Pushes the final record of a job that never entered the queue (refused, or answered from
+    /// the cache under another id) to its result lists, as finishing a job does.
+    pub async fn publish_result(&self, record: &JobRecord) {
+        let ttl = self.record_ttl_s as i64;
+        let mut pipe = redis::pipe();
+        let key = self.keys.result(&record.id);
+        pipe.lpush(&key, record.public_json().to_string())
+            .expire(&key, ttl);
+        if record.source.as_deref() == Some("emprops") {
+            let reply = self.keys.emprops_result(&record.id);
+            pipe.lpush(&reply, emprops_result(record).to_string())
+                .expire(&reply, ttl);
+        }
+        pipe.publish(self.keys.results_channel(), &record.id);
+        if let Err(err) = pipe.query_async::<()>(&mut self.conn.clone()).await {
+            tracing::warn!(job = %record.id, "cannot publish the result through Redis: {err}");
+        }
+    }
+
     async fn submit_now(&self, mut record: JobRecord) -> Result<Submitted, QueueError> {
         record.status = JobState::Queued;
         let reply: Vec<String> = self
