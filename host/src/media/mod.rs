@@ -4,6 +4,8 @@
 //! and reads bytes only when it asks to.
 
 mod binding;
+pub mod encode;
 mod image;
+pub mod tape;
 
 pub use image::{HostBlob, HostImage, ImageFormat};
