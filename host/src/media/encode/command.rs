@@ -24,9 +24,9 @@ pub(crate) fn ffmpeg_args(settings: &EncodeSettings, dir: &Path) -> Vec<String> 
     .to_vec();
     let rate = rational(settings.fps);
     match settings.frame_kind {
-        FrameKind::Png => args.extend(
-            ["-f", "image2pipe", "-c:v", "png", "-framerate", &rate].map(String::from),
-        ),
+        FrameKind::Png => {
+            args.extend(["-f", "image2pipe", "-c:v", "png", "-framerate", &rate].map(String::from))
+        }
         FrameKind::Rgba => args.extend(
             [
                 "-f",

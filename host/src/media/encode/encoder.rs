@@ -68,7 +68,9 @@ impl VideoEncoder {
         }
         self.check_frame(frame)?;
         let Some(stdin) = self.ffmpeg.stdin() else {
-            return Err(RenderError::internal("the encoder's input is already closed"));
+            return Err(RenderError::internal(
+                "the encoder's input is already closed",
+            ));
         };
         if let Err(write) = stdin.write_all(frame).await {
             // ffmpeg stopped reading, so it has exited or is about to: its stderr says why.
@@ -121,9 +123,9 @@ impl VideoEncoder {
         let mut videos = Vec::with_capacity(self.settings.formats.len());
         for &format in &self.settings.formats {
             let path = self.dir.path().join(output_name(format));
-            let bytes = tokio::fs::read(&path).await.map_err(|e| {
-                self.failure(&format!("{} was not written: {e}", path.display()))
-            })?;
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|e| self.failure(&format!("{} was not written: {e}", path.display())))?;
             if bytes.is_empty() {
                 return Err(self.failure(&format!("the {format} output is empty")));
             }
@@ -171,7 +173,12 @@ impl VideoEncoder {
 
     /// The error for a failed ffmpeg, with what it said.
     fn failure(&self, reason: &str) -> RenderError {
-        let formats: Vec<&str> = self.settings.formats.iter().map(|f| f.extension()).collect();
+        let formats: Vec<&str> = self
+            .settings
+            .formats
+            .iter()
+            .map(|f| f.extension())
+            .collect();
         RenderError::internal(format!(
             "ffmpeg failed encoding {} after {} frames: {reason}",
             formats.join(", "),
@@ -221,15 +228,24 @@ mod tests {
         let out = enc.finish().await.unwrap();
         assert_eq!(out.len(), 1);
         let mp4 = &out[0];
-        assert_eq!((mp4.format, mp4.width, mp4.height, mp4.frames), (VideoFormat::Mp4, 32, 18, 12));
+        assert_eq!(
+            (mp4.format, mp4.width, mp4.height, mp4.frames),
+            (VideoFormat::Mp4, 32, 18, 12)
+        );
         let stream = probe_video(&mp4.bytes, "mp4");
         assert_eq!(stream["codec_name"], "h264");
         assert_eq!(stream["pix_fmt"], "yuv420p");
-        assert_eq!((stream["width"].as_u64(), stream["height"].as_u64()), (Some(32), Some(18)));
+        assert_eq!(
+            (stream["width"].as_u64(), stream["height"].as_u64()),
+            (Some(32), Some(18))
+        );
         assert_eq!(stream["nb_read_frames"], "12");
         assert_eq!(stream["r_frame_rate"], "24/1");
         assert_eq!(stream["avg_frame_rate"], "24/1");
-        assert!(moov_before_mdat(&mp4.bytes), "faststart puts moov before mdat");
+        assert!(
+            moov_before_mdat(&mp4.bytes),
+            "faststart puts moov before mdat"
+        );
         for k in [0, 5, 11] {
             assert_colour_near(decode_frame(&mp4.bytes, "mp4", k), frame_colour(k), k);
         }
@@ -242,7 +258,9 @@ mod tests {
         s.fps = 12.5;
         let mut enc = VideoEncoder::start(s).await.unwrap();
         for i in 0..10 {
-            enc.push(&solid_rgba(16, 12, frame_colour(i))).await.unwrap();
+            enc.push(&solid_rgba(16, 12, frame_colour(i)))
+                .await
+                .unwrap();
         }
         let out = enc.finish().await.unwrap();
         let formats: Vec<_> = out.iter().map(|v| v.format).collect();
@@ -253,7 +271,10 @@ mod tests {
         for (video, codec) in [(&out[0], "h264"), (&out[1], "vp9"), (&out[3], "gif")] {
             let stream = probe_video(&video.bytes, video.format.extension());
             assert_eq!(stream["codec_name"], codec);
-            assert_eq!((stream["width"].as_u64(), stream["height"].as_u64()), (Some(48), Some(36)));
+            assert_eq!(
+                (stream["width"].as_u64(), stream["height"].as_u64()),
+                (Some(48), Some(36))
+            );
             assert_eq!(stream["nb_read_frames"], "10", "{codec}");
             if codec != "gif" {
                 assert_eq!(stream["pix_fmt"], "yuv420p");
@@ -287,7 +308,10 @@ mod tests {
             Ok(()) => enc.finish().await.unwrap_err(),
         };
         assert_eq!(err.kind, ErrorKind::Internal, "{err}");
-        assert!(err.message.starts_with("ffmpeg failed encoding mp4"), "{err}");
+        assert!(
+            err.message.starts_with("ffmpeg failed encoding mp4"),
+            "{err}"
+        );
         assert!(err.message.contains("PNG"), "ffmpeg's own words: {err}");
         assert_no_process(pid).await;
     }
@@ -308,7 +332,10 @@ mod tests {
             .unwrap();
         let err = enc.push(&solid_png(9, 8, [1, 2, 3])).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
-        assert!(err.message.contains("9×8 PNG, but the video is 8×8"), "{err}");
+        assert!(
+            err.message.contains("9×8 PNG, but the video is 8×8"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
@@ -354,9 +381,15 @@ mod tests {
         sets.push(VideoFormat::ALL.to_vec());
         for formats in sets {
             for kind in [FrameKind::Rgba, FrameKind::Png] {
-                let input = if kind == FrameKind::Rgba { &frames } else { &pngs };
+                let input = if kind == FrameKind::Rgba {
+                    &frames
+                } else {
+                    &pngs
+                };
                 let start = std::time::Instant::now();
-                let mut enc = VideoEncoder::start(settings(w, h, &formats, kind)).await.unwrap();
+                let mut enc = VideoEncoder::start(settings(w, h, &formats, kind))
+                    .await
+                    .unwrap();
                 for f in input {
                     enc.push(f).await.unwrap();
                 }

@@ -18,3 +18,5 @@ pub(crate) mod testing;
 pub use encoder::{EncodedVideo, VideoEncoder};
 pub use format::{FrameKind, VideoFormat};
 pub use settings::{EncodeSettings, MAX_FPS, MAX_SIDE};
+
+pub(crate) use command::rational_parts;

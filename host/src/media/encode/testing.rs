@@ -118,11 +118,23 @@ pub fn decode_frame(bytes: &[u8], ext: &str, k: u32) -> [u8; 3] {
         .args(["-v", "error", "-i"])
         .arg(&path)
         .args([
-            "-vf", &select, "-frames:v", "1", "-f", "image2", "-c:v", "png", "-",
+            "-vf",
+            &select,
+            "-frames:v",
+            "1",
+            "-f",
+            "image2",
+            "-c:v",
+            "png",
+            "-",
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let img = image::load_from_memory(&out.stdout).unwrap().to_rgb8();
     img.get_pixel(img.width() / 2, img.height() / 2).0
 }
@@ -165,7 +177,11 @@ pub fn webpmux_info(bytes: &[u8]) -> String {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
