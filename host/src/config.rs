@@ -122,6 +122,13 @@ pub struct JobSettings {
     pub max_pixels: u64,
     /// Extra attempts for a job that failed as `unavailable` (e.g. its browser crashed).
     pub unavailable_retries: u32,
+    /// Most frames in one recording or baked tape.
+    pub max_frames: u32,
+    /// Largest frames × pixels per frame (after scale) of one recording or tape: bounds the
+    /// encoders' work, whatever the frame count and size.
+    pub max_frame_pixels: u64,
+    /// Largest object a plugin may read from the store (`storage.get`), in bytes.
+    pub max_read_bytes: u64,
 }
 
 /// How plugins are loaded, what they are granted, and the sandbox limits of every instance.
@@ -293,6 +300,9 @@ impl Default for JobSettings {
             max_dimension: 8192,
             max_pixels: 16_777_216,
             unavailable_retries: 1,
+            max_frames: 3600,
+            max_frame_pixels: 2_000_000_000,
+            max_read_bytes: 256 << 20,
         }
     }
 }

@@ -29,6 +29,7 @@
 
 pub mod bindings;
 mod error;
+pub mod p5;
 mod plugin;
 pub mod template;
 
@@ -44,9 +45,11 @@ pub mod __private {
 
 /// Everything a typical plugin uses, in one `use`.
 pub mod prelude {
-    pub use crate::browser::{self, CaptureOptions, CaptureSource, Page, PageOptions};
+    pub use crate::browser::{
+        self, CaptureOptions, CaptureSource, Page, PageOptions, RecordOptions,
+    };
     pub use crate::host::{self, LogLevel};
-    pub use crate::media::{Blob, Image};
+    pub use crate::media::{Blob, EncodeOptions, Frames, Image, VideoFormat};
     pub use crate::{Artifact, Capability, Error, ErrorKind, ImageFormat, JobContext, Plugin};
     pub use crate::{storage, template};
 }

@@ -1,11 +1,12 @@
 //! The WIT `browser` interface: the library list, `open`, and the `page` resource.
 
 use super::page::{CaptureSource, JobPage, PageOptions};
+use super::record::RecordOptions;
 use crate::error::RenderError;
-use crate::media::HostImage;
+use crate::media::{HostFrames, HostImage};
 use crate::plugins::bindings::kiln::render::browser::{
     CaptureOptions, CaptureSource as WitCaptureSource, ConsoleLine, Host, HostPage, Library,
-    PageError, PageOptions as WitPageOptions,
+    PageError, PageOptions as WitPageOptions, RecordOptions as WitRecordOptions,
 };
 use crate::plugins::bindings::kiln::render::types::{Capability, Error as WitError};
 use crate::plugins::state::JobState;
@@ -67,6 +68,13 @@ impl Host for JobState {
     }
 }
 
+fn capture_source(source: WitCaptureSource) -> CaptureSource {
+    match source {
+        WitCaptureSource::Viewport => CaptureSource::Viewport,
+        WitCaptureSource::Canvas(selector) => CaptureSource::Canvas(selector),
+    }
+}
+
 fn wit<T>(result: Result<T, RenderError>) -> Result<T, WitError> {
     result.map_err(Into::into)
 }
@@ -118,10 +126,7 @@ impl HostPage for JobState {
         page: Resource<JobPage>,
         options: CaptureOptions,
     ) -> WitResult<Resource<HostImage>> {
-        let source = match options.source {
-            WitCaptureSource::Viewport => CaptureSource::Viewport,
-            WitCaptureSource::Canvas(selector) => CaptureSource::Canvas(selector),
-        };
+        let source = capture_source(options.source);
         let captured = self
             .table
             .get(&page)?
@@ -129,6 +134,33 @@ impl HostPage for JobState {
             .await;
         match captured {
             Ok(image) => Ok(Ok(self.table.push(image)?)),
+            Err(err) => Ok(Err(err.into())),
+        }
+    }
+
+    async fn use_virtual_time(&mut self, page: Resource<JobPage>) -> WitResult<()> {
+        Ok(wit(self.table.get_mut(&page)?.use_virtual_time().await))
+    }
+
+    async fn record(
+        &mut self,
+        page: Resource<JobPage>,
+        options: WitRecordOptions,
+    ) -> WitResult<Resource<HostFrames>> {
+        if let Err(err) = self.require(Capability::Media, "media") {
+            return Ok(Err(err.into()));
+        }
+        let options = RecordOptions {
+            frames: options.frames,
+            fps: options.fps,
+            source: capture_source(options.source),
+            formats: options.encode.formats.into_iter().map(Into::into).collect(),
+            quality: options.encode.quality,
+            scale: options.encode.scale,
+            poster_frame: options.poster_frame,
+        };
+        match self.table.get(&page)?.record(&options).await {
+            Ok(frames) => Ok(Ok(self.table.push(frames)?)),
             Err(err) => Ok(Err(err.into())),
         }
     }

@@ -6,6 +6,7 @@
 //! - [`intercept`]: every request a page makes — the job's origin and the libraries answer,
 //!   everything else is refused and logged.
 //! - [`page`]: what a plugin does with a page (serve, navigate, wait, evaluate, capture).
+//! - [`record`]: frames on the virtual clock (`clock.js`) streamed into the encoders.
 //! - [`libraries`]: p5.js and friends, installed from npm and served unmodified.
 
 mod binding;
@@ -16,6 +17,7 @@ mod libraries;
 mod origins;
 mod page;
 mod pool;
+mod record;
 mod shim;
 mod slot;
 
@@ -23,6 +25,7 @@ pub(crate) use intercept::library_headers;
 pub use libraries::{Libraries, Library};
 pub use page::{CaptureSource, JobPage, PageErrorRecord, PageOptions};
 pub use pool::BrowserPool;
+pub use record::RecordOptions;
 
 /// Job documents are served from origins `https://j<n>.kiln.invalid`, a few per page, reused only
 /// once the document that used one is gone and its storage cleared (see `origins.rs`), so nothing

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, CaptureScreenshotParams,
-    EventLoadEventFired, NavigateParams,
+    EventLoadEventFired, NavigateParams, RemoveScriptToEvaluateOnNewDocumentParams,
 };
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::error::CdpError;
@@ -46,8 +46,13 @@ pub enum CaptureSource {
 
 /// A page leased to one job.
 pub struct JobPage {
-    lease: PageLease,
-    job: Arc<JobContext>,
+    pub(super) lease: PageLease,
+    pub(super) job: Arc<JobContext>,
+    options: PageOptions,
+    /// Marks the job's documents for the shim (see `shim.rs`).
+    nonce: String,
+    /// Whether the page runs on Kiln's virtual clock (see `clock.js`).
+    virtual_time: bool,
 }
 
 impl JobPage {
@@ -65,7 +70,13 @@ impl JobPage {
             "page: waiting for a free page"
         );
         lease.slot().shared.current().log = Some(job.log.clone());
-        let page = Self { lease, job };
+        let page = Self {
+            lease,
+            job,
+            options,
+            nonce: uuid::Uuid::new_v4().simple().to_string(),
+            virtual_time: false,
+        };
         let slot = page.lease.slot();
         let viewport = (options.width, options.height, options.scale.to_bits());
         if slot
@@ -84,18 +95,57 @@ impl JobPage {
             page.cdp("setting the viewport", slot.page.execute(metrics))
                 .await?;
         }
-        let script = page
+        page.install_shim().await?;
+        Ok(page)
+    }
+
+    /// Registers the shim for the job's documents, replacing the one registered before.
+    async fn install_shim(&self) -> Result<(), RenderError> {
+        let slot = self.lease.slot();
+        let previous = slot.shared.current().init_script.take();
+        if let Some(identifier) = previous {
+            self.cdp(
+                "replacing the page shim",
+                slot.page
+                    .execute(RemoveScriptToEvaluateOnNewDocumentParams::new(identifier)),
+            )
+            .await?;
+        }
+        let script = init_script(self.options.seed, &self.nonce, self.virtual_time);
+        let script = self
             .cdp(
                 "installing the page shim",
                 slot.page
-                    .execute(AddScriptToEvaluateOnNewDocumentParams::new(init_script(
-                        options.seed,
-                        &uuid::Uuid::new_v4().simple().to_string(),
-                    ))),
+                    .execute(AddScriptToEvaluateOnNewDocumentParams::new(script)),
             )
             .await?;
         slot.shared.current().init_script = Some(script.result.identifier);
-        Ok(page)
+        Ok(())
+    }
+
+    /// Puts the job's documents on the virtual clock. Only before the first navigation: a
+    /// document already running on real time cannot be moved onto it consistently.
+    pub async fn use_virtual_time(&mut self) -> Result<(), RenderError> {
+        if self.lease.slot().shared.current().origin.is_some() {
+            return Err(RenderError::invalid_input(
+                "use-virtual-time must come before navigate: the document is already running on real time",
+            ));
+        }
+        if !self.virtual_time {
+            self.virtual_time = true;
+            self.install_shim().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the page runs on the virtual clock.
+    pub fn has_virtual_time(&self) -> bool {
+        self.virtual_time
+    }
+
+    /// The options the page was opened with.
+    pub fn options(&self) -> &PageOptions {
+        &self.options
     }
 
     /// Serves `body` at `path` on this job's origin.
@@ -143,7 +193,7 @@ impl JobPage {
 
     /// Until the job navigates, the page still shows the previous job's document: nothing may
     /// look at it.
-    fn require_document(&self, what: &str) -> Result<(), RenderError> {
+    pub(super) fn require_document(&self, what: &str) -> Result<(), RenderError> {
         if self.lease.slot().shared.current().origin.is_none() {
             return Err(RenderError::invalid_input(format!(
                 "{what} needs this job's document: serve a page and call navigate first"
@@ -206,7 +256,8 @@ impl JobPage {
         let poll = format!(
             "new Promise((resolve, reject) => {{ const check = () => {{ let ok; \
                try {{ ok = ({expression}); }} catch (e) {{ reject(e); return; }} \
-               if (ok) resolve(true); else setTimeout(check, 4); }}; check(); }})"
+               if (ok) resolve(true); else wait(check, 4); }}; \
+               const wait = window.__kilnClock ? window.__kilnClock.native.setTimeout : setTimeout; check(); }})"
         );
         let evaluate = slot.page.execute(
             EvaluateParams::builder()
@@ -300,7 +351,7 @@ impl JobPage {
         HostImage::from_encoded(bytes.into(), format)
     }
 
-    async fn screenshot(
+    pub(super) async fn screenshot(
         &self,
         format: ImageFormat,
         quality: Option<u8>,
@@ -340,7 +391,7 @@ impl JobPage {
             })
     }
 
-    async fn read_canvas(
+    pub(super) async fn read_canvas(
         &self,
         selector: &str,
         format: ImageFormat,
@@ -390,11 +441,11 @@ impl JobPage {
         self.lease.slot().shared.current().errors.first().cloned()
     }
 
-    fn crashed(&self) -> bool {
+    pub(super) fn crashed(&self) -> bool {
         self.lease.slot().shared.current().crashed || !self.lease.slot().browser.is_alive()
     }
 
-    fn crash_error(&self) -> RenderError {
+    pub(super) fn crash_error(&self) -> RenderError {
         self.lease.taint();
         RenderError::unavailable(
             "the browser process rendering this page crashed; the job will be retried",
@@ -427,7 +478,7 @@ impl JobPage {
 
     /// Runs `work` until it finishes, the job's deadline passes (`timeout`) or the browser dies
     /// (`unavailable`: DevTools calls in flight when a browser dies are never answered).
-    async fn before_deadline<T>(
+    pub(super) async fn before_deadline<T>(
         &self,
         what: &str,
         work: impl Future<Output = T>,

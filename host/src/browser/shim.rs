@@ -6,14 +6,26 @@
 /// peer-to-peer APIs that could leave the machine without a request Kiln intercepts; and no
 /// cookie store or service workers, the two ways state could outlive a job across its site (page
 /// cookies are also switched off per page, see `slot.rs`).
-pub fn init_script(seed: Option<u64>, job_nonce: &str) -> String {
+///
+/// With `virtual_time` the page also gets Kiln's virtual clock (`clock.js`), held at 0 until the
+/// host advances it.
+pub fn init_script(seed: Option<u64>, job_nonce: &str, virtual_time: bool) -> String {
     let seed = match seed {
         Some(seed) => format!("{{ lo: {}, hi: {} }}", seed & 0xffff_ffff, seed >> 32),
         None => "null".to_string(),
     };
-    SHIM.replace("__KILN_SEED__", &seed)
-        .replace("__KILN_JOB__", job_nonce)
+    let shim = SHIM
+        .replace("__KILN_SEED__", &seed)
+        .replace("__KILN_JOB__", job_nonce);
+    if virtual_time {
+        format!("{shim}\n{CLOCK}")
+    } else {
+        shim
+    }
 }
+
+/// The virtual clock: timers, animation frames, `performance.now`, `Date` and Web Animations.
+const CLOCK: &str = include_str!("clock.js");
 
 const SHIM: &str = r#"(() => {
   // sessionStorage and window.name belong to the tab and outlive documents: the job's first
@@ -41,6 +53,14 @@ const SHIM: &str = r#"(() => {
     for (let i = 0; i < 12; i++) next();
     Math.random = function random() { return next(); };
   }
+  // WebGL canvases keep their drawing buffer, so a capture between frames is never blank.
+  const nativeGetContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function getContext(type, attributes) {
+    if (type === "webgl" || type === "webgl2" || type === "experimental-webgl") {
+      attributes = Object.assign({}, attributes, { preserveDrawingBuffer: true });
+    }
+    return nativeGetContext.call(this, type, attributes);
+  };
   if ("cookieStore" in globalThis) {
     Object.defineProperty(globalThis, "cookieStore", { value: undefined, writable: false, configurable: false });
   }
@@ -64,8 +84,10 @@ mod tests {
 
     #[test]
     fn seed_is_split_into_two_words() {
-        let script = init_script(Some((7u64 << 32) | 5), "n1");
+        let script = init_script(Some((7u64 << 32) | 5), "n1", false);
         assert!(script.contains("{ lo: 5, hi: 7 }"));
-        assert!(init_script(None, "n1").contains("const seed = null;"));
+        assert!(init_script(None, "n1", false).contains("const seed = null;"));
+        assert!(!init_script(None, "n1", false).contains("__kilnClock"));
+        assert!(init_script(None, "n1", true).contains("__kilnClock"));
     }
 }

@@ -21,6 +21,9 @@ pub struct JobLimits {
     pub max_dimension: u32,
     pub max_pixels: u64,
     pub timeout: Duration,
+    pub max_frames: u32,
+    pub max_frame_pixels: u64,
+    pub max_read_bytes: u64,
 }
 
 impl From<&JobSettings> for JobLimits {
@@ -29,6 +32,9 @@ impl From<&JobSettings> for JobLimits {
             max_dimension: s.max_dimension,
             max_pixels: s.max_pixels,
             timeout: Duration::from_millis(s.timeout_ms),
+            max_frames: s.max_frames,
+            max_frame_pixels: s.max_frame_pixels,
+            max_read_bytes: s.max_read_bytes,
         }
     }
 }
@@ -60,6 +66,9 @@ impl JobContext {
             max_dimension: 0,
             max_pixels: 0,
             timeout,
+            max_frames: 0,
+            max_frame_pixels: 0,
+            max_read_bytes: 0,
         };
         Self::without_services("describe".into(), limits)
     }

@@ -1,6 +1,6 @@
 //! The WIT `host` interface: log lines, progress and limits.
 
-use crate::plugins::bindings::kiln::render::host::{Host, JobLimits, LogLevel};
+use crate::plugins::bindings::kiln::render::host::{FrameLimits, Host, JobLimits, LogLevel};
 use crate::plugins::state::JobState;
 
 /// Longest log line kept from a plugin.
@@ -43,6 +43,13 @@ impl Host for JobState {
             max_dimension: limits.max_dimension,
             max_pixels: limits.max_pixels,
             timeout_ms: self.job.remaining().as_millis().min(u32::MAX as u128) as u32,
+        })
+    }
+
+    async fn recording_limits(&mut self) -> wasmtime::Result<FrameLimits> {
+        Ok(FrameLimits {
+            max_frames: self.job.limits.max_frames,
+            max_frame_pixels: self.job.limits.max_frame_pixels,
         })
     }
 }

@@ -1,12 +1,31 @@
-//! The WIT `media` interface: image and blob resources.
+//! The WIT `media` interface: image, blob and frames resources, and tape baking.
 
-use super::{HostBlob, HostImage, ImageFormat};
+use super::encode::VideoFormat;
+use super::tape::{self, BakeSettings, Tape, TapeLimits};
+use super::{HostBlob, HostFrames, HostImage, ImageFormat};
+use crate::error::RenderError;
 use crate::plugins::bindings::kiln::render::media::{
-    Host, HostBlob as HostBlobApi, HostImage as HostImageApi,
+    EncodeOptions, Host, HostBlob as HostBlobApi, HostFrames as HostFramesApi,
+    HostImage as HostImageApi, Tape as WitTape, TapeSource, VideoFormat as WitVideoFormat,
 };
-use crate::plugins::bindings::kiln::render::types::ImageFormat as WitImageFormat;
+use crate::plugins::bindings::kiln::render::types::{
+    Capability, Error as WitError, ImageFormat as WitImageFormat,
+};
 use crate::plugins::state::JobState;
 use wasmtime::component::Resource;
+
+type WitResult<T> = wasmtime::Result<Result<T, WitError>>;
+
+impl From<WitVideoFormat> for VideoFormat {
+    fn from(format: WitVideoFormat) -> Self {
+        match format {
+            WitVideoFormat::Mp4 => VideoFormat::Mp4,
+            WitVideoFormat::Webm => VideoFormat::Webm,
+            WitVideoFormat::Webp => VideoFormat::Webp,
+            WitVideoFormat::Gif => VideoFormat::Gif,
+        }
+    }
+}
 
 impl From<ImageFormat> for WitImageFormat {
     fn from(format: ImageFormat) -> Self {
@@ -28,7 +47,168 @@ impl From<WitImageFormat> for ImageFormat {
     }
 }
 
-impl Host for JobState {}
+impl Host for JobState {
+    async fn bake_tape(
+        &mut self,
+        tape: WitTape,
+        options: EncodeOptions,
+    ) -> WitResult<Resource<HostFrames>> {
+        let baked = async {
+            self.require(Capability::Media, "media")?;
+            // Used only when neither timings nor a soundtrack set the rate.
+            let fps = tape.fps;
+            let tape = self.gather_tape(tape).await?;
+            let settings = BakeSettings {
+                fps,
+                quality: options.quality,
+                scale: options.scale.max(1),
+                thumbnail: ImageFormat::Png,
+            };
+            let all_identical = tape.frames.windows(2).all(|w| w[0].1 == w[1].1);
+            let job = self.job.clone();
+            let baked = tokio::time::timeout_at(job.deadline.into(), tape::bake(tape, settings))
+                .await
+                .map_err(|_| {
+                    RenderError::timeout(format!(
+                        "baking the tape did not finish within the job's {} ms",
+                        job.limits.timeout.as_millis()
+                    ))
+                })??;
+            Ok::<_, RenderError>(HostFrames {
+                count: baked.frames,
+                width: baked.thumbnail.width,
+                height: baked.thumbnail.height,
+                fps: baked.fps,
+                all_identical,
+                audio_seconds: baked.audio_seconds,
+                videos: vec![baked.video],
+                poster: baked.thumbnail.bytes,
+                poster_scale: 1,
+            })
+        }
+        .await;
+        match baked {
+            Ok(frames) => Ok(Ok(self.table.push(frames)?)),
+            Err(err) => Ok(Err(err.into())),
+        }
+    }
+}
+
+impl JobState {
+    /// The tape's frames, timings and soundtrack as bytes, from a ZIP or from the store.
+    async fn gather_tape(&mut self, tape: WitTape) -> Result<Tape, RenderError> {
+        let limits = self.job.limits;
+        let tape_limits = TapeLimits {
+            max_frames: limits.max_frames,
+            max_total_bytes: limits.max_read_bytes,
+            max_pixels: limits.max_pixels,
+        };
+        let mut gathered = match tape.source {
+            TapeSource::Zip(zip) => {
+                let zip = self.take_blob(zip)?;
+                tape::unzip(&zip.bytes, &tape_limits)?
+            }
+            TapeSource::Keys(keys) => {
+                if keys.is_empty() || keys.len() as u64 > u64::from(limits.max_frames) {
+                    return Err(RenderError::invalid_input(format!(
+                        "a tape of {} stored frames is outside 1..={} (jobs.max_frames)",
+                        keys.len(),
+                        limits.max_frames
+                    )));
+                }
+                let mut frames = Vec::with_capacity(keys.len());
+                let mut total = 0u64;
+                for key in keys {
+                    let blob = self.read_object(&key).await?;
+                    total += blob.bytes.len() as u64;
+                    if total > limits.max_read_bytes {
+                        return Err(RenderError::invalid_input(format!(
+                            "the tape's frames are over {} bytes together (jobs.max_read_bytes)",
+                            limits.max_read_bytes
+                        )));
+                    }
+                    frames.push((key, blob.bytes));
+                }
+                Tape {
+                    frames,
+                    durations_ms: None,
+                    soundtrack: None,
+                }
+            }
+        };
+        if let Some(durations) = tape.durations_ms {
+            gathered.durations_ms = Some(durations);
+        }
+        if let Some(soundtrack) = tape.soundtrack {
+            gathered.soundtrack = Some(self.take_blob(soundtrack)?.bytes);
+        }
+        Ok(gathered)
+    }
+
+    /// Takes a blob the plugin handed over (an owned handle) out of the table.
+    fn take_blob(&mut self, blob: Resource<HostBlob>) -> Result<HostBlob, RenderError> {
+        self.table
+            .delete(blob)
+            .map_err(|e| RenderError::internal(format!("a blob handle the plugin passed: {e}")))
+    }
+}
+
+impl HostFramesApi for JobState {
+    async fn count(&mut self, frames: Resource<HostFrames>) -> wasmtime::Result<u32> {
+        Ok(self.table.get(&frames)?.count)
+    }
+
+    async fn width(&mut self, frames: Resource<HostFrames>) -> wasmtime::Result<u32> {
+        Ok(self.table.get(&frames)?.width)
+    }
+
+    async fn height(&mut self, frames: Resource<HostFrames>) -> wasmtime::Result<u32> {
+        Ok(self.table.get(&frames)?.height)
+    }
+
+    async fn fps(&mut self, frames: Resource<HostFrames>) -> wasmtime::Result<f64> {
+        Ok(self.table.get(&frames)?.fps)
+    }
+
+    async fn all_identical(&mut self, frames: Resource<HostFrames>) -> wasmtime::Result<bool> {
+        Ok(self.table.get(&frames)?.all_identical)
+    }
+
+    async fn audio_seconds(
+        &mut self,
+        frames: Resource<HostFrames>,
+    ) -> wasmtime::Result<Option<f64>> {
+        Ok(self.table.get(&frames)?.audio_seconds)
+    }
+
+    async fn video(
+        &mut self,
+        frames: Resource<HostFrames>,
+        format: WitVideoFormat,
+    ) -> WitResult<Resource<HostBlob>> {
+        match self.table.get(&frames)?.video(format.into()) {
+            Ok(blob) => Ok(Ok(self.table.push(blob)?)),
+            Err(err) => Ok(Err(err.into())),
+        }
+    }
+
+    async fn poster(
+        &mut self,
+        frames: Resource<HostFrames>,
+        format: WitImageFormat,
+        quality: Option<u8>,
+    ) -> WitResult<Resource<HostImage>> {
+        match self.table.get(&frames)?.poster(format.into(), quality) {
+            Ok(image) => Ok(Ok(self.table.push(image)?)),
+            Err(err) => Ok(Err(err.into())),
+        }
+    }
+
+    async fn drop(&mut self, frames: Resource<HostFrames>) -> wasmtime::Result<()> {
+        self.table.delete(frames)?;
+        Ok(())
+    }
+}
 
 impl HostImageApi for JobState {
     async fn width(&mut self, image: Resource<HostImage>) -> wasmtime::Result<u32> {

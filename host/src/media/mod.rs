@@ -1,11 +1,17 @@
-//! Host-held pixels and bytes: the `media` capability.
+//! Host-held pixels, bytes and encoders: the `media` capability.
 //!
-//! Captures never cross into the sandbox: a plugin holds handles to [`HostImage`] and [`HostBlob`]
-//! and reads bytes only when it asks to.
+//! Captures never cross into the sandbox: a plugin holds handles to [`HostImage`], [`HostBlob`]
+//! and [`HostFrames`] and reads bytes only when it asks to.
+//!
+//! - [`encode`]: one ffmpeg process turning a stream of frames into MP4, WebM, WebP and GIF.
+//! - [`tape`]: baking existing frames (a ZIP or stored objects), timings and a soundtrack.
+//! - `frames.rs`: what a recording or a tape left behind (the `frames` resource).
 
 mod binding;
 pub mod encode;
+mod frames;
 mod image;
 pub mod tape;
 
+pub use frames::HostFrames;
 pub use image::{HostBlob, HostImage, ImageFormat};

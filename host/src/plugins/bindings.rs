@@ -15,6 +15,7 @@ wasmtime::component::bindgen!({
         "kiln:render/browser.page": crate::browser::JobPage,
         "kiln:render/media.image": crate::media::HostImage,
         "kiln:render/media.blob": crate::media::HostBlob,
+        "kiln:render/media.frames": crate::media::HostFrames,
     },
 });
 

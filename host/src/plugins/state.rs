@@ -137,6 +137,27 @@ impl JobState {
             .to_string()
     }
 
+    /// Reads the stored object `key` (for tape frames and soundtracks), up to
+    /// `jobs.max_read_bytes`. The content type is guessed from the key's extension.
+    pub async fn read_object(&mut self, key: &str) -> Result<HostBlob, RenderError> {
+        self.require(Capability::Storage, "storage")?;
+        let services = self.job.services()?;
+        let bytes = services.store.get(key).await?;
+        let limit = self.job.limits.max_read_bytes;
+        if bytes.len() as u64 > limit {
+            return Err(RenderError::invalid_input(format!(
+                "stored object {key} is {} bytes, over the read limit of {limit} (jobs.max_read_bytes)",
+                bytes.len()
+            )));
+        }
+        Ok(HostBlob {
+            bytes,
+            content_type: mime_guess::from_path(key)
+                .first_or_octet_stream()
+                .to_string(),
+        })
+    }
+
     /// Stores `blob` as artifact `name` of this job, enforcing the per-job byte budget and unique
     /// names.
     pub async fn store_artifact(

@@ -15,4 +15,11 @@ impl Host for JobState {
         let blob = self.table.get(&data)?.clone();
         Ok(self.store_artifact(&name, blob).await.map_err(Into::into))
     }
+
+    async fn get(&mut self, key: String) -> wasmtime::Result<Result<Resource<HostBlob>, WitError>> {
+        match self.read_object(&key).await {
+            Ok(blob) => Ok(Ok(self.table.push(blob)?)),
+            Err(err) => Ok(Err(err.into())),
+        }
+    }
 }

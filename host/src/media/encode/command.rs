@@ -94,12 +94,14 @@ fn filter_graph(settings: &EncodeSettings) -> String {
             }
             // libwebp_anim takes RGBA as it is, so transparency survives.
             VideoFormat::Webp => graph.push_str(&format!("null[o{i}]")),
-            // One palette for the whole clip, from the pixels that change (stats_mode=diff), so
-            // a still background does not use up the colours; ordered dither does not crawl
-            // between frames the way error diffusion does.
+            // A palette per frame (stats_mode=single, new=1). One palette for the whole clip
+            // looks steadier, but ffmpeg 5.1 then writes the first frame twice and drops the
+            // last (seen with its decoder and the `image` crate's, with the palette made in the
+            // same graph or beforehand). Ordered dither does not crawl between frames the way
+            // error diffusion does.
             VideoFormat::Gif => graph.push_str(&format!(
-                "split[ga{i}][gb{i}];[ga{i}]palettegen=max_colors={}:stats_mode=diff[gp{i}];\
-                 [gb{i}][gp{i}]paletteuse=dither=bayer[o{i}]",
+                "split[ga{i}][gb{i}];[ga{i}]palettegen=max_colors={}:stats_mode=single[gp{i}];\
+                 [gb{i}][gp{i}]paletteuse=new=1:dither=bayer[o{i}]",
                 settings.gif_colours()
             )),
         }

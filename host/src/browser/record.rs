@@ -1,0 +1,313 @@
+//! `page.record`: frames on the virtual clock, captured straight into the encoders.
+//!
+//! For frame `i` the host advances the page's clock to `i / fps` seconds and reads the pixels
+//! back in the same DevTools call (a canvas) or right after it (the viewport). Frames go through a
+//! small bounded channel to a task feeding ffmpeg's stdin, so capturing frame `i + 1` overlaps
+//! encoding frame `i`, and memory stays flat however long the recording is: ffmpeg's pipe pushes
+//! back when the encoders fall behind.
+
+use super::page::{CaptureSource, JobPage};
+use crate::error::RenderError;
+use crate::media::encode::{EncodeSettings, FrameKind, VideoEncoder, VideoFormat};
+use crate::media::{HostFrames, ImageFormat};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// Frames captured but not yet handed to ffmpeg. Small: ffmpeg's own pipe is the real buffer.
+const FRAMES_IN_FLIGHT: usize = 4;
+
+/// What to record and how to encode it.
+#[derive(Debug, Clone)]
+pub struct RecordOptions {
+    pub frames: u32,
+    pub fps: f64,
+    pub source: CaptureSource,
+    pub formats: Vec<VideoFormat>,
+    pub quality: Option<u8>,
+    pub scale: u32,
+    pub poster_frame: Option<u32>,
+}
+
+impl RecordOptions {
+    /// Refuses what the host will not record, naming the option and the limit.
+    fn check(&self, page: &JobPage) -> Result<(), RenderError> {
+        let limits = page.job.limits;
+        if !(self.fps.is_finite() && self.fps > 0.0 && self.fps <= 120.0) {
+            return Err(RenderError::invalid_input(format!(
+                "record: fps {} is outside (0, 120]",
+                self.fps
+            )));
+        }
+        if self.frames == 0 || self.frames > limits.max_frames {
+            return Err(RenderError::invalid_input(format!(
+                "record: frames {} is outside 1..={} (jobs.max_frames)",
+                self.frames, limits.max_frames
+            )));
+        }
+        if self.formats.is_empty() {
+            return Err(RenderError::invalid_input(
+                "record: no formats asked for; give at least one of mp4, webm, webp, gif",
+            ));
+        }
+        if self.scale == 0 || self.scale > 16 {
+            return Err(RenderError::invalid_input(format!(
+                "record: scale {} is outside 1..=16",
+                self.scale
+            )));
+        }
+        if let Some(poster) = self.poster_frame
+            && poster >= self.frames
+        {
+            return Err(RenderError::invalid_input(format!(
+                "record: poster-frame {poster} is not one of the {} frames (they count from 0)",
+                self.frames
+            )));
+        }
+        let options = page.options();
+        let density = f64::from(options.scale) * f64::from(self.scale);
+        let per_frame = f64::from(options.width) * f64::from(options.height) * density * density;
+        let total = per_frame * f64::from(self.frames);
+        if total > limits.max_frame_pixels as f64 {
+            return Err(RenderError::invalid_input(format!(
+                "record: {} frames of {per_frame:.0} pixels is {total:.0} pixels, over the budget \
+                 of {} (jobs.max_frame_pixels): record fewer or smaller frames",
+                self.frames, limits.max_frame_pixels
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl JobPage {
+    /// Records `options.frames` frames on the virtual clock into the encoders.
+    pub async fn record(&self, options: &RecordOptions) -> Result<HostFrames, RenderError> {
+        self.require_document("record")?;
+        if !self.has_virtual_time() {
+            return Err(RenderError::invalid_input(
+                "record needs the virtual clock: call use-virtual-time before navigate",
+            ));
+        }
+        options.check(self)?;
+        let recording = Recording::new(self, options);
+        self.before_deadline(
+            &format!("recording {} frames", options.frames),
+            recording.run(),
+        )
+        .await?
+    }
+
+    /// Advances the clock to `ms` and returns the frame as PNG bytes.
+    async fn frame_at(&self, ms: f64, source: &CaptureSource) -> Result<Vec<u8>, RenderError> {
+        match source {
+            CaptureSource::Canvas(selector) => {
+                let selector_js = serde_json::to_string(selector).expect("a string serializes");
+                let expression = format!(
+                    "window.__kilnClock.advanceTo({ms}).then(() => {{ \
+                       const c = document.querySelector({selector_js}); \
+                       if (!c) return {{ error: 'no element matches' }}; \
+                       if (!(c instanceof HTMLCanvasElement)) return {{ error: 'the element is a ' + c.tagName.toLowerCase() + ', not a canvas' }}; \
+                       return {{ url: c.toDataURL('image/png') }}; }})"
+                );
+                let value = self.evaluate(&expression).await?;
+                if let Some(error) = value.get("error").and_then(|e| e.as_str()) {
+                    return Err(RenderError::piece_failed(format!(
+                        "cannot record canvas {selector:?}: {error}"
+                    )));
+                }
+                let url = value.get("url").and_then(|u| u.as_str()).unwrap_or("");
+                let data = url.strip_prefix("data:image/png;base64,").ok_or_else(|| {
+                    RenderError::piece_failed(format!(
+                        "canvas {selector:?} could not be read back (a zero-sized canvas?)"
+                    ))
+                })?;
+                BASE64.decode(data).map_err(|e| {
+                    RenderError::internal(format!("canvas data URL is not base64: {e}"))
+                })
+            }
+            CaptureSource::Viewport => {
+                self.evaluate(&format!("window.__kilnClock.advanceTo({ms})"))
+                    .await?;
+                self.screenshot(ImageFormat::Png, None).await
+            }
+        }
+    }
+}
+
+/// One recording in progress.
+struct Recording<'a> {
+    page: &'a JobPage,
+    options: &'a RecordOptions,
+    poster_frame: u32,
+}
+
+impl<'a> Recording<'a> {
+    fn new(page: &'a JobPage, options: &'a RecordOptions) -> Self {
+        Self {
+            page,
+            options,
+            poster_frame: options.poster_frame.unwrap_or(0),
+        }
+    }
+
+    async fn run(self) -> Result<HostFrames, RenderError> {
+        let options = self.options;
+        let started = Instant::now();
+        let errors_before = self.page.errors().len();
+        let interval_ms = 1000.0 / options.fps;
+
+        let first = self.capture(0, interval_ms, errors_before).await?;
+        let (width, height) = png_size(&first)?;
+        let mut encoder = VideoEncoder::start(EncodeSettings {
+            width,
+            height,
+            fps: options.fps,
+            formats: options.formats.clone(),
+            quality: options.quality,
+            scale: options.scale,
+            frame_kind: FrameKind::Png,
+        })
+        .await?;
+
+        // The feeder owns the encoder; it stops at the first encoder error and reports it.
+        let (frames_tx, mut frames_rx) = mpsc::channel::<Bytes>(FRAMES_IN_FLIGHT);
+        let feeder = tokio::spawn(async move {
+            while let Some(frame) = frames_rx.recv().await {
+                encoder.push(&frame).await?;
+            }
+            encoder.finish().await
+        });
+        // Dropping the feeder's handle would leave it running; abort it on every early return.
+        let feeder = AbortOnDrop(feeder);
+
+        let first: Bytes = first.into();
+        let mut poster = first.clone();
+        let mut all_identical = true;
+        let mut captured_ms = 0.0;
+        let mut pending = Some(first.clone());
+        for index in 0..options.frames {
+            let frame: Bytes = match pending.take() {
+                Some(frame) => frame,
+                None => {
+                    let shot = Instant::now();
+                    let frame = self.capture(index, interval_ms, errors_before).await?;
+                    captured_ms += shot.elapsed().as_secs_f64() * 1e3;
+                    frame.into()
+                }
+            };
+            if all_identical && frame != first {
+                all_identical = false;
+            }
+            if index == self.poster_frame {
+                poster = frame.clone();
+            }
+            if frames_tx.send(frame).await.is_err() {
+                // The feeder stopped: its result says why.
+                break;
+            }
+            if index % 15 == 14 {
+                let fraction = 0.1 + 0.8 * (index + 1) as f32 / options.frames as f32;
+                self.page.job.log.progress(fraction, "recording");
+            }
+        }
+        drop(frames_tx);
+        let capture_ms = started.elapsed().as_secs_f64() * 1e3;
+        let videos = feeder.join().await?;
+        let total_ms = started.elapsed().as_secs_f64() * 1e3;
+        self.page.job.log.push(
+            "info",
+            "host",
+            format!(
+                "recorded {} frames of {width}×{height} in {capture_ms:.0} ms ({:.1} frames/s, {:.1} ms per capture); encoders done at {total_ms:.0} ms",
+                options.frames,
+                f64::from(options.frames) * 1e3 / capture_ms.max(1.0),
+                captured_ms / f64::from(options.frames.saturating_sub(1).max(1)),
+            ),
+        );
+        Ok(HostFrames {
+            count: options.frames,
+            width: width * options.scale,
+            height: height * options.scale,
+            fps: options.fps,
+            all_identical,
+            audio_seconds: None,
+            videos,
+            poster,
+            poster_scale: options.scale,
+        })
+    }
+
+    /// Frame `index` (from 0), failing with the page's error if it threw on the way.
+    async fn capture(
+        &self,
+        index: u32,
+        interval_ms: f64,
+        errors_before: usize,
+    ) -> Result<Vec<u8>, RenderError> {
+        let ms = f64::from(index) * interval_ms;
+        let frame = self.page.frame_at(ms, &self.options.source).await;
+        let errors = self.page.errors();
+        if let Some(error) = errors.get(errors_before) {
+            return Err(RenderError::piece_failed(format!(
+                "the page threw while recording frame {} of {} (at {:.3} s): {error}",
+                index + 1,
+                self.options.frames,
+                ms / 1e3
+            )));
+        }
+        if self.page.crashed() {
+            return Err(self.page.crash_error());
+        }
+        frame
+    }
+}
+
+/// Width and height from a PNG's header.
+fn png_size(png: &[u8]) -> Result<(u32, u32), RenderError> {
+    if png.len() < 24 || &png[..8] != b"\x89PNG\r\n\x1a\n" {
+        return Err(RenderError::internal(
+            "the browser returned a frame that is not a PNG",
+        ));
+    }
+    let word = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
+    Ok((word(16), word(20)))
+}
+
+/// A spawned task that is aborted when its handle is dropped, so an early return leaves no
+/// feeder (and, through `kill_on_drop`, no ffmpeg) behind.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<Result<T, RenderError>> {
+    async fn join(mut self) -> Result<T, RenderError> {
+        let handle = &mut self.0;
+        handle
+            .await
+            .map_err(|e| RenderError::internal(format!("the encoder task failed: {e}")))?
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::png_size;
+
+    #[test]
+    fn png_size_reads_the_header() {
+        let mut bytes = Vec::new();
+        image::RgbaImage::new(7, 3)
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        assert_eq!(png_size(&bytes).unwrap(), (7, 3));
+        assert!(png_size(b"nope").is_err());
+    }
+}
