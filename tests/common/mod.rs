@@ -96,7 +96,7 @@ pub fn build_example(name: &str, wasm_name: &str) -> PathBuf {
         .join(format!("{wasm_name}.wasm"))
 }
 
-/// A temporary data dir with the p5 and hostile plugins in its plugin folder.
+/// A temporary data dir with the p5, js and hostile plugins in its plugin folder.
 pub struct TestDir {
     pub dir: tempfile::TempDir,
 }
@@ -106,7 +106,11 @@ impl TestDir {
         let dir = tempfile::tempdir().unwrap();
         let plugins = dir.path().join("plugins");
         std::fs::create_dir_all(&plugins).unwrap();
-        for name in ["kiln_plugin_p5", "kiln_test_plugin_hostile"] {
+        for name in [
+            "kiln_plugin_p5",
+            "kiln_plugin_js",
+            "kiln_test_plugin_hostile",
+        ] {
             std::fs::copy(plugin_wasm(name), plugins.join(format!("{name}.wasm"))).unwrap();
         }
         Self { dir }
