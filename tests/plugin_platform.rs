@@ -84,7 +84,14 @@ fn each_bad_component_is_refused_at_load_with_its_reason_and_the_rest_serve() {
         "{message}"
     );
     let serving: Vec<String> = catalog.snapshot().plugins().map(|p| p.label()).collect();
-    assert_eq!(serving, vec!["p5@0.1.0".to_string()]);
+    assert_eq!(
+        serving,
+        vec![
+            "js@0.1.0".to_string(),
+            "p5@0.1.0".to_string(),
+            "video@0.1.0".to_string()
+        ]
+    );
 }
 
 #[test]

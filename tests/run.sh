@@ -49,7 +49,7 @@ if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then
 fi
 export KILN_TEST_AZURITE="$PWD/$azurite/node_modules/.bin/azurite-blob"
 
-TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema)
+TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema)
 step "building the test plugins"
 cargo build --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}"
 
@@ -66,5 +66,5 @@ CARGO_TARGET_DIR="$PWD/target" cargo clippy --quiet --target wasm32-wasip2 --rel
   --manifest-path examples/poster-card/Cargo.toml -- -D warnings
 
 step "unit and end-to-end tests"
-cargo test -p kiln -p kiln-sdk -p kiln-plugin-p5
+cargo test -p kiln -p kiln-sdk -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video
 CARGO_TARGET_DIR="$PWD/target" cargo test --quiet --manifest-path examples/poster-card/Cargo.toml

@@ -78,7 +78,7 @@ fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
         error["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("this host serves: p5"),
+            .contains("this host serves: js, p5, video"),
         "{error}"
     );
     let (status, error) = post(r#"{"type": "p5", "input": {}, "priority": 1}"#);
@@ -423,7 +423,13 @@ fn an_idempotency_key_gives_the_first_job_back() {
 fn admins_upload_and_unload_plugins_over_http_without_a_restart() {
     let dir = TestDir::new();
     // Only p5 from the start; its component is uploaded again below under another file name.
-    std::fs::remove_file(dir.path().join("plugins/kiln_test_plugin_hostile.wasm")).unwrap();
+    for other in [
+        "kiln_test_plugin_hostile",
+        "kiln_plugin_js",
+        "kiln_plugin_video",
+    ] {
+        std::fs::remove_file(dir.path().join(format!("plugins/{other}.wasm"))).unwrap();
+    }
     let server = Server::start(dir.path(), "[service]\nadmin_token = \"adm1n\"\n");
     let http = client();
     let put = |name: &str, token: Option<&str>, bytes: Vec<u8>| {

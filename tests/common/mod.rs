@@ -96,7 +96,7 @@ pub fn build_example(name: &str, wasm_name: &str) -> PathBuf {
         .join(format!("{wasm_name}.wasm"))
 }
 
-/// A temporary data dir with the p5, video and hostile plugins in its plugin folder.
+/// A temporary data dir with the p5, js, video and hostile plugins in its plugin folder.
 pub struct TestDir {
     pub dir: tempfile::TempDir,
 }
@@ -108,6 +108,7 @@ impl TestDir {
         std::fs::create_dir_all(&plugins).unwrap();
         for name in [
             "kiln_plugin_p5",
+            "kiln_plugin_js",
             "kiln_plugin_video",
             "kiln_test_plugin_hostile",
         ] {
