@@ -10,6 +10,7 @@ mod http;
 mod plugins;
 mod sketches;
 mod stats;
+mod video;
 
 use super::batch::{BatchSummary, run_batch};
 use crate::Kiln;
@@ -47,6 +48,8 @@ pub enum OtherBench {
     Plugins(plugins::PluginBenchArgs),
     /// The job service: submissions accepted per second, and a small job over HTTP vs in-process.
     Http(http::HttpBenchArgs),
+    /// Recordings: the three `video` workloads, capture frames/s and capture/encode overlap.
+    Video(video::VideoBenchArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -90,6 +93,7 @@ pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
     match args.other {
         Some(OtherBench::Plugins(plugin_args)) => return plugins::run(config, plugin_args).await,
         Some(OtherBench::Http(http_args)) => return http::run(config, http_args).await,
+        Some(OtherBench::Video(video_args)) => return video::run(config, video_args).await,
         None => {}
     }
     anyhow::ensure!(
@@ -103,6 +107,9 @@ pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
     eprintln!("bench: {workload}");
     let codes = sketches::codes(args.jobs);
 
+    // Artifacts go under bench/; the plugins stay the installed ones (the default plugin dir
+    // follows data_dir, and bench/plugins would be a stale copy).
+    config.plugin_dirs = config.plugin_dirs();
     config.data_dir = config.data_dir.join("bench");
     let kiln = Kiln::start(config.clone()).await?;
     let floor = floor::Floor::start(&config, args.concurrency, args.size).await?;
