@@ -274,3 +274,79 @@ fn required(value: Option<u32>, field: &str) -> Result<u32, Error> {
         Error::invalid_input(format!("input.{field}: missing; recordings need a {field}"))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: JobLimits = JobLimits {
+        max_dimension: 4096,
+        max_pixels: 16_777_216,
+        timeout_ms: 30_000,
+    };
+    const FRAMES: FrameLimits = FrameLimits {
+        max_frames: 3600,
+        max_frame_pixels: 2_000_000_000,
+    };
+
+    fn input(json: serde_json::Value) -> VideoInput {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn refusal(json: serde_json::Value) -> String {
+        match input(json).plan(&LIMITS, &FRAMES) {
+            Ok(_) => panic!("accepted"),
+            Err(err) => err.message,
+        }
+    }
+
+    #[test]
+    fn duration_becomes_frames_and_defaults_apply() {
+        let input = input(
+            serde_json::json!({"code": "x", "width": 10, "height": 10, "durationS": 2.5, "fps": 24}),
+        );
+        let Ok(Plan::Record(recording)) = input.plan(&LIMITS, &FRAMES) else {
+            panic!("not a recording")
+        };
+        assert_eq!(recording.frames, 60);
+        assert_eq!(recording.kind, Kind::P5);
+        assert_eq!(recording.formats, [Format::Mp4]);
+        assert_eq!(recording.scale, 1);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_field() {
+        let base = serde_json::json!({"code": "x", "width": 10, "height": 10, "frames": 10});
+        let with = |key: &str, value: serde_json::Value| {
+            let mut json = base.clone();
+            json[key] = value;
+            json
+        };
+        assert!(refusal(with("fps", 0.into())).starts_with("input.fps"));
+        assert!(refusal(with("fps", 121.into())).starts_with("input.fps"));
+        assert!(refusal(with("frames", 3601.into())).contains("input.frames"));
+        assert!(refusal(with("width", 5000.into())).starts_with("input.width"));
+        assert!(refusal(with("posterFrame", 10.into())).starts_with("input.posterFrame"));
+        let mut both = with("durationS", 1.into());
+        both["frames"] = 5.into();
+        assert!(refusal(both).starts_with("input.frames"));
+        let big = serde_json::json!({"code": "x", "width": 4000, "height": 4000, "frames": 200});
+        assert!(refusal(big).contains("budget"));
+    }
+
+    #[test]
+    fn a_tape_excludes_code_and_needs_one_source() {
+        assert!(
+            refusal(serde_json::json!({"code": "x", "tape": {"zipKey": "a/b.zip"}}))
+                .starts_with("input.tape")
+        );
+        assert!(
+            refusal(serde_json::json!({"tape": {"zipKey": "a/b.zip", "frameKeys": ["a"]}}))
+                .contains("exactly one")
+        );
+        assert!(
+            refusal(serde_json::json!({"tape": {"zipKey": "a"}, "formats": ["gif"]}))
+                .starts_with("input.formats")
+        );
+    }
+}
