@@ -298,9 +298,10 @@ fn the_same_seed_gives_identical_frames_and_another_seed_does_not() {
 
 #[test]
 fn css_animations_transitions_web_animations_timers_and_raf_follow_the_virtual_clock() {
-    // Four boxes on rows 0–9, 10–19, 20–29, 30–39 move 10 px per 100 ms: a CSS animation, a
-    // Web Animation, a CSS transition started by a timer at 0 ms, and a box moved by
-    // requestAnimationFrame from its timestamp. A fifth row turns green at 250 ms (setTimeout).
+    // Boxes on rows 0–9, 10–19, 20–29, 30–39 and 50–59 move 10 px per 100 ms: a CSS animation,
+    // a Web Animation, a CSS transition started by a timer at 0 ms, a box moved by
+    // requestAnimationFrame from its timestamp, and one moved by performance.now() when
+    // Date.now() agrees with it. Row 40–49 turns green at 250 ms (setTimeout).
     let html = r#"<style>
       div { position: absolute; width: 10px; height: 10px; background: red; left: 0; }
       #css { top: 0; animation: slide 1s linear infinite; }
@@ -309,8 +310,9 @@ fn css_animations_transitions_web_animations_timers_and_raf_follow_the_virtual_c
       #transition { top: 20px; transition: left 1s linear; }
       #raf { top: 30px; }
       #timer { top: 40px; width: 120px; background: blue; }
+      #clock { top: 50px; }
     </style>
-    <div id="css"></div><div id="waapi"></div><div id="transition"></div><div id="raf"></div><div id="timer"></div>
+    <div id="css"></div><div id="waapi"></div><div id="transition"></div><div id="raf"></div><div id="timer"></div><div id="clock"></div>
     <script>
       document.getElementById('waapi').animate([{ left: '0px' }, { left: '100px' }], { duration: 1000, iterations: Infinity });
       setTimeout(() => { document.getElementById('transition').style.left = '100px'; }, 0);
@@ -318,9 +320,16 @@ fn css_animations_transitions_web_animations_timers_and_raf_follow_the_virtual_c
       const step = (t) => { raf.style.left = (t / 10) + 'px'; requestAnimationFrame(step); };
       requestAnimationFrame(step);
       setTimeout(() => { document.getElementById('timer').style.background = 'lime'; }, 250);
+      const clock = document.getElementById('clock'), t0 = performance.now(), d0 = Date.now();
+      const tick = () => {
+        const p = performance.now() - t0, d = Date.now() - d0;
+        clock.style.left = (p === d ? p / 10 : 0) + 'px';
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
     </script>"#;
     let outcome = video(json!({
-        "html": html, "width": 120, "height": 50, "fps": 10, "frames": 8, "formats": ["gif"],
+        "html": html, "width": 120, "height": 60, "fps": 10, "frames": 8, "formats": ["gif"],
     }));
     let gif = artifact(&outcome, "video.gif");
     for k in [0u32, 3, 7] {
@@ -334,7 +343,12 @@ fn css_animations_transitions_web_animations_timers_and_raf_follow_the_virtual_c
                 .unwrap_or_else(|| panic!("frame {k}: no red box on row {row}"))
         };
         let want = 10 * k;
-        for (row, what) in [(5, "CSS animation"), (15, "Web Animation"), (35, "rAF")] {
+        for (row, what) in [
+            (5, "CSS animation"),
+            (15, "Web Animation"),
+            (35, "rAF"),
+            (55, "performance.now and Date"),
+        ] {
             let got = left_edge(row);
             assert!(
                 got.abs_diff(want) <= 1,
@@ -383,15 +397,50 @@ fn a_frozen_piece_is_reported_and_gives_a_still_when_asked() {
 }
 
 #[test]
-fn a_sketch_that_throws_on_frame_37_fails_naming_frame_37() {
+fn a_sketch_that_throws_on_frame_37_fails_naming_frame_37_in_p5_1_and_2() {
     let code = "function setup() { createCanvas(20, 20); }\n\
                 function draw() { background(frameCount); if (frameCount === 37) throw new Error('boom at 37'); }\n";
-    let outcome = video_alone_leaving_no_strays(
-        json!({"code": code, "width": 20, "height": 20, "frames": 60, "formats": ["mp4", "webp"]}),
+    for version in ["1", "2"] {
+        let outcome = video_alone_leaving_no_strays(json!({
+            "code": code, "width": 20, "height": 20, "frames": 60, "formats": ["mp4", "webp"],
+            "p5Version": version,
+        }));
+        let message = failure(&outcome, ErrorKind::PieceFailed);
+        assert!(
+            message.contains("frame 37 of 60"),
+            "p5 {version}: {message}"
+        );
+        assert!(message.contains("boom at 37"), "p5 {version}: {message}");
+    }
+}
+
+#[test]
+fn p5_1_records_frame_n_as_frame_count_n_too() {
+    let outcome = video(json!({
+        "code": FRAME_COUNTER, "width": 64, "height": 48, "frames": 6, "formats": ["mp4"],
+        "p5Version": "1",
+    }));
+    let mp4 = artifact(&outcome, "video.mp4");
+    for k in [0u32, 5] {
+        let got = red(&decode_frame(&mp4, k));
+        let want = (8 * (k + 1)) as u8;
+        assert!(got.abs_diff(want) <= 6, "frame {k}: red {got}, want {want}");
+    }
+}
+
+#[test]
+fn webgl_frames_are_not_blank() {
+    // Without preserveDrawingBuffer a WebGL canvas reads back empty once composited.
+    let code = "function setup() { createCanvas(32, 32, WEBGL); }\n\
+                function draw() { background(0, 0, 255); noStroke(); fill(255, 0, 0); plane(16, 16); }\n";
+    let outcome = video(
+        json!({"code": code, "width": 32, "height": 32, "frames": 3, "formats": ["gif"], "poster": "png"}),
     );
-    let message = failure(&outcome, ErrorKind::PieceFailed);
-    assert!(message.contains("frame 37 of 60"), "{message}");
-    assert!(message.contains("boom at 37"), "{message}");
+    let poster = image::open(artifact(&outcome, "poster.png"))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(poster.get_pixel(16, 16).0, [255, 0, 0], "centre");
+    assert_eq!(poster.get_pixel(1, 1).0, [0, 0, 255], "corner");
 }
 
 #[test]

@@ -21,6 +21,9 @@
   }
 
   function afterSetup(p) {
+    // p5 1.x calls hooks of a global-mode sketch on `window`; its timing fields live on the
+    // instance (`p5.instance`).
+    if (!(p instanceof p5) && p5.instance) p = p5.instance;
     const canvas = mainCanvas(p);
     if (canvas) canvas.setAttribute("data-kiln-main", "");
     // p5 draws when a frame interval has passed since setup; the clock stands at 0 then, so

@@ -52,6 +52,17 @@ pub struct VideoInput {
     pub still_if_frozen: bool,
     /// Existing frames to bake into an MP4 instead of recording a piece.
     pub tape: Option<TapeInput>,
+    /// Which p5 line a sketch gets (`"1"` or `"2"`); without it, the one its code needs.
+    pub p5_version: Option<P5Version>,
+}
+
+/// The p5 major version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum P5Version {
+    #[serde(rename = "1")]
+    V1,
+    #[serde(rename = "2")]
+    V2,
 }
 
 /// What the recorded code is.
