@@ -19,6 +19,7 @@ fn kiln() -> &'static TestKiln {
         TestKiln::start_with(|c| {
             c.jobs.timeout_ms = 20_000;
             c.jobs.max_frame_pixels = 50_000_000;
+            c.jobs.frame_timeout_ms = 2_000;
         })
     })
 }
@@ -412,6 +413,21 @@ fn a_sketch_that_throws_on_frame_37_fails_naming_frame_37_in_p5_1_and_2() {
         );
         assert!(message.contains("boom at 37"), "p5 {version}: {message}");
     }
+}
+
+#[test]
+fn a_draw_that_loops_forever_times_out_naming_the_frame_and_the_next_job_records() {
+    let code = "function setup() { createCanvas(20, 20); }\n\
+                function draw() { background(frameCount); if (frameCount === 3) while (true) {} }\n";
+    let outcome =
+        video(json!({"code": code, "width": 20, "height": 20, "frames": 10, "formats": ["gif"]}));
+    let message = failure(&outcome, ErrorKind::Timeout);
+    assert!(message.contains("frame 3 of 10"), "{message}");
+    assert!(message.contains("jobs.frame_timeout_ms"), "{message}");
+    let outcome = video(
+        json!({"code": FRAME_COUNTER, "width": 64, "height": 48, "frames": 3, "formats": ["gif"]}),
+    );
+    artifact(&outcome, "video.gif");
 }
 
 #[test]

@@ -129,6 +129,9 @@ pub struct JobSettings {
     pub max_frame_pixels: u64,
     /// Largest object a plugin may read from the store (`storage.get`), in bytes.
     pub max_read_bytes: u64,
+    /// Longest one recorded frame may take (advancing the clock and capturing), in
+    /// milliseconds; a frame past it fails the recording as `timeout` naming the frame.
+    pub frame_timeout_ms: u64,
 }
 
 /// How plugins are loaded, what they are granted, and the sandbox limits of every instance.
@@ -303,6 +306,7 @@ impl Default for JobSettings {
             max_frames: 3600,
             max_frame_pixels: 2_000_000_000,
             max_read_bytes: 256 << 20,
+            frame_timeout_ms: 10_000,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! encoding frame `i`, and memory stays flat however long the recording is: ffmpeg's pipe pushes
 //! back when the encoders fall behind.
 
-use super::page::{CaptureSource, JobPage};
+use super::page::{CaptureSource, JobPage, PageErrorRecord};
 use crate::error::RenderError;
 use crate::media::encode::{EncodeSettings, FrameKind, VideoEncoder, VideoFormat};
 use crate::media::{HostFrames, ImageFormat};
@@ -247,20 +247,49 @@ impl<'a> Recording<'a> {
         errors_before: usize,
     ) -> Result<Vec<u8>, RenderError> {
         let ms = f64::from(index) * interval_ms;
-        let frame = self.page.frame_at(ms, &self.options.source).await;
+        let bound = self
+            .page
+            .job
+            .limits
+            .frame_timeout
+            .min(self.page.job.remaining());
+        let frame = match tokio::time::timeout(bound, self.page.frame_at(ms, &self.options.source))
+            .await
+        {
+            Ok(frame) => frame,
+            Err(_) => {
+                // The page is stuck mid-step (a loop, or a promise that never settles): it
+                // cannot serve another job.
+                self.page.lease.taint();
+                if let Some(error) = self.page.errors().get(errors_before) {
+                    return Err(self.threw(index, ms, error));
+                }
+                return Err(RenderError::timeout(format!(
+                    "frame {} of {} (at {:.3} s) did not finish within {} ms (jobs.frame_timeout_ms):                      does draw or a timer loop forever, or await a promise that never resolves?",
+                    index + 1,
+                    self.options.frames,
+                    ms / 1e3,
+                    bound.as_millis()
+                )));
+            }
+        };
         let errors = self.page.errors();
         if let Some(error) = errors.get(errors_before) {
-            return Err(RenderError::piece_failed(format!(
-                "the page threw while recording frame {} of {} (at {:.3} s): {error}",
-                index + 1,
-                self.options.frames,
-                ms / 1e3
-            )));
+            return Err(self.threw(index, ms, error));
         }
         if self.page.crashed() {
             return Err(self.page.crash_error());
         }
         frame
+    }
+
+    fn threw(&self, index: u32, ms: f64, error: &PageErrorRecord) -> RenderError {
+        RenderError::piece_failed(format!(
+            "the page threw while recording frame {} of {} (at {:.3} s): {error}",
+            index + 1,
+            self.options.frames,
+            ms / 1e3
+        ))
     }
 }
 

@@ -24,6 +24,8 @@ pub struct JobLimits {
     pub max_frames: u32,
     pub max_frame_pixels: u64,
     pub max_read_bytes: u64,
+    /// Longest one recorded frame may take (its step and capture).
+    pub frame_timeout: Duration,
 }
 
 impl From<&JobSettings> for JobLimits {
@@ -35,6 +37,7 @@ impl From<&JobSettings> for JobLimits {
             max_frames: s.max_frames,
             max_frame_pixels: s.max_frame_pixels,
             max_read_bytes: s.max_read_bytes,
+            frame_timeout: Duration::from_millis(s.frame_timeout_ms),
         }
     }
 }
@@ -69,6 +72,7 @@ impl JobContext {
             max_frames: 0,
             max_frame_pixels: 0,
             max_read_bytes: 0,
+            frame_timeout: timeout,
         };
         Self::without_services("describe".into(), limits)
     }
