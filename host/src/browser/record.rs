@@ -155,10 +155,20 @@ impl<'a> Recording<'a> {
     async fn run(self) -> Result<HostFrames, RenderError> {
         let options = self.options;
         let started = Instant::now();
-        let errors_before = self.page.errors().len();
-        let interval_ms = 1000.0 / options.fps;
+        // A second recording on the same page goes on from where the clock stands.
+        let start_ms = self
+            .page
+            .evaluate("window.__kilnClock.now()")
+            .await?
+            .as_f64()
+            .unwrap_or(0.0);
+        let timeline = Timeline {
+            start_ms,
+            interval_ms: 1000.0 / options.fps,
+            errors_before: self.page.errors().len(),
+        };
 
-        let first = self.capture(0, interval_ms, errors_before).await?;
+        let first = self.capture(0, &timeline).await?;
         let (width, height) = png_size(&first)?;
         let mut encoder = VideoEncoder::start(EncodeSettings {
             width,
@@ -192,7 +202,7 @@ impl<'a> Recording<'a> {
                 Some(frame) => frame,
                 None => {
                     let shot = Instant::now();
-                    let frame = self.capture(index, interval_ms, errors_before).await?;
+                    let frame = self.capture(index, &timeline).await?;
                     captured_ms += shot.elapsed().as_secs_f64() * 1e3;
                     frame.into()
                 }
@@ -240,13 +250,9 @@ impl<'a> Recording<'a> {
     }
 
     /// Frame `index` (from 0), failing with the page's error if it threw on the way.
-    async fn capture(
-        &self,
-        index: u32,
-        interval_ms: f64,
-        errors_before: usize,
-    ) -> Result<Vec<u8>, RenderError> {
-        let ms = f64::from(index) * interval_ms;
+    async fn capture(&self, index: u32, timeline: &Timeline) -> Result<Vec<u8>, RenderError> {
+        let errors_before = timeline.errors_before;
+        let ms = timeline.start_ms + f64::from(index) * timeline.interval_ms;
         let bound = self
             .page
             .job
@@ -291,6 +297,15 @@ impl<'a> Recording<'a> {
             ms / 1e3
         ))
     }
+}
+
+/// When a recording's frames fall on the page's clock, and which page errors are its own.
+struct Timeline {
+    /// The clock when the recording started (0 for a page's first recording).
+    start_ms: f64,
+    interval_ms: f64,
+    /// Page errors from before the recording (they were already reported, or ignored).
+    errors_before: usize,
 }
 
 /// Width and height from a PNG's header.
