@@ -5,6 +5,7 @@
 //! isolation.
 //! See docs/benchmarks.md.
 
+mod capture;
 mod floor;
 mod http;
 mod plugins;
@@ -47,6 +48,9 @@ pub enum OtherBench {
     Plugins(plugins::PluginBenchArgs),
     /// The job service: submissions accepted per second, and a small job over HTTP vs in-process.
     Http(http::HttpBenchArgs),
+    /// Recording frames: each way of reading stepped frames out of a page, timed, sized and
+    /// checked for exactness, plus the screencast and capture + WebP encode totals.
+    Capture(capture::CaptureBenchArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -90,6 +94,9 @@ pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
     match args.other {
         Some(OtherBench::Plugins(plugin_args)) => return plugins::run(config, plugin_args).await,
         Some(OtherBench::Http(http_args)) => return http::run(config, http_args).await,
+        Some(OtherBench::Capture(capture_args)) => {
+            return capture::run(config, capture_args).await;
+        }
         None => {}
     }
     anyhow::ensure!(
