@@ -18,7 +18,7 @@ mod origins;
 mod page;
 mod pool;
 mod record;
-mod shim;
+pub(crate) mod shim;
 mod slot;
 
 pub(crate) use intercept::library_headers;

@@ -9,7 +9,7 @@
 ///
 /// With `virtual_time` the page also gets Kiln's virtual clock (`clock.js`), held at 0 until the
 /// host advances it.
-pub fn init_script(seed: Option<u64>, job_nonce: &str, virtual_time: bool) -> String {
+pub(crate) fn init_script(seed: Option<u64>, job_nonce: &str, virtual_time: bool) -> String {
     let seed = match seed {
         Some(seed) => format!("{{ lo: {}, hi: {} }}", seed & 0xffff_ffff, seed >> 32),
         None => "null".to_string(),

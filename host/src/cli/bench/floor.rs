@@ -206,7 +206,7 @@ impl Floor {
 }
 
 /// `Runtime.evaluate` of `expression`, promises awaited, the value returned as JSON.
-fn evaluation(expression: &str) -> Result<EvaluateParams> {
+pub(super) fn evaluation(expression: &str) -> Result<EvaluateParams> {
     EvaluateParams::builder()
         .expression(expression)
         .await_promise(true)

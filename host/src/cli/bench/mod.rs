@@ -5,6 +5,7 @@
 //! isolation.
 //! See docs/benchmarks.md.
 
+mod capture;
 mod floor;
 mod http;
 mod plugins;
@@ -50,6 +51,9 @@ pub enum OtherBench {
     Http(http::HttpBenchArgs),
     /// Recordings: the three `video` workloads, capture frames/s and capture/encode overlap.
     Video(video::VideoBenchArgs),
+    /// Recording frames: each way of reading stepped frames out of a page, timed, sized and
+    /// checked for exactness, plus the screencast and capture + WebP encode totals.
+    Capture(capture::CaptureBenchArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -94,6 +98,9 @@ pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
         Some(OtherBench::Plugins(plugin_args)) => return plugins::run(config, plugin_args).await,
         Some(OtherBench::Http(http_args)) => return http::run(config, http_args).await,
         Some(OtherBench::Video(video_args)) => return video::run(config, video_args).await,
+        Some(OtherBench::Capture(capture_args)) => {
+            return capture::run(config, capture_args).await;
+        }
         None => {}
     }
     anyhow::ensure!(
