@@ -24,9 +24,25 @@ pub(crate) fn ffmpeg_args(settings: &EncodeSettings, dir: &Path) -> Vec<String> 
     .to_vec();
     let rate = rational(settings.fps);
     match settings.frame_kind {
-        FrameKind::Png => {
-            args.extend(["-f", "image2pipe", "-c:v", "png", "-framerate", &rate].map(String::from))
-        }
+        // Without a small probe ffmpeg reads ~5 MB of PNGs before it starts encoding: at 512²
+        // that is nearly a whole 90-frame grab, so encoding could not overlap the capture (the
+        // WebP finished 0.75 s after the last frame; with these two flags 0.03 s; see
+        // docs/benchmarks.md). Every frame is a PNG of one size, so there is nothing to probe.
+        FrameKind::Png => args.extend(
+            [
+                "-probesize",
+                "32",
+                "-analyzeduration",
+                "0",
+                "-f",
+                "image2pipe",
+                "-c:v",
+                "png",
+                "-framerate",
+                &rate,
+            ]
+            .map(String::from),
+        ),
         FrameKind::Rgba => args.extend(
             [
                 "-f",
