@@ -2,6 +2,19 @@
 
 use crate::Error;
 use crate::browser::{self, Library};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A p5 major version, as job inputs name it: `"1"` or `"2"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Version {
+    /// p5 1.x (1.11, the last of the line).
+    #[serde(rename = "1")]
+    V1,
+    /// p5 2.x.
+    #[serde(rename = "2")]
+    V2,
+}
 
 /// APIs that exist in p5 1.x and were removed or replaced in 2.x. A sketch that uses one of these
 /// (and no 2.x-only syntax) was written for 1.x.
@@ -17,10 +30,15 @@ const ONLY_IN_V1: &[&str] = &[
 /// Syntax that only makes sense in p5 2.x, whose `setup` and `draw` may be async.
 const ONLY_IN_V2: &[&str] = &["async function setup", "async function draw", "await "];
 
-/// The p5 library the host serves for `code`: major version `major` when given, else the one the
-/// code's APIs point to (2 unless it uses 1.x-only APIs).
-pub fn library_for(code: &str, major: Option<u32>) -> Result<Library, Error> {
-    let major = major.map_or_else(|| guess_major(code).to_string(), |m| m.to_string());
+/// The p5 library the host serves for `code`: `version` when given, else the one the code's APIs
+/// point to (2 unless it uses 1.x-only APIs).
+pub fn library_for(code: &str, version: Option<Version>) -> Result<Library, Error> {
+    let major = match version {
+        Some(Version::V1) => 1,
+        Some(Version::V2) => 2,
+        None => guess_major(code),
+    }
+    .to_string();
     browser::libraries()
         .into_iter()
         .find(|lib| lib.name == "p5" && lib.version.split('.').next() == Some(major.as_str()))

@@ -34,7 +34,7 @@ pub struct P5Input {
     #[schemars(range(min = 0.25, max = 4.0))]
     pub pixel_density: f32,
     /// Which p5 line to load. Without it the plugin picks by what the sketch uses.
-    pub p5_version: Option<P5Version>,
+    pub p5_version: Option<kiln_sdk::p5::Version>,
 }
 
 /// Output image format.
@@ -45,15 +45,6 @@ pub enum Format {
     Png,
     Jpeg,
     Webp,
-}
-
-/// The p5 major version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum P5Version {
-    #[serde(rename = "1")]
-    V1,
-    #[serde(rename = "2")]
-    V2,
 }
 
 fn one_frame() -> u32 {

@@ -53,16 +53,7 @@ pub struct VideoInput {
     /// Existing frames to bake into an MP4 instead of recording a piece.
     pub tape: Option<TapeInput>,
     /// Which p5 line a sketch gets (`"1"` or `"2"`); without it, the one its code needs.
-    pub p5_version: Option<P5Version>,
-}
-
-/// The p5 major version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum P5Version {
-    #[serde(rename = "1")]
-    V1,
-    #[serde(rename = "2")]
-    V2,
+    pub p5_version: Option<kiln_sdk::p5::Version>,
 }
 
 /// What the recorded code is.

@@ -1,6 +1,6 @@
 //! Opens the piece on the virtual clock: a p5 sketch with the recording harness, or an HTML piece.
 
-use crate::input::{Kind, P5Version, Recording, VideoInput};
+use crate::input::{Kind, Recording, VideoInput};
 use kiln_sdk::browser::{self, CaptureSource, Page, PageOptions};
 use kiln_sdk::{Error, ErrorKind, host, template};
 
@@ -19,11 +19,7 @@ pub fn open(input: &VideoInput, recording: &Recording) -> Result<Page, Error> {
     page.use_virtual_time()?;
     match recording.kind {
         Kind::P5 => {
-            let major = input.p5_version.map(|v| match v {
-                P5Version::V1 => 1,
-                P5Version::V2 => 2,
-            });
-            let p5 = kiln_sdk::p5::library_for(recording.source, major)?;
+            let p5 = kiln_sdk::p5::library_for(recording.source, input.p5_version)?;
             host::log(
                 host::LogLevel::Info,
                 &format!("recording with p5 {}", p5.version),
