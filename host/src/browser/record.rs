@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use std::time::Instant;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Frames captured but not yet handed to ffmpeg. Small: ffmpeg's own pipe is the real buffer.
 const FRAMES_IN_FLIGHT: usize = 4;
@@ -181,37 +181,93 @@ impl<'a> Recording<'a> {
         })
         .await?;
 
-        // The feeder owns the encoder; it stops at the first encoder error and reports it.
+        // The feeder owns the encoder; it stops at the first encoder error and reports it. When
+        // the capture fails it is told to abandon the encode, and is awaited, so no ffmpeg
+        // outlives the job.
         let (frames_tx, mut frames_rx) = mpsc::channel::<Bytes>(FRAMES_IN_FLIGHT);
+        let (abandon_tx, mut abandon_rx) = oneshot::channel::<()>();
         let feeder = tokio::spawn(async move {
-            while let Some(frame) = frames_rx.recv().await {
-                encoder.push(&frame).await?;
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = &mut abandon_rx => {
+                        encoder.abandon().await;
+                        return Err(RenderError::internal("the recording was abandoned"));
+                    }
+                    frame = frames_rx.recv() => match frame {
+                        Some(frame) => encoder.push(&frame).await?,
+                        None => break,
+                    },
+                }
             }
             encoder.finish().await
         });
-        // Dropping the feeder's handle would leave it running; abort it on every early return.
+        // Dropping the feeder's handle would leave it running; abort it if this future is
+        // dropped (the job's deadline).
         let feeder = AbortOnDrop(feeder);
 
-        let first: Bytes = first.into();
-        let mut poster = first.clone();
-        let mut all_identical = true;
-        let mut captured_ms = 0.0;
-        let mut pending = Some(first.clone());
+        let streamed = self.stream(first.into(), &timeline, frames_tx).await;
+        let capture_ms = started.elapsed().as_secs_f64() * 1e3;
+        let streamed = match streamed {
+            Ok(streamed) => streamed,
+            Err(err) => {
+                let _ = abandon_tx.send(());
+                let _ = feeder.join().await;
+                return Err(err);
+            }
+        };
+        let videos = feeder.join().await?;
+        let total_ms = started.elapsed().as_secs_f64() * 1e3;
+        self.page.job.log.push(
+            "info",
+            "host",
+            format!(
+                "recorded {} frames of {width}×{height} in {capture_ms:.0} ms ({:.1} frames/s, {:.1} ms per capture); encoders done at {total_ms:.0} ms",
+                options.frames,
+                f64::from(options.frames) * 1e3 / capture_ms.max(1.0),
+                streamed.captured_ms / f64::from(options.frames.saturating_sub(1).max(1)),
+            ),
+        );
+        Ok(HostFrames {
+            count: options.frames,
+            width: width * options.scale,
+            height: height * options.scale,
+            fps: options.fps,
+            all_identical: streamed.all_identical,
+            audio_seconds: None,
+            videos,
+            poster: streamed.poster,
+            poster_scale: options.scale,
+        })
+    }
+
+    /// Captures every frame after the first (already captured) and sends each to the encoder.
+    async fn stream(
+        &self,
+        first: Bytes,
+        timeline: &Timeline,
+        frames_tx: mpsc::Sender<Bytes>,
+    ) -> Result<Streamed, RenderError> {
+        let options = self.options;
+        let mut streamed = Streamed {
+            poster: first.clone(),
+            all_identical: true,
+            captured_ms: 0.0,
+        };
         for index in 0..options.frames {
-            let frame: Bytes = match pending.take() {
-                Some(frame) => frame,
-                None => {
-                    let shot = Instant::now();
-                    let frame = self.capture(index, &timeline).await?;
-                    captured_ms += shot.elapsed().as_secs_f64() * 1e3;
-                    frame.into()
-                }
+            let frame: Bytes = if index == 0 {
+                first.clone()
+            } else {
+                let shot = Instant::now();
+                let frame = self.capture(index, timeline).await?;
+                streamed.captured_ms += shot.elapsed().as_secs_f64() * 1e3;
+                frame.into()
             };
-            if all_identical && frame != first {
-                all_identical = false;
+            if streamed.all_identical && frame != first {
+                streamed.all_identical = false;
             }
             if index == self.poster_frame {
-                poster = frame.clone();
+                streamed.poster = frame.clone();
             }
             if frames_tx.send(frame).await.is_err() {
                 // The feeder stopped: its result says why.
@@ -222,31 +278,7 @@ impl<'a> Recording<'a> {
                 self.page.job.log.progress(fraction, "recording");
             }
         }
-        drop(frames_tx);
-        let capture_ms = started.elapsed().as_secs_f64() * 1e3;
-        let videos = feeder.join().await?;
-        let total_ms = started.elapsed().as_secs_f64() * 1e3;
-        self.page.job.log.push(
-            "info",
-            "host",
-            format!(
-                "recorded {} frames of {width}×{height} in {capture_ms:.0} ms ({:.1} frames/s, {:.1} ms per capture); encoders done at {total_ms:.0} ms",
-                options.frames,
-                f64::from(options.frames) * 1e3 / capture_ms.max(1.0),
-                captured_ms / f64::from(options.frames.saturating_sub(1).max(1)),
-            ),
-        );
-        Ok(HostFrames {
-            count: options.frames,
-            width: width * options.scale,
-            height: height * options.scale,
-            fps: options.fps,
-            all_identical,
-            audio_seconds: None,
-            videos,
-            poster,
-            poster_scale: options.scale,
-        })
+        Ok(streamed)
     }
 
     /// Frame `index` (from 0), failing with the page's error if it threw on the way.
@@ -297,6 +329,14 @@ impl<'a> Recording<'a> {
             ms / 1e3
         ))
     }
+}
+
+/// What streaming the frames saw.
+struct Streamed {
+    poster: Bytes,
+    all_identical: bool,
+    /// Time spent capturing frames after the first.
+    captured_ms: f64,
 }
 
 /// When a recording's frames fall on the page's clock, and which page errors are its own.

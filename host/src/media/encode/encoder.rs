@@ -35,6 +35,12 @@ pub struct VideoEncoder {
 }
 
 impl VideoEncoder {
+    /// Gives the encode up: kills ffmpeg and waits until it has exited. (Dropping the encoder
+    /// also kills it, but does not wait for the process to be gone.)
+    pub async fn abandon(mut self) {
+        self.ffmpeg.kill().await;
+    }
+
     /// Checks `settings` and starts ffmpeg, ready for frames.
     pub async fn start(settings: EncodeSettings) -> Result<Self, RenderError> {
         settings.validate()?;

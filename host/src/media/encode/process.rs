@@ -100,6 +100,13 @@ impl Ffmpeg {
         self.child.id()
     }
 
+    /// Kills ffmpeg and waits until it is gone (reaped), for callers that give up on an encode
+    /// and must not leave a process behind even for a moment.
+    pub async fn kill(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill().await;
+    }
+
     /// Closes stdin (end of input), waits for ffmpeg to exit and collects its stderr.
     pub async fn wait(&mut self) -> Result<Exit, RenderError> {
         drop(self.stdin.take());
