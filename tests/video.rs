@@ -381,6 +381,43 @@ fn css_animations_transitions_web_animations_timers_and_raf_follow_the_virtual_c
 }
 
 #[test]
+fn an_element_is_recorded_on_its_own_and_html_errors_are_piece_failed() {
+    let html = r#"<style>body { background: white; } #stage { position: absolute; left: 10px; top: 6px;
+        width: 30px; height: 20px; background: blue; animation: pulse 1s steps(2, jump-none) infinite; }
+        @keyframes pulse { from { background: blue; } to { background: lime; } }</style>
+        <div id="stage"></div>"#;
+    let outcome = video(json!({
+        "html": html, "selector": "#stage", "width": 80, "height": 40, "fps": 4, "frames": 4,
+        "formats": ["gif"],
+    }));
+    let gif = artifact(&outcome, "video.gif");
+    let stream = probe_video(&gif);
+    assert_eq!(
+        (stream["width"].clone(), stream["height"].clone()),
+        (json!(30), json!(20))
+    );
+    // steps(2, jump-none) over 1 s: blue for 0–0.5 s, lime for 0.5–1 s; frames at 0, 0.25, 0.5, 0.75 s.
+    for (k, lime) in [(0, false), (1, false), (2, true), (3, true)] {
+        let pixel = decode_frame(&gif, k).get_pixel(15, 10).0;
+        assert_eq!(pixel[1] > 200, lime, "frame {k}: {pixel:?}");
+    }
+
+    let outcome = video(json!({
+        "html": "<script>throw new Error('the piece is broken')</script>", "width": 20,
+        "height": 20, "frames": 2, "formats": ["gif"],
+    }));
+    let message = failure(&outcome, ErrorKind::PieceFailed);
+    assert!(message.contains("the piece is broken"), "{message}");
+
+    let outcome = video(json!({
+        "html": "<p>hi</p>", "selector": "#nothing", "width": 20, "height": 20, "frames": 2,
+        "formats": ["gif"],
+    }));
+    let message = failure(&outcome, ErrorKind::PieceFailed);
+    assert!(message.contains("no element matches"), "{message}");
+}
+
+#[test]
 fn a_frozen_piece_is_reported_and_gives_a_still_when_asked() {
     let code = "function setup() { createCanvas(30, 30); background(0, 200, 0); noLoop(); }";
     let outcome =
@@ -589,8 +626,8 @@ fn a_tape_from_stored_frames_follows_its_timings() {
         keys.push(format!("tape-source/{i}.png"));
     }
     let outcome = video(json!({"tape": {"frameKeys": keys, "durationsMs": [100, 200, 300, 400]}}));
-    let probe = probe(&artifact(&outcome, "video.mp4"));
-    let seconds: f64 = probe["format"]["duration"]
+    let timed = probe(&artifact(&outcome, "video.mp4"));
+    let seconds: f64 = timed["format"]["duration"]
         .as_str()
         .unwrap()
         .parse()
@@ -599,6 +636,23 @@ fn a_tape_from_stored_frames_follows_its_timings() {
         (seconds - 1.0).abs() < 0.1,
         "the tape lasts {seconds} s, want 1.0"
     );
+
+    // A ZIP and a soundtrack from the store: the video lasts as long as the audio.
+    let entries: Vec<(String, Vec<u8>)> =
+        (0..5).map(|i| (format!("{i}.png"), png_frame(i))).collect();
+    std::fs::write(store.join("tape.zip"), zip_of(&entries)).unwrap();
+    std::fs::write(store.join("voice.wav"), wav(1.25)).unwrap();
+    let outcome = video(
+        json!({"tape": {"zipKey": "tape-source/tape.zip", "soundtrackKey": "tape-source/voice.wav"}}),
+    );
+    let voiced = probe(&artifact(&outcome, "video.mp4"));
+    let audio_s: f64 = stream(&voiced, "audio")["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((audio_s - 1.25).abs() < 0.1, "audio lasts {audio_s} s");
+    assert_eq!(stream(&voiced, "video")["nb_read_frames"], "5");
 
     let mut missing = keys.clone();
     missing.push("tape-source/nope.png".into());

@@ -1,12 +1,13 @@
 //! The WIT `browser` interface: the library list, `open`, and the `page` resource.
 
 use super::page::{CaptureSource, JobPage, PageOptions};
-use super::record::RecordOptions;
+use super::record::{RecordOptions, RecordSource};
 use crate::error::RenderError;
 use crate::media::{HostFrames, HostImage};
 use crate::plugins::bindings::kiln::render::browser::{
     CaptureOptions, CaptureSource as WitCaptureSource, ConsoleLine, Host, HostPage, Library,
     PageError, PageOptions as WitPageOptions, RecordOptions as WitRecordOptions,
+    RecordSource as WitRecordSource,
 };
 use crate::plugins::bindings::kiln::render::types::{Capability, Error as WitError};
 use crate::plugins::state::JobState;
@@ -153,7 +154,11 @@ impl HostPage for JobState {
         let options = RecordOptions {
             frames: options.frames,
             fps: options.fps,
-            source: capture_source(options.source),
+            source: match options.source {
+                WitRecordSource::Viewport => RecordSource::Viewport,
+                WitRecordSource::Canvas(selector) => RecordSource::Canvas(selector),
+                WitRecordSource::Element(selector) => RecordSource::Element(selector),
+            },
             formats: options.encode.formats.into_iter().map(Into::into).collect(),
             quality: options.encode.quality,
             scale: options.encode.scale,

@@ -25,7 +25,7 @@ pub(crate) use intercept::library_headers;
 pub use libraries::{Libraries, Library};
 pub use page::{CaptureSource, JobPage, PageErrorRecord, PageOptions};
 pub use pool::BrowserPool;
-pub use record::RecordOptions;
+pub use record::{RecordOptions, RecordSource};
 
 /// Job documents are served from origins `https://j<n>.kiln.invalid`, a few per page, reused only
 /// once the document that used one is gone and its storage cleared (see `origins.rs`), so nothing

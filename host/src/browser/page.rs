@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, CaptureScreenshotParams,
-    EventLoadEventFired, NavigateParams, RemoveScriptToEvaluateOnNewDocumentParams,
+    EventLoadEventFired, NavigateParams, RemoveScriptToEvaluateOnNewDocumentParams, Viewport,
 };
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::error::CdpError;
@@ -345,16 +345,18 @@ impl JobPage {
         self.require_document("capture")?;
         let quality = quality.map(|q| q.clamp(1, 100));
         let bytes = match source {
-            CaptureSource::Viewport => self.screenshot(format, quality).await?,
+            CaptureSource::Viewport => self.screenshot(format, quality, None).await?,
             CaptureSource::Canvas(selector) => self.read_canvas(selector, format, quality).await?,
         };
         HostImage::from_encoded(bytes.into(), format)
     }
 
+    /// The viewport, or the `clip` rectangle of it (CSS pixels), as an encoded image.
     pub(super) async fn screenshot(
         &self,
         format: ImageFormat,
         quality: Option<u8>,
+        clip: Option<Viewport>,
     ) -> Result<Vec<u8>, RenderError> {
         let (cdp_format, quality) = match format {
             ImageFormat::Png => (CaptureScreenshotFormat::Png, None),
@@ -370,7 +372,7 @@ impl JobPage {
         let params = CaptureScreenshotParams {
             format: Some(cdp_format),
             quality,
-            clip: None,
+            clip,
             from_surface: Some(true),
             capture_beyond_viewport: Some(false),
             // Lossless either way: it only lowers PNG compression effort.

@@ -6,25 +6,44 @@
 //! encoding frame `i`, and memory stays flat however long the recording is: ffmpeg's pipe pushes
 //! back when the encoders fall behind.
 
-use super::page::{CaptureSource, JobPage, PageErrorRecord};
+use super::page::{JobPage, PageErrorRecord};
 use crate::error::RenderError;
 use crate::media::encode::{EncodeSettings, FrameKind, VideoEncoder, VideoFormat};
 use crate::media::{HostFrames, ImageFormat};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
+use chromiumoxide::cdp::browser_protocol::page::Viewport;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 /// Frames captured but not yet handed to ffmpeg. Small: ffmpeg's own pipe is the real buffer.
 const FRAMES_IN_FLIGHT: usize = 4;
 
+/// Where each frame's pixels come from.
+#[derive(Debug, Clone)]
+pub enum RecordSource {
+    /// The viewport, as composited.
+    Viewport,
+    /// A canvas matched by a CSS selector, read back inside the page.
+    Canvas(String),
+    /// The box of the element matched by a CSS selector, measured when the recording starts.
+    Element(String),
+}
+
+/// Where frames are read from once the recording has started: an element is a fixed clip.
+enum Source<'a> {
+    Viewport,
+    Canvas(&'a str),
+    Clip(Viewport),
+}
+
 /// What to record and how to encode it.
 #[derive(Debug, Clone)]
 pub struct RecordOptions {
     pub frames: u32,
     pub fps: f64,
-    pub source: CaptureSource,
+    pub source: RecordSource,
     pub formats: Vec<VideoFormat>,
     pub quality: Option<u8>,
     pub scale: u32,
@@ -100,9 +119,9 @@ impl JobPage {
     }
 
     /// Advances the clock to `ms` and returns the frame as PNG bytes.
-    async fn frame_at(&self, ms: f64, source: &CaptureSource) -> Result<Vec<u8>, RenderError> {
+    async fn frame_at(&self, ms: f64, source: &Source<'_>) -> Result<Vec<u8>, RenderError> {
         match source {
-            CaptureSource::Canvas(selector) => {
+            Source::Canvas(selector) => {
                 let selector_js = serde_json::to_string(selector).expect("a string serializes");
                 let expression = format!(
                     "window.__kilnClock.advanceTo({ms}).then(() => {{ \
@@ -127,12 +146,52 @@ impl JobPage {
                     RenderError::internal(format!("canvas data URL is not base64: {e}"))
                 })
             }
-            CaptureSource::Viewport => {
+            Source::Viewport => {
                 self.evaluate(&format!("window.__kilnClock.advanceTo({ms})"))
                     .await?;
-                self.screenshot(ImageFormat::Png, None).await
+                self.screenshot(ImageFormat::Png, None, None).await
+            }
+            Source::Clip(clip) => {
+                self.evaluate(&format!("window.__kilnClock.advanceTo({ms})"))
+                    .await?;
+                self.screenshot(ImageFormat::Png, None, Some(clip.clone()))
+                    .await
             }
         }
+    }
+
+    /// The box of the element `selector` matches, in whole CSS pixels of the document.
+    async fn element_box(&self, selector: &str) -> Result<Viewport, RenderError> {
+        let selector_js = serde_json::to_string(selector).expect("a string serializes");
+        let value = self
+            .evaluate(&format!(
+                "(() => {{ const e = document.querySelector({selector_js}); if (!e) return null; \
+                   const r = e.getBoundingClientRect(); \
+                   return [r.left + scrollX, r.top + scrollY, r.width, r.height]; }})()"
+            ))
+            .await?;
+        let Some([x, y, width, height]) = serde_json::from_value::<Option<[f64; 4]>>(value)
+            .ok()
+            .flatten()
+        else {
+            return Err(RenderError::piece_failed(format!(
+                "cannot record element {selector:?}: no element matches"
+            )));
+        };
+        let (x, y) = (x.floor(), y.floor());
+        let (width, height) = (width.ceil(), height.ceil());
+        if width < 1.0 || height < 1.0 {
+            return Err(RenderError::piece_failed(format!(
+                "cannot record element {selector:?}: its box is {width}×{height} pixels"
+            )));
+        }
+        Ok(Viewport {
+            x,
+            y,
+            width,
+            height,
+            scale: 1.0,
+        })
     }
 }
 
@@ -168,7 +227,12 @@ impl<'a> Recording<'a> {
             errors_before: self.page.errors().len(),
         };
 
-        let first = self.capture(0, &timeline).await?;
+        let source = match &options.source {
+            RecordSource::Viewport => Source::Viewport,
+            RecordSource::Canvas(selector) => Source::Canvas(selector),
+            RecordSource::Element(selector) => Source::Clip(self.page.element_box(selector).await?),
+        };
+        let first = self.capture(0, &timeline, &source).await?;
         let (width, height) = png_size(&first)?;
         let mut encoder = VideoEncoder::start(EncodeSettings {
             width,
@@ -206,7 +270,9 @@ impl<'a> Recording<'a> {
         // dropped (the job's deadline).
         let feeder = AbortOnDrop(feeder);
 
-        let streamed = self.stream(first.into(), &timeline, frames_tx).await;
+        let streamed = self
+            .stream(first.into(), &timeline, &source, frames_tx)
+            .await;
         let capture_ms = started.elapsed().as_secs_f64() * 1e3;
         let streamed = match streamed {
             Ok(streamed) => streamed,
@@ -246,6 +312,7 @@ impl<'a> Recording<'a> {
         &self,
         first: Bytes,
         timeline: &Timeline,
+        source: &Source<'_>,
         frames_tx: mpsc::Sender<Bytes>,
     ) -> Result<Streamed, RenderError> {
         let options = self.options;
@@ -259,7 +326,7 @@ impl<'a> Recording<'a> {
                 first.clone()
             } else {
                 let shot = Instant::now();
-                let frame = self.capture(index, timeline).await?;
+                let frame = self.capture(index, timeline, source).await?;
                 streamed.captured_ms += shot.elapsed().as_secs_f64() * 1e3;
                 frame.into()
             };
@@ -282,7 +349,12 @@ impl<'a> Recording<'a> {
     }
 
     /// Frame `index` (from 0), failing with the page's error if it threw on the way.
-    async fn capture(&self, index: u32, timeline: &Timeline) -> Result<Vec<u8>, RenderError> {
+    async fn capture(
+        &self,
+        index: u32,
+        timeline: &Timeline,
+        source: &Source<'_>,
+    ) -> Result<Vec<u8>, RenderError> {
         let errors_before = timeline.errors_before;
         let ms = timeline.start_ms + f64::from(index) * timeline.interval_ms;
         let bound = self
@@ -291,9 +363,7 @@ impl<'a> Recording<'a> {
             .limits
             .frame_timeout
             .min(self.page.job.remaining());
-        let frame = match tokio::time::timeout(bound, self.page.frame_at(ms, &self.options.source))
-            .await
-        {
+        let frame = match tokio::time::timeout(bound, self.page.frame_at(ms, source)).await {
             Ok(frame) => frame,
             Err(_) => {
                 // The page is stuck mid-step (a loop, or a promise that never settles): it

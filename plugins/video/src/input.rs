@@ -17,6 +17,9 @@ pub struct VideoInput {
     pub html: Option<String>,
     /// What `code` or `html` is.
     pub kind: Option<Kind>,
+    /// Record only the box of the element this CSS selector matches (measured at the start)
+    /// instead of the whole canvas or viewport.
+    pub selector: Option<String>,
     /// Width in CSS pixels (recordings).
     #[schemars(range(min = 1, max = 8192))]
     pub width: Option<u32>,

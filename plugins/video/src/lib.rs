@@ -46,7 +46,7 @@ impl Plugin for Video {
 fn record(input: &VideoInput, recording: &Recording) -> Result<Vec<Artifact>, Error> {
     let page = page::open(input, recording)?;
     host::progress(0.1, "loaded");
-    let source = page::source(&page, recording)?;
+    let source = page::source(&page, input, recording)?;
     let frames = page.record(&RecordOptions {
         frames: recording.frames,
         fps: recording.fps,

@@ -1,7 +1,7 @@
 //! Opens the piece on the virtual clock: a p5 sketch with the recording harness, or an HTML piece.
 
 use crate::input::{Kind, Recording, VideoInput};
-use kiln_sdk::browser::{self, CaptureSource, Page, PageOptions};
+use kiln_sdk::browser::{self, Page, PageOptions, RecordSource};
 use kiln_sdk::{Error, ErrorKind, host, template};
 
 const P5_HTML: &str = include_str!("p5.html");
@@ -75,11 +75,19 @@ pub fn open(input: &VideoInput, recording: &Recording) -> Result<Page, Error> {
     Ok(page)
 }
 
-/// Where frames are read from: a p5 sketch's main canvas when it has exactly the recording's
-/// size (read back inside the page, no compositing); otherwise the viewport.
-pub fn source(page: &Page, recording: &Recording) -> Result<CaptureSource, Error> {
+/// Where frames are read from: the element the input names; else a p5 sketch's main canvas
+/// when it has exactly the recording's size (read back inside the page, no compositing);
+/// otherwise the viewport.
+pub fn source(
+    page: &Page,
+    input: &VideoInput,
+    recording: &Recording,
+) -> Result<RecordSource, Error> {
+    if let Some(selector) = &input.selector {
+        return Ok(RecordSource::Element(selector.clone()));
+    }
     if recording.kind == Kind::Html {
-        return Ok(CaptureSource::Viewport);
+        return Ok(RecordSource::Viewport);
     }
     let size = page.evaluate(
         "(() => { const c = document.querySelector('canvas[data-kiln-main]'); \
@@ -90,9 +98,9 @@ pub fn source(page: &Page, recording: &Recording) -> Result<CaptureSource, Error
         .flatten()
         .is_some_and(|[w, h]| w == recording.width && h == recording.height);
     Ok(if matches {
-        CaptureSource::Canvas("canvas[data-kiln-main]".to_string())
+        RecordSource::Canvas("canvas[data-kiln-main]".to_string())
     } else {
-        CaptureSource::Viewport
+        RecordSource::Viewport
     })
 }
 
