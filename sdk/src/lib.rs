@@ -31,6 +31,7 @@ pub mod bindings;
 mod error;
 pub mod p5;
 mod plugin;
+pub mod size;
 pub mod template;
 
 pub use bindings::kiln::render::types::{Artifact, Capability, Error, ErrorKind, ImageFormat};

@@ -143,22 +143,8 @@ impl PosterInput {
                     "input.{field}: {value} is out of range, give {MIN_SIZE} to {MAX_SIZE} pixels"
                 )));
             }
-            if value > limits.max_dimension {
-                return Err(Error::invalid_input(format!(
-                    "input.{field}: {value} is over this host's largest dimension, {} pixels",
-                    limits.max_dimension
-                )));
-            }
         }
-        let pixels = u64::from(self.width) * u64::from(self.height);
-        if pixels > limits.max_pixels {
-            return Err(Error::invalid_input(format!(
-                "input.width × input.height = {} × {} = {pixels} pixels, over this host's cap of \
-                 {} pixels: lower width or height",
-                self.width, self.height, limits.max_pixels
-            )));
-        }
-        Ok(())
+        kiln_sdk::size::check_page_size(self.width, self.height, None, limits)
     }
 }
 

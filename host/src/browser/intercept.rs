@@ -93,7 +93,8 @@ pub(crate) fn library_headers() -> Vec<HeaderEntry> {
     ]
 }
 
-async fn fulfil(
+/// Answers one paused request with `status`, `headers` and `body`.
+pub(crate) async fn fulfil(
     page: &Page,
     event: &EventRequestPaused,
     status: i64,

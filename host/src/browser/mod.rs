@@ -21,7 +21,7 @@ mod record;
 pub(crate) mod shim;
 mod slot;
 
-pub(crate) use intercept::library_headers;
+pub(crate) use intercept::{fulfil, library_headers};
 pub use libraries::{Libraries, Library};
 pub use page::{CaptureSource, JobPage, PageErrorRecord, PageOptions};
 pub use pool::BrowserPool;

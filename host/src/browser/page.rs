@@ -399,14 +399,28 @@ impl JobPage {
         format: ImageFormat,
         quality: Option<u8>,
     ) -> Result<Vec<u8>, RenderError> {
+        self.read_canvas_after(None, selector, format, quality)
+            .await
+    }
+
+    /// Reads the canvas `selector` matches as `format`, in one evaluation that first awaits the
+    /// JS expression `first` when given (a recording advances the clock there).
+    pub(super) async fn read_canvas_after(
+        &self,
+        first: Option<&str>,
+        selector: &str,
+        format: ImageFormat,
+        quality: Option<u8>,
+    ) -> Result<Vec<u8>, RenderError> {
         let selector_js = serde_json::to_string(selector).expect("a string serializes");
         let quality_js = f64::from(quality.unwrap_or(90)) / 100.0;
         let mime = format.content_type();
         let expression = format!(
-            "(() => {{ const c = document.querySelector({selector_js}); \
+            "Promise.resolve({}).then(() => {{ const c = document.querySelector({selector_js}); \
                if (!c) return {{ error: 'no element matches' }}; \
                if (!(c instanceof HTMLCanvasElement)) return {{ error: 'the element is a ' + c.tagName.toLowerCase() + ', not a canvas' }}; \
-               return {{ url: c.toDataURL('{mime}', {quality_js}) }}; }})()"
+               return {{ url: c.toDataURL('{mime}', {quality_js}) }}; }})",
+            first.unwrap_or("undefined")
         );
         let value = self.evaluate(&expression).await?;
         if let Some(error) = value.get("error").and_then(|e| e.as_str()) {
@@ -418,6 +432,11 @@ impl JobPage {
             .get("url")
             .and_then(|u| u.as_str())
             .unwrap_or_default();
+        if url == "data:," {
+            return Err(RenderError::piece_failed(format!(
+                "canvas {selector:?} has no pixels to read (is it zero-sized?)"
+            )));
+        }
         let prefix = format!("data:{mime};base64,");
         let data = url.strip_prefix(&prefix).ok_or_else(|| {
             RenderError::internal(format!(
@@ -440,7 +459,23 @@ impl JobPage {
     }
 
     fn first_error(&self) -> Option<SlotError> {
-        self.lease.slot().shared.current().errors.first().cloned()
+        self.error_at(0)
+    }
+
+    /// The uncaught error number `index` (from 0), if there are that many.
+    pub(super) fn error_at(&self, index: usize) -> Option<SlotError> {
+        self.lease
+            .slot()
+            .shared
+            .current()
+            .errors
+            .get(index)
+            .cloned()
+    }
+
+    /// How many uncaught errors the page has had.
+    pub(super) fn error_count(&self) -> usize {
+        self.lease.slot().shared.current().errors.len()
     }
 
     pub(super) fn crashed(&self) -> bool {

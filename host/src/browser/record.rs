@@ -10,8 +10,6 @@ use super::page::{JobPage, PageErrorRecord};
 use crate::error::RenderError;
 use crate::media::encode::{EncodeSettings, FrameKind, VideoEncoder, VideoFormat};
 use crate::media::{HostFrames, ImageFormat};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use chromiumoxide::cdp::browser_protocol::page::Viewport;
 use std::time::Instant;
@@ -122,40 +120,18 @@ impl JobPage {
     async fn frame_at(&self, ms: f64, source: &Source<'_>) -> Result<Vec<u8>, RenderError> {
         match source {
             Source::Canvas(selector) => {
-                let selector_js = serde_json::to_string(selector).expect("a string serializes");
-                let expression = format!(
-                    "window.__kilnClock.advanceTo({ms}).then(() => {{ \
-                       const c = document.querySelector({selector_js}); \
-                       if (!c) return {{ error: 'no element matches' }}; \
-                       if (!(c instanceof HTMLCanvasElement)) return {{ error: 'the element is a ' + c.tagName.toLowerCase() + ', not a canvas' }}; \
-                       return {{ url: c.toDataURL('image/png') }}; }})"
-                );
-                let value = self.evaluate(&expression).await?;
-                if let Some(error) = value.get("error").and_then(|e| e.as_str()) {
-                    return Err(RenderError::piece_failed(format!(
-                        "cannot record canvas {selector:?}: {error}"
-                    )));
-                }
-                let url = value.get("url").and_then(|u| u.as_str()).unwrap_or("");
-                let data = url.strip_prefix("data:image/png;base64,").ok_or_else(|| {
-                    RenderError::piece_failed(format!(
-                        "canvas {selector:?} could not be read back (a zero-sized canvas?)"
-                    ))
-                })?;
-                BASE64.decode(data).map_err(|e| {
-                    RenderError::internal(format!("canvas data URL is not base64: {e}"))
-                })
-            }
-            Source::Viewport => {
-                self.evaluate(&format!("window.__kilnClock.advanceTo({ms})"))
-                    .await?;
-                self.screenshot(ImageFormat::Png, None, None).await
-            }
-            Source::Clip(clip) => {
-                self.evaluate(&format!("window.__kilnClock.advanceTo({ms})"))
-                    .await?;
-                self.screenshot(ImageFormat::Png, None, Some(clip.clone()))
+                let step = format!("window.__kilnClock.advanceTo({ms})");
+                self.read_canvas_after(Some(&step), selector, ImageFormat::Png, None)
                     .await
+            }
+            Source::Viewport | Source::Clip(_) => {
+                self.evaluate(&format!("window.__kilnClock.advanceTo({ms})"))
+                    .await?;
+                let clip = match source {
+                    Source::Clip(clip) => Some(clip.clone()),
+                    _ => None,
+                };
+                self.screenshot(ImageFormat::Png, None, clip).await
             }
         }
     }
@@ -224,7 +200,7 @@ impl<'a> Recording<'a> {
         let timeline = Timeline {
             start_ms,
             interval_ms: 1000.0 / options.fps,
-            errors_before: self.page.errors().len(),
+            errors_before: self.page.error_count(),
         };
 
         let source = match &options.source {
@@ -369,8 +345,8 @@ impl<'a> Recording<'a> {
                 // The page is stuck mid-step (a loop, or a promise that never settles): it
                 // cannot serve another job.
                 self.page.lease.taint();
-                if let Some(error) = self.page.errors().get(errors_before) {
-                    return Err(self.threw(index, ms, error));
+                if let Some(error) = self.page.error_at(errors_before) {
+                    return Err(self.threw(index, ms, &error));
                 }
                 return Err(RenderError::timeout(format!(
                     "frame {} of {} (at {:.3} s) did not finish within {} ms (jobs.frame_timeout_ms):                      does draw or a timer loop forever, or await a promise that never resolves?",
@@ -381,9 +357,8 @@ impl<'a> Recording<'a> {
                 )));
             }
         };
-        let errors = self.page.errors();
-        if let Some(error) = errors.get(errors_before) {
-            return Err(self.threw(index, ms, error));
+        if let Some(error) = self.page.error_at(errors_before) {
+            return Err(self.threw(index, ms, &error));
         }
         if self.page.crashed() {
             return Err(self.page.crash_error());

@@ -68,23 +68,11 @@ impl Format {
 impl P5Input {
     /// Checks the limits the host is configured with (the schema holds only fixed bounds).
     pub fn check_against(&self, limits: &JobLimits) -> Result<(), Error> {
-        for (field, value) in [("width", self.width), ("height", self.height)] {
-            if value > limits.max_dimension {
-                return Err(Error::invalid_input(format!(
-                    "input.{field}: {value} is over this host's largest dimension, {} pixels",
-                    limits.max_dimension
-                )));
-            }
-        }
-        let density = f64::from(self.pixel_density);
-        let pixels = f64::from(self.width) * f64::from(self.height) * density * density;
-        if pixels > limits.max_pixels as f64 {
-            return Err(Error::invalid_input(format!(
-                "input.width × input.height × input.pixelDensity² = {} × {} × {}² = {pixels:.0} pixels, \
-                 over this host's cap of {} pixels: lower width, height or pixelDensity",
-                self.width, self.height, self.pixel_density, limits.max_pixels
-            )));
-        }
-        Ok(())
+        kiln_sdk::size::check_page_size(
+            self.width,
+            self.height,
+            Some(("pixelDensity", self.pixel_density)),
+            limits,
+        )
     }
 }

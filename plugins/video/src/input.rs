@@ -183,14 +183,7 @@ impl VideoInput {
         let kind = self.kind.unwrap_or(default_kind);
         let width = required(self.width, "width")?;
         let height = required(self.height, "height")?;
-        for (field, value) in [("width", width), ("height", height)] {
-            if value > limits.max_dimension {
-                return Err(Error::invalid_input(format!(
-                    "input.{field}: {value} is over this host's largest dimension, {} pixels",
-                    limits.max_dimension
-                )));
-            }
-        }
+        kiln_sdk::size::check_page_size(width, height, None, limits)?;
         let fps = self.fps.unwrap_or(30.0);
         if !(fps.is_finite() && fps > 0.0 && fps <= 120.0) {
             return Err(Error::invalid_input(format!(

@@ -9,11 +9,11 @@
 //! time, so it cannot be stepped and its frames are never the same twice.
 //! See docs/benchmarks.md.
 
-use super::floor::evaluation;
+use super::floor::{evaluation, intercept_every_request};
 use super::stats::{percentile_ms, round1, round3};
 use crate::browser::launch::BrowserProcess;
 use crate::browser::shim::init_script;
-use crate::browser::{LIBRARY_PATH, Libraries, job_origin, library_headers, split_job_url};
+use crate::browser::{LIBRARY_PATH, Libraries, fulfil, job_origin, library_headers, split_job_url};
 use crate::config::Config;
 use crate::media::encode::{EncodeSettings, FrameKind, VideoEncoder, VideoFormat};
 use anyhow::{Context, Result, bail, ensure};
@@ -22,9 +22,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
-use chromiumoxide::cdp::browser_protocol::fetch::{
-    EnableParams, EventRequestPaused, FulfillRequestParams, HeaderEntry, RequestPattern,
-};
+use chromiumoxide::cdp::browser_protocol::fetch::{EventRequestPaused, HeaderEntry};
 use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, CaptureScreenshotParams,
     EventLoadEventFired, EventScreencastFrame, NavigateParams, ScreencastFrameAckParams,
@@ -885,27 +883,11 @@ async fn serve(page: &Page, files: Files) -> Result<()> {
                 }
                 None => (404, Vec::new(), Bytes::new()),
             };
-            if let Ok(params) = FulfillRequestParams::builder()
-                .request_id(event.request_id.clone())
-                .response_code(code)
-                .response_headers(headers)
-                .body(BASE64.encode(&body))
-                .build()
-            {
-                let _ = serve_page.execute(params).await;
-            }
+            // A failure only means the page went away.
+            let _ = fulfil(&serve_page, &event, code, headers, &body).await;
         }
     });
-    page.execute(EnableParams {
-        patterns: Some(vec![RequestPattern {
-            url_pattern: Some("*".into()),
-            resource_type: None,
-            request_stage: None,
-        }]),
-        handle_auth_requests: None,
-    })
-    .await?;
-    Ok(())
+    intercept_every_request(page).await
 }
 
 /// A WebP encoder at Kiln's defaults for `width`×`height` frames of `kind`.

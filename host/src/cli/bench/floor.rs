@@ -6,7 +6,7 @@
 //! turns between two origins of its own (the scheme Kiln isolates jobs with, minus clearing), so
 //! the report separates the cost of Kiln's machinery from the cost of isolation.
 
-use crate::browser::{LIBRARY_PATH, Libraries, job_origin, library_headers};
+use crate::browser::{LIBRARY_PATH, Libraries, fulfil, job_origin, library_headers};
 use crate::config::Config;
 use anyhow::{Context, Result};
 use base64::Engine as _;
@@ -15,7 +15,7 @@ use bytes::Bytes;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
-    EnableParams, EventRequestPaused, FulfillRequestParams, HeaderEntry, RequestPattern,
+    EnableParams, EventRequestPaused, HeaderEntry, RequestPattern,
 };
 use chromiumoxide::cdp::browser_protocol::page::{EventLoadEventFired, NavigateParams};
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
@@ -81,26 +81,11 @@ impl Floor {
                         };
                         vec![HeaderEntry::new("Content-Type", content_type)]
                     };
-                    if let Ok(params) = FulfillRequestParams::builder()
-                        .request_id(event.request_id.clone())
-                        .response_code(code)
-                        .response_headers(headers)
-                        .body(BASE64.encode(&body))
-                        .build()
-                    {
-                        let _ = serve_page.execute(params).await;
-                    }
+                    // A failure only means the page went away.
+                    let _ = fulfil(&serve_page, &event, code, headers, &body).await;
                 }
             });
-            page.execute(EnableParams {
-                patterns: Some(vec![RequestPattern {
-                    url_pattern: Some("*".into()),
-                    resource_type: None,
-                    request_stage: None,
-                }]),
-                handle_auth_requests: None,
-            })
-            .await?;
+            intercept_every_request(&page).await?;
             page.execute(SetDeviceMetricsOverrideParams::new(
                 i64::from(size),
                 i64::from(size),
@@ -213,4 +198,18 @@ pub(super) fn evaluation(expression: &str) -> Result<EvaluateParams> {
         .return_by_value(true)
         .build()
         .map_err(anyhow::Error::msg)
+}
+
+/// Pauses every request of `page` (the Fetch domain), so a bench answers them from memory.
+pub(super) async fn intercept_every_request(page: &Page) -> Result<()> {
+    page.execute(EnableParams {
+        patterns: Some(vec![RequestPattern {
+            url_pattern: Some("*".into()),
+            resource_type: None,
+            request_stage: None,
+        }]),
+        handle_auth_requests: None,
+    })
+    .await?;
+    Ok(())
 }

@@ -93,7 +93,7 @@ impl Ratios {
     }
 }
 
-pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
+pub async fn run(config: Config, args: BenchArgs) -> Result<ExitCode> {
     match args.other {
         Some(OtherBench::Plugins(plugin_args)) => return plugins::run(config, plugin_args).await,
         Some(OtherBench::Http(http_args)) => return http::run(config, http_args).await,
@@ -114,10 +114,7 @@ pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
     eprintln!("bench: {workload}");
     let codes = sketches::codes(args.jobs);
 
-    // Artifacts go under bench/; the plugins stay the installed ones (the default plugin dir
-    // follows data_dir, and bench/plugins would be a stale copy).
-    config.plugin_dirs = config.plugin_dirs();
-    config.data_dir = config.data_dir.join("bench");
+    let config = in_bench_dir(config);
     let kiln = Kiln::start(config.clone()).await?;
     let floor = floor::Floor::start(&config, args.concurrency, args.size).await?;
 
@@ -181,6 +178,15 @@ pub async fn run(mut config: Config, args: BenchArgs) -> Result<ExitCode> {
     );
     println!("{}", serde_json::to_string(&report)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `config` with its data (artifacts, queue, caches) under `<data_dir>/bench`, and its plugins
+/// still the installed ones: the default plugin dir follows `data_dir`, and `bench/plugins` would
+/// be a stale copy.
+fn in_bench_dir(mut config: Config) -> Config {
+    config.plugin_dirs = config.plugin_dirs();
+    config.data_dir = config.data_dir.join("bench");
+    config
 }
 
 fn report_round(round: usize, label: &str, summary: &BatchSummary) {

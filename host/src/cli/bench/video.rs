@@ -85,15 +85,12 @@ struct WorkloadReport {
     record_over_serial: f64,
 }
 
-pub async fn run(mut config: Config, args: VideoBenchArgs) -> Result<ExitCode> {
+pub async fn run(config: Config, args: VideoBenchArgs) -> Result<ExitCode> {
     anyhow::ensure!(
         args.jobs >= 1 && args.concurrency >= 1,
         "jobs and concurrency must be at least 1"
     );
-    // Artifacts go under bench/; the plugins stay the installed ones (the default plugin dir
-    // follows data_dir, and bench/plugins would be a stale copy).
-    config.plugin_dirs = config.plugin_dirs();
-    config.data_dir = config.data_dir.join("bench");
+    let config = super::in_bench_dir(config);
     let kiln = Kiln::start(config).await?;
     let mut reports = Vec::new();
     for workload in &WORKLOADS {

@@ -2,7 +2,7 @@
 
 use super::command::{ffmpeg_args, output_name};
 use super::format::{FrameKind, VideoFormat};
-use super::process::Ffmpeg;
+use super::process::{Ffmpeg, work_dir};
 use super::settings::EncodeSettings;
 use crate::error::RenderError;
 use bytes::Bytes;
@@ -44,15 +44,7 @@ impl VideoEncoder {
     /// Checks `settings` and starts ffmpeg, ready for frames.
     pub async fn start(settings: EncodeSettings) -> Result<Self, RenderError> {
         settings.validate()?;
-        let dir = tempfile::Builder::new()
-            .prefix("kiln-encode-")
-            .tempdir()
-            .map_err(|e| {
-                RenderError::unavailable(format!(
-                    "cannot create a temporary directory for the encoder: {e}; check TMPDIR has \
-                     space"
-                ))
-            })?;
+        let dir = work_dir("encode", "the encoder")?;
         let ffmpeg = Ffmpeg::spawn(&ffmpeg_args(&settings, dir.path()))?;
         Ok(Self {
             settings,

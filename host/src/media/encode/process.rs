@@ -13,6 +13,19 @@ pub(crate) const FFMPEG: &str = "/usr/bin/ffmpeg";
 /// How much of ffmpeg's stderr is kept for error messages: the end is where the reason is.
 const STDERR_TAIL: usize = 4096;
 
+/// A fresh temporary directory `kiln-<prefix>-…` for ffmpeg's files (`what` says what for, in
+/// the error); it is deleted when dropped.
+pub(crate) fn work_dir(prefix: &str, what: &str) -> Result<tempfile::TempDir, RenderError> {
+    tempfile::Builder::new()
+        .prefix(&format!("kiln-{prefix}-"))
+        .tempdir()
+        .map_err(|e| {
+            RenderError::unavailable(format!(
+                "cannot create a temporary directory for {what}: {e}; check TMPDIR has space"
+            ))
+        })
+}
+
 /// A running ffmpeg. Dropping it kills the process (`kill_on_drop`), so an error or a cancelled
 /// future never leaves an encoder behind.
 pub(crate) struct Ffmpeg {

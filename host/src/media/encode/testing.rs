@@ -56,14 +56,16 @@ pub fn noise_rgba(w: u32, h: u32, seed: u32) -> Vec<u8> {
     out
 }
 
-/// Writes `bytes` to a temporary `x.<ext>` and runs `program args… <file>`, returning stdout.
-fn run_on(bytes: &[u8], ext: &str, program: &str, args: &[&str]) -> Vec<u8> {
+/// Writes `bytes` to a temporary `x.<ext>` and runs `program before… <file> after…`, returning
+/// stdout.
+fn run_on(bytes: &[u8], ext: &str, program: &str, before: &[&str], after: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(format!("x.{ext}"));
     std::fs::write(&path, bytes).unwrap();
     let out = Command::new(program)
-        .args(args)
+        .args(before)
         .arg(&path)
+        .args(after)
         .output()
         .unwrap();
     assert!(
@@ -89,6 +91,7 @@ pub fn probe(bytes: &[u8], ext: &str) -> serde_json::Value {
             "-of",
             "json",
         ],
+        &[],
     );
     serde_json::from_slice(&out).unwrap()
 }
@@ -111,13 +114,12 @@ pub fn probe_video(bytes: &[u8], ext: &str) -> serde_json::Value {
 /// The centre pixel of frame `k`, decoded back by ffmpeg.
 pub fn decode_frame(bytes: &[u8], ext: &str, k: u32) -> [u8; 3] {
     let select = format!("select=eq(n\\,{k})");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(format!("x.{ext}"));
-    std::fs::write(&path, bytes).unwrap();
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(&path)
-        .args([
+    let png = run_on(
+        bytes,
+        ext,
+        "ffmpeg",
+        &["-v", "error", "-i"],
+        &[
             "-vf",
             &select,
             "-frames:v",
@@ -127,15 +129,9 @@ pub fn decode_frame(bytes: &[u8], ext: &str, k: u32) -> [u8; 3] {
             "-c:v",
             "png",
             "-",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let img = image::load_from_memory(&out.stdout).unwrap().to_rgb8();
+    let img = image::load_from_memory(&png).unwrap().to_rgb8();
     img.get_pixel(img.width() / 2, img.height() / 2).0
 }
 
@@ -169,20 +165,7 @@ pub fn moov_before_mdat(mp4: &[u8]) -> bool {
 
 /// `webpmux -info` of an animated WebP (ffmpeg 5.1 cannot read animated WebP back).
 pub fn webpmux_info(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("x.webp");
-    std::fs::write(&path, bytes).unwrap();
-    let out = Command::new("webpmux")
-        .arg("-info")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    String::from_utf8_lossy(&run_on(bytes, "webp", "webpmux", &["-info"], &[])).into_owned()
 }
 
 /// Waits (up to 5 s) until process `pid` has exited: gone, or a zombie awaiting its reaping.

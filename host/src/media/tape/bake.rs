@@ -5,7 +5,7 @@ use super::timing::{FramePlan, check_durations};
 use super::unzip::Tape;
 use super::wav::wav_duration;
 use crate::error::RenderError;
-use crate::media::encode::process::Ffmpeg;
+use crate::media::encode::process::{Ffmpeg, work_dir};
 use crate::media::encode::{
     EncodeSettings, EncodedVideo, FrameKind, MAX_FPS, VideoEncoder, VideoFormat, rational_parts,
 };
@@ -194,15 +194,7 @@ fn make_thumbnail(
 /// with silence to exactly `seconds`. `-shortest` is not used: it cuts at the shorter stream,
 /// while the video's length is the one that was decided.
 async fn add_soundtrack(mp4: &[u8], wav: &[u8], seconds: f64) -> Result<Bytes, RenderError> {
-    let dir = tempfile::Builder::new()
-        .prefix("kiln-bake-")
-        .tempdir()
-        .map_err(|e| {
-            RenderError::unavailable(format!(
-                "cannot create a temporary directory for the soundtrack: {e}; check TMPDIR has \
-                 space"
-            ))
-        })?;
+    let dir = work_dir("bake", "the soundtrack")?;
     let (video, audio, out) = (
         dir.path().join("video.mp4"),
         dir.path().join("soundtrack.wav"),
