@@ -7,14 +7,18 @@ cd "$(dirname "$0")/.."
 deploy/dev/setup.sh
 step() { printf '\033[1mtests:\033[0m %s\n' "$*" >&2; }
 
-# The tests start their own redis-server on loopback (Debian's package).
-if ! [ -x /usr/bin/redis-server ]; then
+# The tests start their own redis-server on loopback, and read animated WebP back with webpmux
+# (ffmpeg 5.1 cannot): both from Debian's packages.
+missing=()
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
+command -v webpmux >/dev/null || missing+=(webp)
+if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
-        step "installing redis-server from Debian's packages"
+        step "installing ${missing[*]} from Debian's packages"
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     else
-        step "missing: redis-server. Run as root, or: sudo apt-get install -y redis-server"
+        step "missing: ${missing[*]}. Run as root, or: sudo apt-get install -y ${missing[*]}"
         exit 1
     fi
 fi
