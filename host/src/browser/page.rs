@@ -508,9 +508,23 @@ impl JobPage {
         what: &str,
         call: impl Future<Output = Result<T, CdpError>>,
     ) -> Result<T, RenderError> {
-        self.before_deadline(what, call)
-            .await?
-            .map_err(|e| self.cdp_error(what, e))
+        match self.before_deadline(what, call).await? {
+            Ok(value) => Ok(value),
+            // A call dropped by the DevTools connection as the deadline passes (seen as
+            // "oneshot canceled" while a page looped forever) is the deadline's doing, not a lost
+            // browser: report the timeout, which is not retried.
+            Err(CdpError::Chrome(e)) => Err(self.cdp_error(what, CdpError::Chrome(e))),
+            Err(_) if Instant::now() >= self.job.deadline => Err(self.deadline_passed(what)),
+            Err(e) => Err(self.cdp_error(what, e)),
+        }
+    }
+
+    fn deadline_passed(&self, what: &str) -> RenderError {
+        self.lease.taint();
+        RenderError::timeout(format!(
+            "{what} did not finish within the job's {} ms (jobs.timeout_ms)",
+            self.job.limits.timeout.as_millis()
+        ))
     }
 
     /// Runs `work` until it finishes, the job's deadline passes (`timeout`) or the browser dies
@@ -526,13 +540,7 @@ impl JobPage {
         });
         tokio::select! {
             done = work => Ok(done),
-            _ = tokio::time::sleep_until(self.job.deadline.into()) => {
-                self.lease.taint();
-                Err(RenderError::timeout(format!(
-                    "{what} did not finish within the job's {} ms (jobs.timeout_ms)",
-                    self.job.limits.timeout.as_millis()
-                )))
-            }
+            _ = tokio::time::sleep_until(self.job.deadline.into()) => Err(self.deadline_passed(what)),
             _ = self.lease.slot().browser.exited() => Err(self.crash_error()),
         }
     }
