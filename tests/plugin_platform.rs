@@ -78,7 +78,7 @@ fn each_bad_component_is_refused_at_load_with_its_reason_and_the_rest_serve() {
     assert!(message.contains("not a valid JSON Schema"), "{message}");
     let message = refusal(&catalog, "kiln_test_plugin_hostile.wasm");
     assert!(
-        message.contains("imports kiln:render/browser@1.0.0")
+        message.contains("imports kiln:render/browser@1.1.0")
             && message.contains("`browser` capability")
             && message.contains("plugins.per_plugin.hostile.grants"),
         "{message}"
@@ -215,4 +215,57 @@ fn plugins_load_swap_and_unload_while_the_host_runs() {
     assert_eq!(outcome.plugin.as_deref(), Some("p5@0.1.0"));
     let message = failure(&kiln.p5(&red_circle(20), 20), ErrorKind::InvalidInput);
     assert!(message.contains("unknown job type \"p5\""), "{message}");
+}
+
+/// A plugin built against the first released contract (`wit/v1.0.0`, with wit-bindgen alone)
+/// loads beside plugins built against the newest, says so, and renders through every 1.0.0
+/// interface: the host serves every released version.
+#[test]
+fn a_plugin_built_against_the_oldest_contract_loads_and_renders() {
+    let kiln = TestKiln::start_with(|config| {
+        let plugins = &config.plugin_dirs[0];
+        std::fs::copy(
+            plugin_wasm("kiln_test_plugin_contract_v1_0_0"),
+            plugins.join("contract_v1_0_0.wasm"),
+        )
+        .unwrap();
+        grant(config, "contract-v1-0-0", &["browser", "media", "storage"]);
+    });
+    let snapshot = kiln.kiln.plugins.snapshot();
+    let contract_of = |name: &str| {
+        let plugin = kiln.kiln.plugins.resolve(name).unwrap();
+        assert_eq!(plugin.report()["contract"], plugin.info.contract.as_str());
+        plugin.info.contract.clone()
+    };
+    assert!(snapshot.errors().is_empty(), "{:?}", snapshot.errors());
+    assert_eq!(contract_of("contract-v1-0-0"), "1.0.0");
+    assert_eq!(contract_of("p5"), "1.1.0");
+
+    let outcome = kiln.run(json!({
+        "type": "contract-v1-0-0",
+        "input": {"color": "#20c040", "size": 48}
+    }));
+    assert!(outcome.succeeded(), "{:?}", outcome.error);
+    let names: Vec<&str> = outcome.artifacts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["image.png", "report.json"]);
+    let png = std::fs::read(outcome.artifacts[0].url.strip_prefix("file://").unwrap()).unwrap();
+    let image = image::load_from_memory(&png).unwrap().to_rgba8();
+    assert_eq!(image.dimensions(), (48, 48));
+    assert!(near(image.get_pixel(24, 24), [0x20, 0xc0, 0x40, 255], 1));
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(outcome.artifacts[1].url.strip_prefix("file://").unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["contract"], "1.0.0");
+    assert_eq!(report["canvasWidth"], 48);
+    assert_eq!(report["errors"], 0);
+    assert!(report["libraries"].as_u64().unwrap() >= 2, "{report}");
+    assert!(
+        outcome
+            .log
+            .iter()
+            .any(|l| l.message.contains("1.0.0 plugin: max dimension 8192")),
+        "{:?}",
+        outcome.log
+    );
 }

@@ -4,8 +4,15 @@
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+// Each capability's settings live in its folder; the file and the environment overlay are read
+// here.
+pub use crate::browser::BrowserSettings;
+pub use crate::jobs::JobSettings;
+pub use crate::plugins::{PluginOverrides, PluginSettings};
+pub use crate::queue::QueueSettings;
+pub use crate::storage::StorageSettings;
 
 /// Everything `kiln` can be told. Missing keys take the defaults below.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,37 +30,6 @@ pub struct Config {
     pub storage: StorageSettings,
     pub service: ServiceSettings,
     pub queue: QueueSettings,
-}
-
-/// Where accepted jobs wait: the embedded queue (default) or Redis Streams shared by many
-/// machines, and how failed attempts are retried.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct QueueSettings {
-    /// `redis://host:port[/db]` to share one queue between `kiln serve` and any number of
-    /// `kiln worker` processes; unset, jobs wait in `<data_dir>/queue.redb`.
-    pub url: Option<String>,
-    /// Prefix of every Redis key Kiln uses (see docs/operations.md for the layout).
-    pub prefix: String,
-    /// Attempts a job gets, crashes of its worker included; after the last one it fails and is
-    /// listed as a dead letter.
-    pub max_attempts: u32,
-    /// Wait before a job that failed as `unavailable` runs again, in milliseconds; doubled for
-    /// each attempt after.
-    pub retry_backoff_ms: u64,
-    /// A running Redis job whose worker has not renewed its lease for this long is taken over
-    /// by another worker, in milliseconds. Workers renew every third of it.
-    pub lease_ms: u64,
-    /// How often an idle worker looks at Redis for jobs submitted by other processes, in
-    /// milliseconds (submissions through this process wake it at once).
-    pub poll_ms: u64,
-    /// How long Redis keeps a finished job's record and result list, in seconds.
-    pub record_ttl_s: u64,
-    /// How long a succeeded job's artifacts answer a resubmission of the same
-    /// (type, plugin version, input), in seconds; 0 turns the result cache off.
-    pub cache_ttl_s: u64,
-    /// The Redis list emprops-style clients LPUSH jobs onto (full key; empty turns it off).
-    pub emprops_list: String,
 }
 
 /// `kiln serve`: the HTTP API, the queue and the workers.
@@ -91,146 +67,6 @@ pub struct ServiceSettings {
     pub webhook_timeout_ms: u64,
 }
 
-/// The Chromium pool.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BrowserSettings {
-    /// The Chromium binary. Debian's real binary, not the `/usr/bin/chromium` wrapper script.
-    pub executable: PathBuf,
-    /// Browser processes kept warm.
-    pub processes: usize,
-    /// Pages per process; each page is one job slot.
-    pub pages_per_process: usize,
-    /// Jobs one page serves before it is replaced by a fresh page in a fresh context (bounds what
-    /// accumulates per page: history entries, cookies of finished jobs' origins).
-    pub jobs_per_page: u32,
-    /// How long a browser may take to start, in milliseconds.
-    pub launch_timeout_ms: u64,
-    /// Extra Chromium flags (without the leading `--`).
-    pub extra_args: Vec<String>,
-}
-
-/// Limits on every job.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct JobSettings {
-    /// Wall-clock budget of one job attempt, in milliseconds.
-    pub timeout_ms: u64,
-    /// Largest width or height, in CSS pixels.
-    pub max_dimension: u32,
-    /// Largest width × height × scale² of one capture.
-    pub max_pixels: u64,
-    /// Extra attempts for a job that failed as `unavailable` (e.g. its browser crashed).
-    pub unavailable_retries: u32,
-    /// Most frames in one recording or baked tape.
-    pub max_frames: u32,
-    /// Largest frames × pixels per frame (after scale) of one recording or tape: bounds the
-    /// encoders' work, whatever the frame count and size.
-    pub max_frame_pixels: u64,
-    /// Largest object a plugin may read from the store (`storage.get`), in bytes.
-    pub max_read_bytes: u64,
-    /// Longest one recorded frame may take (advancing the clock and capturing), in
-    /// milliseconds; a frame past it fails the recording as `timeout` naming the frame.
-    pub frame_timeout_ms: u64,
-}
-
-/// How plugins are loaded, what they are granted, and the sandbox limits of every instance.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PluginSettings {
-    /// Linear memory one plugin instance may grow to, in MiB.
-    pub memory_mib: u64,
-    /// CPU time the plugin's own code may use per job, in milliseconds (host calls excluded).
-    pub cpu_ms: u64,
-    /// Bytes one job may store across all its artifacts.
-    pub max_artifact_bytes: u64,
-    /// Pages one job may have open at once.
-    pub max_pages: u32,
-    /// How often the plugin directories are scanned for new, changed and removed `.wasm` files,
-    /// in milliseconds; 0 turns hot-loading off.
-    pub watch_interval_ms: u64,
-    /// Capabilities (`browser`, `media`, `storage`) granted to a plugin that neither
-    /// `per_plugin` nor the built-in defaults name.
-    pub default_grants: Vec<String>,
-    /// Grants and limits per plugin name; a key set here replaces the value above for that
-    /// plugin.
-    pub per_plugin: BTreeMap<String, PluginOverrides>,
-}
-
-/// One plugin's own grants and limits. Unset keys fall back to `[plugins]` (and, for `grants`,
-/// to the built-in defaults).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PluginOverrides {
-    /// Capabilities granted: any of `browser`, `media`, `storage`.
-    pub grants: Option<Vec<String>>,
-    /// Directories the plugin may read through WASI, guest path → host path. Read-only,
-    /// preopened with cap-std; nothing else of the file system is visible.
-    pub dirs: BTreeMap<String, PathBuf>,
-    pub memory_mib: Option<u64>,
-    pub cpu_ms: Option<u64>,
-    /// Wall-clock budget of one attempt of this plugin's jobs, in milliseconds.
-    pub timeout_ms: Option<u64>,
-    pub max_artifact_bytes: Option<u64>,
-    pub max_pages: Option<u32>,
-}
-
-/// Where artifacts go, how storage requests are bounded, and whether public URLs are checked.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StorageSettings {
-    /// Store URL: `file:///dir`, `s3://bucket[/prefix]`, `az://container[/prefix]` (or
-    /// `azure://`), `gs://bucket[/prefix]`. Default: `file://<data_dir>/artifacts`.
-    pub url: Option<String>,
-    /// Public base URL that clients fetch artifacts from (a CDN); `<base>/<key>`.
-    pub public_base_url: Option<String>,
-    /// Options for a remote store's client, on top of its standard environment variables
-    /// (`AWS_*`, `AZURE_*`, `GOOGLE_*`): e.g. `aws_endpoint`, `aws_region`, `aws_allow_http`,
-    /// `aws_access_key_id`. An unknown key is an error that names it.
-    pub options: BTreeMap<String, String>,
-    /// Time one request to a remote store may take, in milliseconds.
-    pub request_timeout_ms: u64,
-    /// Extra tries of a remote storage request after a connection error, a 5xx or a 429.
-    pub max_retries: usize,
-    /// Wait before the first retry of a storage request, in milliseconds; doubled after each.
-    pub retry_backoff_ms: u64,
-    /// Longest wait between retries of a storage request, in milliseconds.
-    pub retry_max_backoff_ms: u64,
-    /// No retry of a storage request starts this long after its first try, in milliseconds.
-    pub retry_timeout_ms: u64,
-    /// After each put, `HEAD <public_base_url>/<key>` until it answers 200 before the artifact
-    /// is reported (a CDN serves it). Needs `public_base_url`.
-    pub verify_public_url: bool,
-    /// HEAD requests tried per artifact before the put fails as `unavailable`.
-    pub verify_attempts: u32,
-    /// Wait before the second HEAD, in milliseconds; doubled after each.
-    pub verify_backoff_ms: u64,
-    /// Longest wait between two HEADs, in milliseconds.
-    pub verify_max_backoff_ms: u64,
-    /// Time one HEAD may take, in milliseconds.
-    pub verify_timeout_ms: u64,
-}
-
-impl Default for StorageSettings {
-    fn default() -> Self {
-        Self {
-            url: None,
-            public_base_url: None,
-            options: BTreeMap::new(),
-            request_timeout_ms: 20_000,
-            max_retries: 2,
-            retry_backoff_ms: 100,
-            retry_max_backoff_ms: 1000,
-            retry_timeout_ms: 5000,
-            verify_public_url: false,
-            verify_attempts: 10,
-            verify_backoff_ms: 100,
-            verify_max_backoff_ms: 1000,
-            verify_timeout_ms: 1000,
-        }
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -243,22 +79,6 @@ impl Default for Config {
             storage: StorageSettings::default(),
             service: ServiceSettings::default(),
             queue: QueueSettings::default(),
-        }
-    }
-}
-
-impl Default for QueueSettings {
-    fn default() -> Self {
-        Self {
-            url: None,
-            prefix: "kiln".into(),
-            max_attempts: 3,
-            retry_backoff_ms: 1000,
-            lease_ms: 30_000,
-            poll_ms: 100,
-            record_ttl_s: 7 * 24 * 3600,
-            cache_ttl_s: 24 * 3600,
-            emprops_list: "kiln:emprops:jobs".into(),
         }
     }
 }
@@ -279,48 +99,6 @@ impl Default for ServiceSettings {
             webhook_attempts: 5,
             webhook_backoff_ms: 1000,
             webhook_timeout_ms: 10_000,
-        }
-    }
-}
-
-impl Default for BrowserSettings {
-    fn default() -> Self {
-        Self {
-            executable: PathBuf::from("/usr/lib/chromium/chromium"),
-            processes: 1,
-            pages_per_process: 2,
-            jobs_per_page: 200,
-            launch_timeout_ms: 20_000,
-            extra_args: Vec::new(),
-        }
-    }
-}
-
-impl Default for JobSettings {
-    fn default() -> Self {
-        Self {
-            timeout_ms: 30_000,
-            max_dimension: 8192,
-            max_pixels: 16_777_216,
-            unavailable_retries: 1,
-            max_frames: 3600,
-            max_frame_pixels: 2_000_000_000,
-            max_read_bytes: 256 << 20,
-            frame_timeout_ms: 10_000,
-        }
-    }
-}
-
-impl Default for PluginSettings {
-    fn default() -> Self {
-        Self {
-            memory_mib: 256,
-            cpu_ms: 10_000,
-            max_artifact_bytes: 256 << 20,
-            max_pages: 4,
-            watch_interval_ms: 250,
-            default_grants: vec!["media".into(), "storage".into()],
-            per_plugin: BTreeMap::new(),
         }
     }
 }

@@ -74,4 +74,21 @@ impl RenderError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Internal, message)
     }
+
+    /// `denied` unless `granted`: a plugin called the `interface` interface without declaring
+    /// the `capability` capability.
+    pub fn require_capability(
+        granted: bool,
+        capability: &str,
+        interface: &str,
+    ) -> Result<(), RenderError> {
+        if granted {
+            Ok(())
+        } else {
+            Err(RenderError::denied(format!(
+                "this plugin called the `{interface}` interface without declaring the \
+                 `{capability}` capability in describe(); add it to the plugin's CAPABILITIES"
+            )))
+        }
+    }
 }

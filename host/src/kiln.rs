@@ -2,8 +2,10 @@
 
 use crate::browser::{BrowserPool, Libraries};
 use crate::config::Config;
-use crate::jobs::{JobLimits, JobRunner, Services};
+use crate::jobs::JobLimits;
+use crate::plugins::HostServices;
 use crate::plugins::{LoadPolicy, PluginCatalog, PluginEngine, WatchHandle};
+use crate::runner::JobRunner;
 use crate::storage::ArtifactStore;
 use anyhow::{Context, Result};
 use std::sync::{Arc, Mutex};
@@ -39,7 +41,7 @@ impl Kiln {
             PluginCatalog::open(
                 engine.clone(),
                 config.plugin_dirs(),
-                LoadPolicy::from_config(&config)
+                LoadPolicy::new(&config.plugins, &config.jobs)
             ),
             async {
                 match browsers {
@@ -53,7 +55,7 @@ impl Kiln {
         let watch = (config.plugins.watch_interval_ms > 0)
             .then(|| plugins.watch(Duration::from_millis(config.plugins.watch_interval_ms)));
         let store = Arc::new(open_store(&config)?);
-        let services = Arc::new(Services {
+        let services = Arc::new(HostServices {
             browser: pool.clone(),
             store: store.clone(),
         });
@@ -94,7 +96,7 @@ pub async fn load_plugins(config: &Config) -> Result<Arc<PluginCatalog>> {
     PluginCatalog::open(
         Arc::new(open_engine(config)?),
         config.plugin_dirs(),
-        LoadPolicy::from_config(config),
+        LoadPolicy::new(&config.plugins, &config.jobs),
     )
     .await
 }

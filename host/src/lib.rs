@@ -16,14 +16,19 @@ pub mod api;
 pub mod browser;
 pub mod cli;
 pub mod config;
+pub mod contract;
 pub mod error;
 pub mod jobs;
 pub mod kiln;
 pub mod media;
 pub mod plugins;
 pub mod queue;
+pub mod runner;
 pub mod service;
 pub mod storage;
+
+#[cfg(test)]
+mod layering;
 
 pub use config::Config;
 pub use error::{ErrorKind, RenderError};

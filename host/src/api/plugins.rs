@@ -22,7 +22,7 @@ pub async fn show(
     let versions: Vec<_> = snapshot
         .plugins()
         .filter(|p| p.info.name == name)
-        .map(|p| crate::cli::describe_plugin(p))
+        .map(|p| p.report())
         .collect();
     let refused: Vec<_> = snapshot
         .errors()
@@ -98,7 +98,7 @@ pub async fn upload(
         .snapshot()
         .plugins()
         .find(|p| p.path == file)
-        .map(|p| crate::cli::describe_plugin(p))
+        .map(|p| p.report())
         .ok_or_else(|| ApiError::unavailable("the upload was written but did not load"))?;
     Ok((StatusCode::CREATED, axum::Json(loaded)).into_response())
 }

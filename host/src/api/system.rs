@@ -46,10 +46,7 @@ pub async fn metrics(State(service): State<Arc<Service>>) -> Result<Response, Ap
 /// The plugins loaded now, and files that were refused.
 pub async fn plugins(State(service): State<Arc<Service>>) -> Response {
     let snapshot = service.kiln.plugins.snapshot();
-    let plugins: Vec<_> = snapshot
-        .plugins()
-        .map(|p| crate::cli::describe_plugin(p))
-        .collect();
+    let plugins: Vec<_> = snapshot.plugins().map(|p| p.report()).collect();
     axum::Json(serde_json::json!({ "plugins": plugins, "refused": snapshot.errors() }))
         .into_response()
 }

@@ -1,6 +1,6 @@
 //! Starting one Chromium process.
 
-use crate::config::BrowserSettings;
+use super::settings::BrowserSettings;
 use anyhow::{Context, Result};
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig};

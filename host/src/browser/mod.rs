@@ -11,6 +11,7 @@
 
 mod binding;
 pub(crate) mod blackhole;
+mod context;
 mod intercept;
 pub(crate) mod launch;
 mod libraries;
@@ -18,14 +19,17 @@ mod origins;
 mod page;
 mod pool;
 mod record;
+mod settings;
 pub(crate) mod shim;
 mod slot;
 
+pub use context::{BrowserAccess, BrowserCtx, BrowserView};
 pub(crate) use intercept::{fulfil, library_headers};
 pub use libraries::{Libraries, Library};
 pub use page::{CaptureSource, JobPage, PageErrorRecord, PageOptions};
 pub use pool::BrowserPool;
 pub use record::{RecordOptions, RecordSource};
+pub use settings::BrowserSettings;
 
 /// Job documents are served from origins `https://j<n>.kiln.invalid`, a few per page, reused only
 /// once the document that used one is gone and its storage cleared (see `origins.rs`), so nothing

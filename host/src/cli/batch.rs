@@ -3,7 +3,8 @@
 use crate::Kiln;
 use crate::config::Config;
 use crate::error::RenderError;
-use crate::jobs::{JobOutcome, JobRunner, JobSpec};
+use crate::jobs::{JobOutcome, JobSpec};
+use crate::runner::JobRunner;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};

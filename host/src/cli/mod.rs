@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub use batch::{BatchEntry, BatchSummary, run_batch};
-pub use plugin::describe as describe_plugin;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -10,10 +10,7 @@ pub struct PluginsArgs {}
 
 pub async fn run(config: Config, _args: PluginsArgs) -> Result<ExitCode> {
     let registry = crate::kiln::load_plugins(&config).await?.snapshot();
-    let plugins: Vec<_> = registry
-        .plugins()
-        .map(|p| super::plugin::describe(p))
-        .collect();
+    let plugins: Vec<_> = registry.plugins().map(|p| p.report()).collect();
     let report = serde_json::json!({ "plugins": plugins, "refused": registry.errors() });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)

@@ -1,19 +1,10 @@
-//! What one job attempt can reach while it runs: its id, deadline, limits, log and the services.
+//! One job attempt as every capability sees it: its id, deadline, limits and log. The services a
+//! job reaches (pages, the store) are held by each capability's own per-job context.
 
 use super::log::JobLog;
-use crate::browser::BrowserPool;
-use crate::config::JobSettings;
+use super::settings::JobSettings;
 use crate::error::RenderError;
-use crate::storage::ArtifactStore;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// The host services plugins reach through their imports.
-pub struct Services {
-    /// `None` in a process started without browsers.
-    pub browser: Option<Arc<BrowserPool>>,
-    pub store: Arc<ArtifactStore>,
-}
 
 /// Limits a job runs under, as the plugin sees them through `host.limits`.
 #[derive(Debug, Clone, Copy)]
@@ -49,17 +40,18 @@ pub struct JobContext {
     pub limits: JobLimits,
     /// When this attempt must be done; page waits stop here.
     pub deadline: Instant,
-    services: Option<Arc<Services>>,
+    /// Set for a `describe` call at load time, when no host service may be used.
+    describe: bool,
 }
 
 impl JobContext {
-    pub fn new(id: String, log: JobLog, limits: JobLimits, services: Arc<Services>) -> Self {
+    pub fn new(id: String, log: JobLog, limits: JobLimits) -> Self {
         Self {
             deadline: Instant::now() + limits.timeout,
             id,
             log,
             limits,
-            services: Some(services),
+            describe: false,
         }
     }
 
@@ -74,26 +66,21 @@ impl JobContext {
             max_read_bytes: 0,
             frame_timeout: timeout,
         };
-        Self::without_services("describe".into(), limits)
-    }
-
-    /// A job with no host services (no browser, no storage): calls to them are refused. For
-    /// `describe` and for measuring the plugin call itself.
-    pub fn without_services(id: String, limits: JobLimits) -> Self {
         Self {
-            deadline: Instant::now() + limits.timeout,
-            id,
-            log: JobLog::default(),
-            limits,
-            services: None,
+            describe: true,
+            ..Self::new("describe".into(), JobLog::default(), limits)
         }
     }
 
-    /// The services, or `denied` when the plugin calls the host from `describe`.
-    pub fn services(&self) -> Result<&Services, RenderError> {
-        self.services
-            .as_deref()
-            .ok_or_else(|| RenderError::denied("host services are not available inside describe()"))
+    /// `denied` when the plugin calls a host service from `describe`.
+    pub fn check_services_allowed(&self) -> Result<(), RenderError> {
+        if self.describe {
+            Err(RenderError::denied(
+                "host services are not available inside describe()",
+            ))
+        } else {
+            Ok(())
+        }
     }
 
     /// Time left before the deadline (zero once passed).

@@ -1,8 +1,8 @@
 //! What a job run produces: the result JSON that `kiln render` prints.
 
+use super::artifact::StoredArtifact;
 use super::log::LogLine;
 use crate::error::RenderError;
-use crate::storage::StoredArtifact;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

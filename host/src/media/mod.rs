@@ -8,10 +8,12 @@
 //! - `frames.rs`: what a recording or a tape left behind (the `frames` resource).
 
 mod binding;
+mod context;
 pub mod encode;
 mod frames;
 mod image;
 pub mod tape;
 
+pub use context::{MediaAccess, MediaCtx, MediaView, ObjectReader};
 pub use frames::HostFrames;
 pub use image::{HostBlob, HostImage, ImageFormat};

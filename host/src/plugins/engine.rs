@@ -1,9 +1,13 @@
 //! The one wasmtime engine of the process: configuration, the epoch ticker and the linker.
 
 use super::WasmtimeContext;
-use super::bindings::Plugin;
 use super::compile_cache::CompileCache;
-use super::state::JobState;
+use super::store::PluginStore;
+use crate::browser::BrowserAccess;
+use crate::contract::{latest, v1_0_0};
+use crate::jobs::JobHost;
+use crate::media::MediaAccess;
+use crate::storage::StorageAccess;
 use anyhow::Result;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,7 +22,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// The engine, its linker with every host interface, and the compiled-component cache.
 pub struct PluginEngine {
     engine: Engine,
-    linker: Linker<JobState>,
+    linker: Linker<PluginStore>,
     cache: CompileCache,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -37,12 +41,11 @@ impl PluginEngine {
         config.wasm_component_model(true).epoch_interruption(true);
         let engine = Engine::new(&config).wasm_context("configuring wasmtime")?;
 
-        let mut linker = Linker::<JobState>::new(&engine);
+        let mut linker = Linker::<PluginStore>::new(&engine);
         // WASI is linked because std for wasm32-wasip2 imports it; the context grants nothing
-        // (no preopened directories, no sockets, stdout/stderr captured). See `state.rs`.
+        // (no preopened directories, no sockets, stdout/stderr captured). See `store.rs`.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).wasm_context("linking WASI")?;
-        Plugin::add_to_linker::<JobState, HasSelf<JobState>>(&mut linker, |state| state)
-            .wasm_context("linking the kiln:render interfaces")?;
+        link_contract(&mut linker).wasm_context("linking the kiln:render interfaces")?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
@@ -58,7 +61,7 @@ impl PluginEngine {
         &self.engine
     }
 
-    pub fn linker(&self) -> &Linker<JobState> {
+    pub fn linker(&self) -> &Linker<PluginStore> {
         &self.linker
     }
 
@@ -87,6 +90,27 @@ impl Drop for PluginEngine {
     fn drop(&mut self) {
         self.ticker_stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// Links every released version of every `kiln:render` interface, each to its capability's own
+/// per-job context. Names are exact (`kiln:render/browser@1.0.0`), so each plugin gets the version
+/// it was built against; which versions exist is checked at load (`load.rs`).
+fn link_contract(linker: &mut Linker<PluginStore>) -> wasmtime::Result<()> {
+    use latest::kiln::render as now;
+    now::types::add_to_linker::<_, HasSelf<JobHost>>(linker, PluginStore::host)?;
+    now::host::add_to_linker::<_, HasSelf<JobHost>>(linker, PluginStore::host)?;
+    now::media::add_to_linker::<_, MediaAccess>(linker, PluginStore::media)?;
+    now::storage::add_to_linker::<_, StorageAccess>(linker, PluginStore::storage)?;
+    now::browser::add_to_linker::<_, BrowserAccess>(linker, PluginStore::browser)?;
+
+    use v1_0_0::kiln::render as first;
+    // 1.0.0's `types` is 1.1.0's (no functions, no resources): an instance of the same name.
+    linker.instance("kiln:render/types@1.0.0")?;
+    first::host::add_to_linker::<_, HasSelf<JobHost>>(linker, PluginStore::host)?;
+    first::media::add_to_linker::<_, MediaAccess>(linker, PluginStore::media)?;
+    first::storage::add_to_linker::<_, StorageAccess>(linker, PluginStore::storage)?;
+    first::browser::add_to_linker::<_, BrowserAccess>(linker, PluginStore::browser)?;
+    Ok(())
 }
 
 /// Advances the epoch every [`EPOCH_TICK`] so running guests reach their deadline checks.

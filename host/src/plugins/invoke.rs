@@ -1,9 +1,8 @@
 //! One call into a plugin: a fresh `Store`, the sandbox limits, and a precise error for every way
 //! the call can end badly.
 
-use super::bindings::{Job, PluginPre};
 use super::load::LoadedPlugin;
-use super::state::JobState;
+use super::store::{HostServices, PluginStore, Sandbox};
 use crate::error::RenderError;
 use crate::jobs::JobContext;
 use crate::storage::StoredArtifact;
@@ -16,13 +15,13 @@ use wasmtime::{Engine, Store, UpdateDeadline};
 const WALL_GRACE: Duration = Duration::from_secs(2);
 
 /// A store for one call, with the memory limiter and the epoch-based CPU budget armed.
-pub(super) fn new_store(engine: &Engine, state: JobState) -> Store<JobState> {
+pub(super) fn new_store(engine: &Engine, state: PluginStore) -> Store<PluginStore> {
     let mut store = Store::new(engine, state);
-    store.limiter(|state| &mut state.limiter);
+    store.limiter(|state| &mut state.sandbox.limiter);
     // Each tick in which guest code was running costs one tick of budget; yielding on every tick
     // lets the wall-clock timeout (a tokio timer) preempt a guest that never calls the host.
     store.epoch_deadline_callback(|mut ctx| {
-        let state = ctx.data_mut();
+        let state = &mut ctx.data_mut().sandbox;
         state.cpu_ticks_used += 1;
         if state.cpu_ticks_used > state.cpu_ticks_budget {
             state.cpu_exceeded = true;
@@ -40,14 +39,14 @@ pub async fn run_plugin(
     engine: &Engine,
     plugin: &LoadedPlugin,
     job: Arc<JobContext>,
+    services: &HostServices,
     input_json: String,
 ) -> Result<Vec<StoredArtifact>, RenderError> {
-    let state = JobState::new(job.clone(), &plugin.policy, plugin.capabilities())?;
+    let state = PluginStore::new(job.clone(), services, &plugin.policy, plugin.capabilities())?;
     let mut store = new_store(engine, state);
     let wall = job.limits.timeout + WALL_GRACE;
 
-    let outcome =
-        tokio::time::timeout(wall, call_run(&plugin.pre, &mut store, &job.id, input_json)).await;
+    let outcome = tokio::time::timeout(wall, plugin.pre.run(&mut store, &job.id, input_json)).await;
     let label = plugin.label();
     match outcome {
         Err(_) => Err(RenderError::timeout(format!(
@@ -56,10 +55,10 @@ pub async fn run_plugin(
             job.limits.timeout.as_millis(),
             plugin.info.name
         ))),
-        Ok(Err(trap)) => Err(explain_trap(&label, store.data(), &trap)),
+        Ok(Err(trap)) => Err(explain_trap(&label, &store.data().sandbox, &trap)),
         Ok(Ok(Err(error))) => Err(error.into()),
         Ok(Ok(Ok(returned))) => {
-            let stored = &store.data().stored;
+            let stored = store.data().stored();
             returned
                 .iter()
                 .map(|artifact| {
@@ -79,31 +78,8 @@ pub async fn run_plugin(
     }
 }
 
-async fn call_run(
-    pre: &PluginPre<JobState>,
-    store: &mut Store<JobState>,
-    id: &str,
-    input: String,
-) -> wasmtime::Result<
-    Result<
-        Vec<super::bindings::kiln::render::types::Artifact>,
-        super::bindings::kiln::render::types::Error,
-    >,
-> {
-    let instance = pre.instantiate_async(&mut *store).await?;
-    instance
-        .call_run(
-            &mut *store,
-            &Job {
-                id: id.to_string(),
-                input,
-            },
-        )
-        .await
-}
-
 /// Turns a trap into the error a user can act on: which limit was hit, or what the plugin said.
-pub(super) fn explain_trap(label: &str, state: &JobState, trap: &wasmtime::Error) -> RenderError {
+pub(super) fn explain_trap(label: &str, state: &Sandbox, trap: &wasmtime::Error) -> RenderError {
     if state.cpu_exceeded {
         return RenderError::timeout(format!(
             "plugin {label} used its whole CPU budget of {} ms (plugins.cpu_ms) without finishing",

@@ -3,12 +3,13 @@
 //! Everything here runs off the job path; a file that fails any step is refused with the reason.
 
 use super::WasmtimeContext;
-use super::bindings::kiln::render::types::Capability;
-use super::bindings::{Plugin, PluginPre};
 use super::engine::PluginEngine;
+use super::instance::VersionedPre;
 use super::invoke::{explain_trap, new_store};
 use super::policy::{LoadPolicy, PluginPolicy, capability_name};
-use super::state::JobState;
+use super::store::PluginStore;
+use crate::contract::latest::kiln::render::types::Capability;
+use crate::contract::{ContractVersion, contract_version_of, latest};
 use crate::error::RenderError;
 use crate::jobs::JobContext;
 use anyhow::{Context, Result, anyhow};
@@ -28,6 +29,8 @@ pub struct PluginInfo {
     pub summary: String,
     pub input_schema: serde_json::Value,
     pub capabilities: Vec<String>,
+    /// The `kiln:render` version the plugin was built against, e.g. `1.0.0`.
+    pub contract: String,
 }
 
 /// A plugin compiled, described, checked and ready to instantiate.
@@ -39,7 +42,7 @@ pub struct LoadedPlugin {
     pub load_time: Duration,
     /// What the host grants this plugin and the limits its jobs run under.
     pub policy: PluginPolicy,
-    pub(super) pre: PluginPre<JobState>,
+    pub(super) pre: VersionedPre,
     capabilities: Vec<Capability>,
     pub(super) version: semver::Version,
     validator: jsonschema::Validator,
@@ -59,8 +62,29 @@ impl LoadedPlugin {
     }
 
     /// The capabilities the plugin declared (all of them granted, or it would not have loaded).
-    pub(super) fn capabilities(&self) -> Vec<Capability> {
-        self.capabilities.clone()
+    pub(super) fn capabilities(&self) -> &[Capability] {
+        &self.capabilities
+    }
+
+    /// The contract version the plugin was built against.
+    pub fn contract_version(&self) -> ContractVersion {
+        self.pre.version()
+    }
+
+    /// The plugin as `kiln plugins`, `kiln plugin check` and `GET /plugins` show it.
+    pub fn report(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.info.name,
+            "version": self.info.version,
+            "summary": self.info.summary,
+            "contract": self.info.contract,
+            "capabilities": self.info.capabilities,
+            "granted": self.policy.grants.iter().map(|c| capability_name(*c)).collect::<Vec<_>>(),
+            "input_schema": self.info.input_schema,
+            "path": self.path,
+            "compiled_from_cache": self.from_cache,
+            "load_ms": self.load_time.as_secs_f64() * 1e3,
+        })
     }
 
     /// Checks a job's input against the plugin's schema; the message names the JSON path.
@@ -133,14 +157,18 @@ pub async fn load_bytes(
         .exports(engine.engine())
         .map(|(name, _)| name.to_string())
         .collect();
+    let contract = contract_version_of(&imports)
+        .map_err(|reason| anyhow!("the component cannot run on this host: {reason}"))?;
     let instance_pre = engine
         .linker()
         .instantiate_pre(&compiled.component)
-        .wasm_context("the component does not fit this host's kiln:render@1.x plugin world")?;
-    let pre = PluginPre::new(instance_pre).map_err(|e| {
+        .wasm_context(&format!(
+            "the component does not fit this host's kiln:render@{contract} plugin world"
+        ))?;
+    let pre = VersionedPre::new(contract, instance_pre).map_err(|e| {
         anyhow!(
             "the component is not a kiln:render plugin: it must export `describe` and `run` of \
-             the kiln:render@1.x `plugin` world, and it exports [{}] ({e})",
+             the kiln:render@{contract} `plugin` world, and it exports [{}] ({e})",
             exports.join(", ")
         )
     })?;
@@ -175,6 +203,7 @@ pub async fn load_bytes(
         name: wit_info.name,
         version: wit_info.version,
         summary: wit_info.summary,
+        contract: contract.to_string(),
     };
     Ok(LoadedPlugin {
         info,
@@ -193,24 +222,20 @@ pub async fn load_bytes(
 /// from `describe` is refused.
 async fn describe(
     engine: &PluginEngine,
-    pre: &PluginPre<JobState>,
+    pre: &VersionedPre,
     policy: &LoadPolicy,
-) -> Result<super::bindings::PluginInfo> {
+) -> Result<latest::PluginInfo> {
     let job = Arc::new(JobContext::for_describe(DESCRIBE_TIMEOUT));
-    let state = JobState::for_describe(job, policy.describe_limits());
+    let state = PluginStore::for_describe(job, policy.describe_limits());
     let mut store = new_store(engine.engine(), state);
-    let call = async {
-        let instance: Plugin = pre.instantiate_async(&mut store).await?;
-        instance.call_describe(&mut store).await
-    };
-    match tokio::time::timeout(DESCRIBE_TIMEOUT, call).await {
+    match tokio::time::timeout(DESCRIBE_TIMEOUT, pre.describe(&mut store)).await {
         Err(_) => Err(anyhow!(
             "describe() did not return within {} s",
             DESCRIBE_TIMEOUT.as_secs()
         )),
         Ok(Err(trap)) => Err(anyhow!(
             "describe() failed: {}",
-            explain_trap("(loading)", store.data(), &trap).message
+            explain_trap("(loading)", &store.data().sandbox, &trap).message
         )),
         Ok(Ok(info)) => Ok(info),
     }
@@ -249,7 +274,7 @@ mod tests {
     async fn refusal(bytes: &[u8]) -> String {
         let cache = tempfile::tempdir().unwrap();
         let engine = Arc::new(PluginEngine::new(cache.path()).unwrap());
-        let policy = LoadPolicy::from_config(&crate::Config::default());
+        let policy = LoadPolicy::new(&Default::default(), &Default::default());
         match load_bytes(&engine, bytes, Path::new("test.wasm"), &policy).await {
             Ok(_) => panic!("a component that exports nothing loaded"),
             Err(err) => format!("{err:#}"),
@@ -257,20 +282,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn imports_of_any_1x_of_the_wit_link_and_2x_does_not() {
-        // A later 1.x minor links (the refusal comes after linking: nothing is exported)…
-        for version in ["1.0.0", "1.4.0"] {
+    async fn each_served_contract_version_links_and_others_are_refused_by_name() {
+        // A served version links (the refusal comes after linking: nothing is exported)…
+        for version in ["1.0.0", "1.1.0"] {
             let message = refusal(&importing_host(version)).await;
             assert!(
-                message.contains("must export `describe` and `run`"),
+                message.contains(&format!(
+                    "`run` of the kiln:render@{version} `plugin` world"
+                )),
                 "{version}: {message}"
             );
         }
-        // …another major does not.
-        let message = refusal(&importing_host("2.0.0")).await;
-        assert!(
-            message.contains("does not fit this host's kiln:render@1.x plugin world"),
-            "{message}"
-        );
+        // …a later minor or another major is refused, naming what this host serves.
+        for version in ["1.4.0", "2.0.0"] {
+            let message = refusal(&importing_host(version)).await;
+            assert!(
+                message.contains(&format!("imports kiln:render/host@{version}"))
+                    && message.contains("this host serves kiln:render 1.0.0, 1.1.0"),
+                "{version}: {message}"
+            );
+        }
     }
 }

@@ -7,16 +7,17 @@
 //! epoch-based CPU budget and a wall-clock timeout, so a trap or a spin loop ends that job only.
 //! The [`PluginCatalog`] watches the plugin directories and swaps plugins in while the host runs.
 
-pub mod bindings;
 mod catalog;
 mod compile_cache;
 mod engine;
+mod instance;
 mod invoke;
 mod limits;
 mod load;
 mod policy;
 mod registry;
-pub mod state;
+mod settings;
+mod store;
 
 pub use catalog::{PluginCatalog, ScanReport, WatchHandle};
 pub use engine::PluginEngine;
@@ -25,6 +26,8 @@ pub use limits::SandboxLimits;
 pub use load::{LoadError, LoadedPlugin, PluginInfo, check_name, load_bytes, load_file};
 pub use policy::{BUILT_IN, LoadPolicy, PluginPolicy, capability_name, check_grant_names};
 pub use registry::PluginRegistry;
+pub use settings::{PluginOverrides, PluginSettings};
+pub use store::{HostServices, PluginStore};
 
 /// `wasmtime::Error` is not `anyhow::Error` (wasmtime 48); this adds context while converting.
 pub(crate) trait WasmtimeContext<T> {

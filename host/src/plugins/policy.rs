@@ -1,10 +1,11 @@
 //! What the host grants each plugin (capabilities, read-only directories) and the limits its jobs
 //! run under, resolved from config when the plugin is loaded.
 
-use super::bindings::kiln::render::types::Capability;
 use super::engine::EPOCH_TICK;
 use super::limits::SandboxLimits;
-use crate::config::{Config, PluginOverrides};
+use super::settings::{PluginOverrides, PluginSettings};
+use crate::contract::latest::kiln::render::types::Capability;
+use crate::jobs::JobSettings;
 use anyhow::{Result, anyhow};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -77,14 +78,14 @@ pub struct LoadPolicy {
 }
 
 impl LoadPolicy {
-    pub fn from_config(config: &Config) -> Self {
-        let plugins = &config.plugins;
+    /// The policy of `[plugins]`, with `[jobs]`'s timeout for plugins that set none.
+    pub fn new(plugins: &PluginSettings, jobs: &JobSettings) -> Self {
         Self {
             default_grants: plugins.default_grants.clone(),
             per_plugin: plugins.per_plugin.clone(),
             memory_mib: plugins.memory_mib,
             cpu_ms: plugins.cpu_ms,
-            timeout_ms: config.jobs.timeout_ms,
+            timeout_ms: jobs.timeout_ms,
             max_artifact_bytes: plugins.max_artifact_bytes,
             max_pages: plugins.max_pages,
         }
@@ -190,8 +191,8 @@ mod tests {
     use super::*;
 
     fn policy(toml: &str) -> LoadPolicy {
-        let config: Config = toml::from_str(toml).unwrap();
-        LoadPolicy::from_config(&config)
+        let config: crate::Config = toml::from_str(toml).unwrap();
+        LoadPolicy::new(&config.plugins, &config.jobs)
     }
 
     #[test]

@@ -8,10 +8,12 @@
 mod embedded;
 mod record;
 mod redis;
+mod settings;
 
 pub use embedded::EmbeddedQueue;
 pub use record::{JobRecord, JobState, Lane, LaneDepths, Timings, now_ms as record_now_ms};
 pub use redis::{INGRESS_GROUP, RedisKeys, RedisQueue, WORKER_GROUP, emprops_result};
+pub use settings::QueueSettings;
 
 use crate::error::RenderError;
 use futures::future::BoxFuture;

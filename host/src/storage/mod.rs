@@ -7,14 +7,17 @@
 //! URL serves it.
 
 mod binding;
+mod context;
 mod remote;
 mod settings;
 mod store;
 mod verify;
 
+pub use crate::jobs::StoredArtifact;
+pub use context::{StorageAccess, StorageCtx, StorageReader, StorageView};
 pub use remote::{RemoteKind, RemoteUrl};
-pub use settings::check_settings;
-pub use store::{ArtifactStore, StoredArtifact, check_artifact_name};
+pub use settings::{StorageSettings, check_settings};
+pub use store::{ArtifactStore, check_artifact_name};
 pub use verify::PublicUrlCheck;
 
 /// An error with the sources its message does not already show, so "connection refused" is

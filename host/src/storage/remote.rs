@@ -6,7 +6,7 @@
 //! from the URL and the request timeout and retries from Kiln's own `storage.*` settings, so
 //! options cannot set those.
 
-use crate::config::StorageSettings;
+use super::settings::StorageSettings;
 use anyhow::{Context, Result, bail};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};

@@ -1,7 +1,65 @@
-//! Checks of `[storage]` that can be made before anything is opened.
+//! `[storage]`: where artifacts go, how storage requests are bounded, and the checks of those
+//! values that can be made before anything is opened.
 
-use crate::config::StorageSettings;
 use anyhow::{Result, bail, ensure};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Where artifacts go, how storage requests are bounded, and whether public URLs are checked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// Store URL: `file:///dir`, `s3://bucket[/prefix]`, `az://container[/prefix]` (or
+    /// `azure://`), `gs://bucket[/prefix]`. Default: `file://<data_dir>/artifacts`.
+    pub url: Option<String>,
+    /// Public base URL that clients fetch artifacts from (a CDN); `<base>/<key>`.
+    pub public_base_url: Option<String>,
+    /// Options for a remote store's client, on top of its standard environment variables
+    /// (`AWS_*`, `AZURE_*`, `GOOGLE_*`): e.g. `aws_endpoint`, `aws_region`, `aws_allow_http`,
+    /// `aws_access_key_id`. An unknown key is an error that names it.
+    pub options: BTreeMap<String, String>,
+    /// Time one request to a remote store may take, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Extra tries of a remote storage request after a connection error, a 5xx or a 429.
+    pub max_retries: usize,
+    /// Wait before the first retry of a storage request, in milliseconds; doubled after each.
+    pub retry_backoff_ms: u64,
+    /// Longest wait between retries of a storage request, in milliseconds.
+    pub retry_max_backoff_ms: u64,
+    /// No retry of a storage request starts this long after its first try, in milliseconds.
+    pub retry_timeout_ms: u64,
+    /// After each put, `HEAD <public_base_url>/<key>` until it answers 200 before the artifact
+    /// is reported (a CDN serves it). Needs `public_base_url`.
+    pub verify_public_url: bool,
+    /// HEAD requests tried per artifact before the put fails as `unavailable`.
+    pub verify_attempts: u32,
+    /// Wait before the second HEAD, in milliseconds; doubled after each.
+    pub verify_backoff_ms: u64,
+    /// Longest wait between two HEADs, in milliseconds.
+    pub verify_max_backoff_ms: u64,
+    /// Time one HEAD may take, in milliseconds.
+    pub verify_timeout_ms: u64,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            public_base_url: None,
+            options: BTreeMap::new(),
+            request_timeout_ms: 20_000,
+            max_retries: 2,
+            retry_backoff_ms: 100,
+            retry_max_backoff_ms: 1000,
+            retry_timeout_ms: 5000,
+            verify_public_url: false,
+            verify_attempts: 10,
+            verify_backoff_ms: 100,
+            verify_max_backoff_ms: 1000,
+            verify_timeout_ms: 1000,
+        }
+    }
+}
 
 /// Refuses `[storage]` values that could never work, naming the key.
 pub fn check_settings(settings: &StorageSettings) -> Result<()> {

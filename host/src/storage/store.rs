@@ -1,15 +1,15 @@
 //! Putting artifacts into the configured object store and naming their URLs.
 
 use super::remote::{RemoteKind, RemoteUrl, open_remote};
+use super::settings::StorageSettings;
 use super::verify::PublicUrlCheck;
-use crate::config::StorageSettings;
 use crate::error::RenderError;
+use crate::jobs::StoredArtifact;
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,16 +21,6 @@ pub struct ArtifactStore {
     public_base_url: Option<String>,
     /// Set with `storage.verify_public_url`: every put waits until its public URL answers 200.
     verify: Option<PublicUrlCheck>,
-}
-
-/// One stored object, as reported to clients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredArtifact {
-    pub name: String,
-    pub key: String,
-    pub url: String,
-    pub content_type: String,
-    pub bytes: u64,
 }
 
 impl ArtifactStore {

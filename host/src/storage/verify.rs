@@ -1,6 +1,6 @@
 //! CDN verification: after a put, `HEAD` the artifact's public URL until it answers 200.
 
-use crate::config::StorageSettings;
+use super::settings::StorageSettings;
 use crate::error::RenderError;
 use anyhow::{Context, Result};
 use std::time::Duration;

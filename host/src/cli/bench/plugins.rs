@@ -5,8 +5,11 @@
 
 use super::stats::{median_ms, percentile_us, round1};
 use crate::config::Config;
-use crate::jobs::{JobContext, JobLimits};
-use crate::plugins::{LoadPolicy, PluginCatalog, PluginEngine, load_file, run_plugin};
+use crate::jobs::{JobContext, JobLimits, JobLog};
+use crate::plugins::{
+    HostServices, LoadPolicy, PluginCatalog, PluginEngine, load_file, run_plugin,
+};
+use crate::storage::ArtifactStore;
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
@@ -43,7 +46,7 @@ pub async fn run(config: Config, args: PluginBenchArgs) -> Result<ExitCode> {
         "iterations and rounds must be at least 1"
     );
     let file = find_p5(&config)?;
-    let policy = LoadPolicy::from_config(&config);
+    let policy = LoadPolicy::new(&config.plugins, &config.jobs);
     let scratch = tempfile::tempdir()?;
     eprintln!(
         "bench plugins: {} ({} calls, {} rounds)",
@@ -73,11 +76,22 @@ pub async fn run(config: Config, args: PluginBenchArgs) -> Result<ExitCode> {
     let plugin = load_file(&engine, &file, &policy).await?;
     let limits = JobLimits::from(&config.jobs);
     let input = r#"{"code":"","width":0,"height":0}"#.to_string();
+    let services = HostServices {
+        browser: None,
+        store: Arc::new(ArtifactStore::local(
+            &scratch.path().join("artifacts"),
+            &config.storage,
+        )?),
+    };
     let mut calls = Vec::with_capacity(args.iterations);
     for i in 0..args.iterations {
-        let job = Arc::new(JobContext::without_services(format!("bench-{i}"), limits));
+        let job = Arc::new(JobContext::new(
+            format!("bench-{i}"),
+            JobLog::default(),
+            limits,
+        ));
         let started = Instant::now();
-        let result = run_plugin(engine.engine(), &plugin, job, input.clone()).await;
+        let result = run_plugin(engine.engine(), &plugin, job, &services, input.clone()).await;
         calls.push(started.elapsed());
         anyhow::ensure!(
             result.is_err(),

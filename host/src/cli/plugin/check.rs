@@ -1,7 +1,7 @@
 //! `kiln plugin check FILE.wasm`: everything the host checks at load, reported as JSON.
 
 use crate::config::Config;
-use crate::plugins::{LoadPolicy, LoadedPlugin, capability_name, load_file};
+use crate::plugins::{LoadPolicy, load_file};
 use anyhow::Result;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -28,10 +28,16 @@ pub async fn run(config: Config, args: CheckArgs) -> Result<ExitCode> {
 pub async fn check(config: &Config, file: &Path) -> Result<(bool, serde_json::Value)> {
     let engine = Arc::new(crate::kiln::open_engine(config)?);
     Ok(
-        match load_file(&engine, file, &LoadPolicy::from_config(config)).await {
+        match load_file(
+            &engine,
+            file,
+            &LoadPolicy::new(&config.plugins, &config.jobs),
+        )
+        .await
+        {
             Ok(plugin) => (
                 true,
-                serde_json::json!({ "ok": true, "plugin": describe(&plugin) }),
+                serde_json::json!({ "ok": true, "plugin": plugin.report() }),
             ),
             Err(err) => (
                 false,
@@ -39,19 +45,4 @@ pub async fn check(config: &Config, file: &Path) -> Result<(bool, serde_json::Va
             ),
         },
     )
-}
-
-/// A loaded plugin as `kiln plugins` and `kiln plugin check` show it.
-pub fn describe(plugin: &LoadedPlugin) -> serde_json::Value {
-    serde_json::json!({
-        "name": plugin.info.name,
-        "version": plugin.info.version,
-        "summary": plugin.info.summary,
-        "capabilities": plugin.info.capabilities,
-        "granted": plugin.policy.grants.iter().map(|c| capability_name(*c)).collect::<Vec<_>>(),
-        "input_schema": plugin.info.input_schema,
-        "path": plugin.path,
-        "compiled_from_cache": plugin.from_cache,
-        "load_ms": plugin.load_time.as_secs_f64() * 1e3,
-    })
 }

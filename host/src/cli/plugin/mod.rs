@@ -5,8 +5,6 @@ mod build;
 mod check;
 mod new;
 
-pub use check::describe;
-
 use crate::config::Config;
 use anyhow::Result;
 use clap::{Args, Subcommand};

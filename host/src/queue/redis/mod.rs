@@ -15,7 +15,7 @@ pub use keys::{INGRESS_GROUP, RedisKeys, WORKER_GROUP};
 
 use super::record::{JobRecord, JobState, Lane, LaneDepths, now_ms};
 use super::{Cancelled, JobQueue, LeaseState, QueueError, Submitted};
-use crate::config::QueueSettings;
+use crate::queue::QueueSettings;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use redis::AsyncCommands;

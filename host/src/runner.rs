@@ -1,13 +1,9 @@
 //! Runs one job end to end: resolve the plugin, validate the input, run it, retry what is
 //! retryable, and report.
 
-use super::context::{JobContext, JobLimits, Services};
-use super::envelope::JobSpec;
-use super::log::JobLog;
-use super::observer::JobObserver;
-use super::outcome::{JobOutcome, JobStatus};
 use crate::error::ErrorKind;
-use crate::plugins::{PluginCatalog, PluginEngine, run_plugin};
+use crate::jobs::{JobContext, JobLimits, JobLog, JobObserver, JobOutcome, JobSpec, JobStatus};
+use crate::plugins::{HostServices, PluginCatalog, PluginEngine, run_plugin};
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
@@ -17,7 +13,7 @@ pub struct JobRunner {
     pub engine: Arc<PluginEngine>,
     /// The plugins loaded now; each job resolves its plugin once and keeps it to the end.
     pub plugins: Arc<PluginCatalog>,
-    pub services: Arc<Services>,
+    pub services: Arc<HostServices>,
     /// Limits for every job; the plugin's policy sets the timeout.
     pub limits: JobLimits,
     pub unavailable_retries: u32,
@@ -77,14 +73,15 @@ impl JobRunner {
                     timeout: plugin.policy.timeout,
                     ..self.limits
                 };
-                let job = Arc::new(JobContext::new(
-                    id.clone(),
-                    log.clone(),
-                    limits,
-                    self.services.clone(),
-                ));
-                let result =
-                    run_plugin(self.engine.engine(), &plugin, job, input_json.clone()).await;
+                let job = Arc::new(JobContext::new(id.clone(), log.clone(), limits));
+                let result = run_plugin(
+                    self.engine.engine(),
+                    &plugin,
+                    job,
+                    &self.services,
+                    input_json.clone(),
+                )
+                .await;
                 match result {
                     Err(err)
                         if err.kind == ErrorKind::Unavailable

@@ -1,20 +1,19 @@
-//! The WIT `media` interface: image, blob and frames resources, and tape baking.
+//! The WIT `media` interface on [`MediaView`]: image, blob and frames resources, and tape
+//! baking. `mod.rs` implements the newest contract; `v1_0_0.rs` adapts 1.0.0 to it.
 
+mod v1_0_0;
+
+use super::context::MediaView;
 use super::encode::VideoFormat;
 use super::tape::{self, BakeSettings, Tape, TapeLimits};
 use super::{HostBlob, HostFrames, HostImage, ImageFormat};
-use crate::error::RenderError;
-use crate::plugins::bindings::kiln::render::media::{
+use crate::contract::latest::kiln::render::media::{
     EncodeOptions, Host, HostBlob as HostBlobApi, HostFrames as HostFramesApi,
     HostImage as HostImageApi, Tape as WitTape, TapeSource, VideoFormat as WitVideoFormat,
 };
-use crate::plugins::bindings::kiln::render::types::{
-    Capability, Error as WitError, ImageFormat as WitImageFormat,
-};
-use crate::plugins::state::JobState;
+use crate::contract::latest::kiln::render::types::ImageFormat as WitImageFormat;
+use crate::error::RenderError;
 use wasmtime::component::Resource;
-
-type WitResult<T> = wasmtime::Result<Result<T, WitError>>;
 
 impl From<WitVideoFormat> for VideoFormat {
     fn from(format: WitVideoFormat) -> Self {
@@ -47,14 +46,14 @@ impl From<WitImageFormat> for ImageFormat {
     }
 }
 
-impl Host for JobState {
+impl Host for MediaView<'_> {
     async fn bake_tape(
         &mut self,
         tape: WitTape,
         options: EncodeOptions,
-    ) -> WitResult<Resource<HostFrames>> {
+    ) -> Result<Resource<HostFrames>, RenderError> {
         let baked = async {
-            self.require(Capability::Media, "media")?;
+            self.ctx.require_media()?;
             // Used only when neither timings nor a soundtrack set the rate.
             let fps = tape.fps;
             let tape = self.gather_tape(tape).await?;
@@ -65,7 +64,7 @@ impl Host for JobState {
                 thumbnail: ImageFormat::Png,
             };
             let all_identical = tape.frames.windows(2).all(|w| w[0].1 == w[1].1);
-            let job = self.job.clone();
+            let job = self.ctx.job.clone();
             let baked = tokio::time::timeout_at(job.deadline.into(), tape::bake(tape, settings))
                 .await
                 .map_err(|_| {
@@ -86,18 +85,15 @@ impl Host for JobState {
                 poster_scale: 1,
             })
         }
-        .await;
-        match baked {
-            Ok(frames) => Ok(Ok(self.table.push(frames)?)),
-            Err(err) => Ok(Err(err.into())),
-        }
+        .await?;
+        Ok(self.table.push(baked)?)
     }
 }
 
-impl JobState {
+impl MediaView<'_> {
     /// The tape's frames, timings and soundtrack as bytes, from a ZIP or from the store.
     async fn gather_tape(&mut self, tape: WitTape) -> Result<Tape, RenderError> {
-        let limits = self.job.limits;
+        let limits = self.ctx.job.limits;
         let tape_limits = TapeLimits {
             max_frames: limits.max_frames,
             max_total_bytes: limits.max_read_bytes,
@@ -119,7 +115,7 @@ impl JobState {
                 let mut frames = Vec::with_capacity(keys.len());
                 let mut total = 0u64;
                 for key in keys {
-                    let blob = self.read_object(&key).await?;
+                    let blob = self.ctx.read_object(&key).await?;
                     total += blob.bytes.len() as u64;
                     if total > limits.max_read_bytes {
                         return Err(RenderError::invalid_input(format!(
@@ -147,13 +143,11 @@ impl JobState {
 
     /// Takes a blob the plugin handed over (an owned handle) out of the table.
     fn take_blob(&mut self, blob: Resource<HostBlob>) -> Result<HostBlob, RenderError> {
-        self.table
-            .delete(blob)
-            .map_err(|e| RenderError::internal(format!("a blob handle the plugin passed: {e}")))
+        Ok(self.table.delete(blob)?)
     }
 }
 
-impl HostFramesApi for JobState {
+impl HostFramesApi for MediaView<'_> {
     async fn count(&mut self, frames: Resource<HostFrames>) -> wasmtime::Result<u32> {
         Ok(self.table.get(&frames)?.count)
     }
@@ -185,11 +179,9 @@ impl HostFramesApi for JobState {
         &mut self,
         frames: Resource<HostFrames>,
         format: WitVideoFormat,
-    ) -> WitResult<Resource<HostBlob>> {
-        match self.table.get(&frames)?.video(format.into()) {
-            Ok(blob) => Ok(Ok(self.table.push(blob)?)),
-            Err(err) => Ok(Err(err.into())),
-        }
+    ) -> Result<Resource<HostBlob>, RenderError> {
+        let blob = self.table.get(&frames)?.video(format.into())?;
+        Ok(self.table.push(blob)?)
     }
 
     async fn poster(
@@ -197,11 +189,9 @@ impl HostFramesApi for JobState {
         frames: Resource<HostFrames>,
         format: WitImageFormat,
         quality: Option<u8>,
-    ) -> WitResult<Resource<HostImage>> {
-        match self.table.get(&frames)?.poster(format.into(), quality) {
-            Ok(image) => Ok(Ok(self.table.push(image)?)),
-            Err(err) => Ok(Err(err.into())),
-        }
+    ) -> Result<Resource<HostImage>, RenderError> {
+        let image = self.table.get(&frames)?.poster(format.into(), quality)?;
+        Ok(self.table.push(image)?)
     }
 
     async fn drop(&mut self, frames: Resource<HostFrames>) -> wasmtime::Result<()> {
@@ -210,7 +200,7 @@ impl HostFramesApi for JobState {
     }
 }
 
-impl HostImageApi for JobState {
+impl HostImageApi for MediaView<'_> {
     async fn width(&mut self, image: Resource<HostImage>) -> wasmtime::Result<u32> {
         Ok(self.table.get(&image)?.width)
     }
@@ -237,7 +227,7 @@ impl HostImageApi for JobState {
     }
 }
 
-impl HostBlobApi for JobState {
+impl HostBlobApi for MediaView<'_> {
     async fn new(
         &mut self,
         bytes: Vec<u8>,

@@ -1,30 +1,27 @@
-//! The WIT `browser` interface: the library list, `open`, and the `page` resource.
+//! The WIT `browser` interface on [`BrowserView`]: the library list, `open`, and the `page`
+//! resource. `mod.rs` implements the newest contract; `v1_0_0.rs` adapts 1.0.0 to it.
 
+mod v1_0_0;
+
+use super::context::BrowserView;
 use super::page::{CaptureSource, JobPage, PageOptions};
 use super::record::{RecordOptions, RecordSource};
-use crate::error::RenderError;
-use crate::media::{HostFrames, HostImage};
-use crate::plugins::bindings::kiln::render::browser::{
+use crate::contract::latest::kiln::render::browser::{
     CaptureOptions, CaptureSource as WitCaptureSource, ConsoleLine, Host, HostPage, Library,
     PageError, PageOptions as WitPageOptions, RecordOptions as WitRecordOptions,
     RecordSource as WitRecordSource,
 };
-use crate::plugins::bindings::kiln::render::types::{Capability, Error as WitError};
-use crate::plugins::state::JobState;
+use crate::error::RenderError;
+use crate::media::{HostFrames, HostImage};
 use std::time::Duration;
 use wasmtime::component::Resource;
 
-type WitResult<T> = wasmtime::Result<Result<T, WitError>>;
-
-impl Host for JobState {
+impl Host for BrowserView<'_> {
     async fn libraries(&mut self) -> wasmtime::Result<Vec<Library>> {
-        let Ok(services) = self.job.services() else {
+        let Some(pool) = self.ctx.pool_for_listing() else {
             return Ok(Vec::new());
         };
-        let Some(browser) = &services.browser else {
-            return Ok(Vec::new());
-        };
-        Ok(browser
+        Ok(pool
             .libraries()
             .iter()
             .map(|lib| Library {
@@ -35,35 +32,25 @@ impl Host for JobState {
             .collect())
     }
 
-    async fn open(&mut self, options: WitPageOptions) -> WitResult<Resource<JobPage>> {
-        if let Err(err) = self
-            .require(Capability::Browser, "browser")
-            .and_then(|()| self.reserve_page())
-        {
-            return Ok(Err(err.into()));
-        }
-        // Only the job context is held across the await: `JobState` itself is not `Sync`.
-        let job = self.job.clone();
+    async fn open(&mut self, options: WitPageOptions) -> Result<Resource<JobPage>, RenderError> {
+        self.ctx.require_browser()?;
+        self.ctx.reserve_page()?;
         let opened = async {
-            let pool = job.services()?.browser.clone().ok_or_else(|| {
-                RenderError::unavailable(
-                    "this process runs no browsers (it was started API-only); the job needs a worker",
-                )
-            })?;
+            let pool = self.ctx.pool()?;
             let options = PageOptions {
                 width: options.width,
                 height: options.height,
                 scale: options.scale,
                 seed: options.seed,
             };
-            JobPage::open(&pool, job.clone(), options).await
+            JobPage::open(&pool, self.ctx.job.clone(), options).await
         }
         .await;
-        match opened {
-            Ok(page) => Ok(Ok(self.table.push(page)?)),
+        match opened.and_then(|page| Ok(self.table.push(page)?)) {
+            Ok(page) => Ok(page),
             Err(err) => {
-                self.pages_open -= 1;
-                Ok(Err(err.into()))
+                self.ctx.release_page();
+                Err(err)
             }
         }
     }
@@ -76,27 +63,19 @@ fn capture_source(source: WitCaptureSource) -> CaptureSource {
     }
 }
 
-fn wit<T>(result: Result<T, RenderError>) -> Result<T, WitError> {
-    result.map_err(Into::into)
-}
-
-impl HostPage for JobState {
+impl HostPage for BrowserView<'_> {
     async fn serve(
         &mut self,
         page: Resource<JobPage>,
         path: String,
         content_type: String,
         body: Vec<u8>,
-    ) -> WitResult<()> {
-        Ok(wit(self.table.get(&page)?.serve(
-            &path,
-            &content_type,
-            body,
-        )))
+    ) -> Result<(), RenderError> {
+        self.table.get(&page)?.serve(&path, &content_type, body)
     }
 
-    async fn navigate(&mut self, page: Resource<JobPage>, path: String) -> WitResult<()> {
-        Ok(wit(self.table.get(&page)?.navigate(&path).await))
+    async fn navigate(&mut self, page: Resource<JobPage>, path: String) -> Result<(), RenderError> {
+        self.table.get(&page)?.navigate(&path).await
     }
 
     async fn wait_until(
@@ -104,53 +83,47 @@ impl HostPage for JobState {
         page: Resource<JobPage>,
         expression: String,
         timeout_ms: u32,
-    ) -> WitResult<()> {
+    ) -> Result<(), RenderError> {
         let timeout = Duration::from_millis(u64::from(timeout_ms));
-        Ok(wit(self
-            .table
+        self.table
             .get(&page)?
             .wait_until(&expression, timeout)
-            .await))
+            .await
     }
 
-    async fn evaluate(&mut self, page: Resource<JobPage>, expression: String) -> WitResult<String> {
-        Ok(wit(self
-            .table
-            .get(&page)?
-            .evaluate(&expression)
-            .await
-            .map(|v| v.to_string())))
+    async fn evaluate(
+        &mut self,
+        page: Resource<JobPage>,
+        expression: String,
+    ) -> Result<String, RenderError> {
+        let value = self.table.get(&page)?.evaluate(&expression).await?;
+        Ok(value.to_string())
     }
 
     async fn capture(
         &mut self,
         page: Resource<JobPage>,
         options: CaptureOptions,
-    ) -> WitResult<Resource<HostImage>> {
+    ) -> Result<Resource<HostImage>, RenderError> {
         let source = capture_source(options.source);
-        let captured = self
+        let image = self
             .table
             .get(&page)?
             .capture(&source, options.format.into(), options.quality)
-            .await;
-        match captured {
-            Ok(image) => Ok(Ok(self.table.push(image)?)),
-            Err(err) => Ok(Err(err.into())),
-        }
+            .await?;
+        Ok(self.table.push(image)?)
     }
 
-    async fn use_virtual_time(&mut self, page: Resource<JobPage>) -> WitResult<()> {
-        Ok(wit(self.table.get_mut(&page)?.use_virtual_time().await))
+    async fn use_virtual_time(&mut self, page: Resource<JobPage>) -> Result<(), RenderError> {
+        self.table.get_mut(&page)?.use_virtual_time().await
     }
 
     async fn record(
         &mut self,
         page: Resource<JobPage>,
         options: WitRecordOptions,
-    ) -> WitResult<Resource<HostFrames>> {
-        if let Err(err) = self.require(Capability::Media, "media") {
-            return Ok(Err(err.into()));
-        }
+    ) -> Result<Resource<HostFrames>, RenderError> {
+        self.ctx.require_media()?;
         let options = RecordOptions {
             frames: options.frames,
             fps: options.fps,
@@ -164,10 +137,8 @@ impl HostPage for JobState {
             scale: options.encode.scale,
             poster_frame: options.poster_frame,
         };
-        match self.table.get(&page)?.record(&options).await {
-            Ok(frames) => Ok(Ok(self.table.push(frames)?)),
-            Err(err) => Ok(Err(err.into())),
-        }
+        let frames = self.table.get(&page)?.record(&options).await?;
+        Ok(self.table.push(frames)?)
     }
 
     async fn errors(&mut self, page: Resource<JobPage>) -> wasmtime::Result<Vec<PageError>> {
@@ -197,7 +168,7 @@ impl HostPage for JobState {
 
     async fn drop(&mut self, page: Resource<JobPage>) -> wasmtime::Result<()> {
         self.table.delete(page)?;
-        self.pages_open = self.pages_open.saturating_sub(1);
+        self.ctx.release_page();
         Ok(())
     }
 }

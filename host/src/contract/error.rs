@@ -1,25 +1,8 @@
-//! Host-side bindings for the `kiln:render/plugin@1.0.0` world, generated from `wit/`.
-//!
-//! Resources map to host types that live in their capability's folder: a `page` is a
-//! [`crate::browser::JobPage`], an `image` a [`crate::media::HostImage`], a `blob` a
-//! [`crate::media::HostBlob`].
+//! The WIT `error` record and [`RenderError`] are the same thing on two sides of the sandbox.
 
+use super::latest::kiln::render::types::{Error as WitError, ErrorKind as WitErrorKind};
 use crate::error::{ErrorKind, RenderError};
-
-wasmtime::component::bindgen!({
-    path: "../wit",
-    world: "kiln:render/plugin@1.0.0",
-    imports: { default: async | trappable },
-    exports: { default: async },
-    with: {
-        "kiln:render/browser.page": crate::browser::JobPage,
-        "kiln:render/media.image": crate::media::HostImage,
-        "kiln:render/media.blob": crate::media::HostBlob,
-        "kiln:render/media.frames": crate::media::HostFrames,
-    },
-});
-
-use self::kiln::render::types::{Error as WitError, ErrorKind as WitErrorKind};
+use wasmtime::component::ResourceTableError;
 
 impl From<RenderError> for WitError {
     fn from(err: RenderError) -> Self {
@@ -53,4 +36,28 @@ impl From<WitError> for RenderError {
             message: err.message,
         }
     }
+}
+
+/// A handle the plugin passed that is not in its table (dropped, or of another type) is a bug in
+/// the plugin or the host, reported to the plugin as `internal` rather than trapping it.
+impl From<ResourceTableError> for RenderError {
+    fn from(err: ResourceTableError) -> Self {
+        RenderError::internal(format!("a resource handle the plugin passed: {err}"))
+    }
+}
+
+/// Implements the `types` interface (no functions; it converts [`RenderError`] into the WIT
+/// error for every fallible host call) for a capability's per-job view.
+#[macro_export]
+macro_rules! impl_wit_types {
+    ($view:ty) => {
+        impl $crate::contract::latest::kiln::render::types::Host for $view {
+            fn convert_error(
+                &mut self,
+                err: $crate::error::RenderError,
+            ) -> wasmtime::Result<$crate::contract::latest::kiln::render::types::Error> {
+                Ok(err.into())
+            }
+        }
+    };
 }

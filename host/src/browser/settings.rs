@@ -1,0 +1,36 @@
+//! `[browser]`: the Chromium pool.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The Chromium pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrowserSettings {
+    /// The Chromium binary. Debian's real binary, not the `/usr/bin/chromium` wrapper script.
+    pub executable: PathBuf,
+    /// Browser processes kept warm.
+    pub processes: usize,
+    /// Pages per process; each page is one job slot.
+    pub pages_per_process: usize,
+    /// Jobs one page serves before it is replaced by a fresh page in a fresh context (bounds what
+    /// accumulates per page: history entries, cookies of finished jobs' origins).
+    pub jobs_per_page: u32,
+    /// How long a browser may take to start, in milliseconds.
+    pub launch_timeout_ms: u64,
+    /// Extra Chromium flags (without the leading `--`).
+    pub extra_args: Vec<String>,
+}
+
+impl Default for BrowserSettings {
+    fn default() -> Self {
+        Self {
+            executable: PathBuf::from("/usr/lib/chromium/chromium"),
+            processes: 1,
+            pages_per_process: 2,
+            jobs_per_page: 200,
+            launch_timeout_ms: 20_000,
+            extra_args: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! `[jobs]`: the limits on every job.
+
+use serde::Deserialize;
+
+/// Limits on every job.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSettings {
+    /// Wall-clock budget of one job attempt, in milliseconds.
+    pub timeout_ms: u64,
+    /// Largest width or height, in CSS pixels.
+    pub max_dimension: u32,
+    /// Largest width × height × scale² of one capture.
+    pub max_pixels: u64,
+    /// Extra attempts for a job that failed as `unavailable` (e.g. its browser crashed).
+    pub unavailable_retries: u32,
+    /// Most frames in one recording or baked tape.
+    pub max_frames: u32,
+    /// Largest frames × pixels per frame (after scale) of one recording or tape: bounds the
+    /// encoders' work, whatever the frame count and size.
+    pub max_frame_pixels: u64,
+    /// Largest object a plugin may read from the store (`storage.get`), in bytes.
+    pub max_read_bytes: u64,
+    /// Longest one recorded frame may take (advancing the clock and capturing), in
+    /// milliseconds; a frame past it fails the recording as `timeout` naming the frame.
+    pub frame_timeout_ms: u64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 30_000,
+            max_dimension: 8192,
+            max_pixels: 16_777_216,
+            unavailable_retries: 1,
+            max_frames: 3600,
+            max_frame_pixels: 2_000_000_000,
+            max_read_bytes: 256 << 20,
+            frame_timeout_ms: 10_000,
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! A plugin ready to instantiate, whichever released contract version it was built against: one
+//! generated `PluginPre` per version behind one type, the way Zed's extension host keeps one
+//! enum over its `since_vX` APIs. Calls return the newest version's types.
+
+use super::store::PluginStore;
+use crate::contract::latest::kiln::render::types::{Artifact, Error as WitError};
+use crate::contract::{ContractVersion, latest, v1_0_0};
+use wasmtime::Store;
+use wasmtime::component::InstancePre;
+
+/// The call into the plugin's exports, per contract version.
+pub enum VersionedPre {
+    V1_0_0(v1_0_0::PluginPre<PluginStore>),
+    V1_1_0(latest::PluginPre<PluginStore>),
+}
+
+impl VersionedPre {
+    /// Checks that the component exports `describe` and `run` as `version` defines them.
+    pub fn new(version: ContractVersion, pre: InstancePre<PluginStore>) -> wasmtime::Result<Self> {
+        Ok(match version {
+            ContractVersion::V1_0_0 => Self::V1_0_0(v1_0_0::PluginPre::new(pre)?),
+            ContractVersion::V1_1_0 => Self::V1_1_0(latest::PluginPre::new(pre)?),
+        })
+    }
+
+    /// The contract version the plugin was built against.
+    pub fn version(&self) -> ContractVersion {
+        match self {
+            Self::V1_0_0(_) => ContractVersion::V1_0_0,
+            Self::V1_1_0(_) => ContractVersion::V1_1_0,
+        }
+    }
+
+    /// Instantiates the plugin in `store` and calls `describe`.
+    pub async fn describe(
+        &self,
+        store: &mut Store<PluginStore>,
+    ) -> wasmtime::Result<latest::PluginInfo> {
+        Ok(match self {
+            Self::V1_0_0(pre) => {
+                let info = pre
+                    .instantiate_async(&mut *store)
+                    .await?
+                    .call_describe(&mut *store)
+                    .await?;
+                latest::PluginInfo {
+                    name: info.name,
+                    version: info.version,
+                    summary: info.summary,
+                    input_schema: info.input_schema,
+                    capabilities: info.capabilities,
+                }
+            }
+            Self::V1_1_0(pre) => {
+                pre.instantiate_async(&mut *store)
+                    .await?
+                    .call_describe(&mut *store)
+                    .await?
+            }
+        })
+    }
+
+    /// Instantiates the plugin in `store` and runs job `id` on `input`.
+    pub async fn run(
+        &self,
+        store: &mut Store<PluginStore>,
+        id: &str,
+        input: String,
+    ) -> wasmtime::Result<Result<Vec<Artifact>, WitError>> {
+        match self {
+            Self::V1_0_0(pre) => {
+                let job = v1_0_0::Job {
+                    id: id.to_string(),
+                    input,
+                };
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance.call_run(&mut *store, &job).await
+            }
+            Self::V1_1_0(pre) => {
+                let job = latest::Job {
+                    id: id.to_string(),
+                    input,
+                };
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance.call_run(&mut *store, &job).await
+            }
+        }
+    }
+}
