@@ -343,7 +343,7 @@ pub fn exposure_warning(address: SocketAddr, settings: &ServiceSettings) -> Opti
         "kiln: WARNING: listening on {address}, beyond loopback, and service.submit_tokens is empty: \
          ANYONE WHO CAN REACH THIS PORT CAN RUN CODE IN THIS HOST'S BROWSERS. Set \
          service.submit_tokens (KILN_SUBMIT_TOKENS), listen on 127.0.0.1 behind a proxy, or \
-         firewall the port; see docs/operations.md, \"Security model\"."
+         firewall the port; see docs/operations.md, \"Exposing the API\"."
     ))
 }
 
