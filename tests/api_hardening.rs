@@ -275,6 +275,14 @@ fn host_limits_are_checked_at_submit_naming_the_field() {
             "input.frames",
         ),
         (
+            video(json!({"code": "x", "width": 64, "height": 64, "frames": 0})),
+            "input.frames",
+        ),
+        (
+            video(json!({"code": "x", "width": 64, "height": 64, "durationS": -2})),
+            "input.durationS",
+        ),
+        (
             video(json!({"code": "x", "width": 1001, "height": 64, "frames": 10})),
             "input.width",
         ),

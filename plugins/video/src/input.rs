@@ -41,8 +41,10 @@ pub struct VideoInput {
     #[schemars(range(min = 0.01, max = 120.0))]
     pub fps: Option<f64>,
     /// Length in seconds; the recording has `round(durationS × fps)` frames.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub duration_s: Option<f64>,
     /// Number of frames (instead of `durationS`).
+    #[schemars(range(min = 1))]
     pub frames: Option<u32>,
     /// Encodings to produce, one artifact each (default `["mp4"]`; tapes always bake MP4).
     #[serde(default)]
