@@ -107,6 +107,7 @@ fn submit(server: &Server, job: &Value) -> (StatusCode, Value) {
     body(
         client()
             .post(server.url("/jobs"))
+            .header("content-type", "application/json")
             .body(job.to_string())
             .send()
             .unwrap(),
@@ -134,6 +135,7 @@ fn two_workers_on_one_redis_split_100_jobs_with_none_lost_or_doubled() {
     let (status, reply) = body(
         client()
             .post(api.url("/jobs/batch"))
+            .header("content-type", "application/json")
             .body(json!({ "jobs": jobs }).to_string())
             .send()
             .unwrap(),
@@ -412,6 +414,7 @@ fn redis_clients_submit_without_http_and_the_api_follows_jobs_run_elsewhere() {
     let (status, job) = body(
         client()
             .post(api.url("/jobs?wait=60"))
+            .header("content-type", "application/json")
             .body(small_job("waited", 13).to_string())
             .send()
             .unwrap(),
@@ -437,6 +440,7 @@ fn interactive_jobs_go_before_bulk_ones_already_waiting() {
         let id = format!("bulk-{n}");
         let (status, reply) = body(
             http.post(api.url("/jobs?lane=bulk"))
+                .header("content-type", "application/json")
                 .body(small_job(&id, 200 + n).to_string())
                 .send()
                 .unwrap(),
@@ -464,4 +468,83 @@ fn interactive_jobs_go_before_bulk_ones_already_waiting() {
             "the interactive job started after bulk-{n}: {records:?}"
         );
     }
+}
+
+/// Issue 11 over the Redis queue: the job log is part of the record a worker elsewhere stores
+/// (on success and on failure); a cache hit under a chosen id is a job of its own, with its
+/// result list; an idempotency key reused for another request is refused.
+#[test]
+fn logs_cache_hits_and_idempotency_keys_work_through_redis() {
+    let deployment = Deployment::new();
+    let api = deployment.api(&[]);
+    let _worker = deployment.worker("worker", &[]);
+    let http = client();
+    let post = |path: &str, job: &Value, key: Option<&str>| {
+        let mut request = http
+            .post(api.url(path))
+            .header("content-type", "application/json")
+            .body(job.to_string());
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        body(request.send().unwrap())
+    };
+
+    let logs = json!({"id": "logs", "type": "p5", "input": {"width": 20, "height": 20,
+        "code": "function setup() { createCanvas(20, 20); console.log('logged through redis'); background(9); }"}});
+    let (status, job) = post("/jobs?wait=60", &logs, None);
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let has_line = |job: &Value, text: &str| {
+        job["log"].as_array().is_some_and(|lines| {
+            lines
+                .iter()
+                .any(|l| l["message"].as_str().unwrap_or_default().contains(text))
+        })
+    };
+    assert!(has_line(&job, "logged through redis"), "{job}");
+    let (_, read) = body(http.get(api.url("/jobs/logs")).send().unwrap());
+    assert_eq!(read["log"], job["log"], "{read}");
+    let mut conn = deployment.redis.connection();
+    let result: String = conn.lindex("kiln:result:logs", 0).unwrap();
+    let result: Value = serde_json::from_str(&result).unwrap();
+    assert!(has_line(&result, "logged through redis"), "{result}");
+
+    let fails = json!({"id": "fails", "type": "p5", "input": {"width": 20, "height": 20,
+        "code": "function setup() { console.log('before the throw'); throw new Error('redis boom'); }"}});
+    let (status, job) = post("/jobs?wait=60", &fails, None);
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(job["status"], "failed", "{job}");
+    assert!(has_line(&job, "before the throw"), "{job}");
+
+    // The same input under another id: a job of its own, from the cache.
+    let mut again = logs.clone();
+    again["id"] = "logs-again".into();
+    let (status, job) = post("/jobs", &again, None);
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(
+        (job["id"].as_str(), job["cached_from"].as_str()),
+        (Some("logs-again"), Some("logs")),
+        "{job}"
+    );
+    let (status, read) = body(http.get(api.url("/jobs/logs-again")).send().unwrap());
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["status"], "succeeded", "{read}");
+    assert_eq!(deployment.results_published("logs-again"), 1);
+    let (status, error) = post("/jobs", &again, None);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+
+    let (status, _) = post("/jobs", &small_job("keyed", 1), Some("redis-key"));
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, _) = post("/jobs", &small_job("keyed", 1), Some("redis-key"));
+    assert_eq!(status, StatusCode::ACCEPTED, "the same request replays");
+    let (status, error) = post("/jobs", &small_job("keyed", 2), Some("redis-key"));
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key \"redis-key\""),
+        "{error}"
+    );
 }

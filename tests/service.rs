@@ -25,6 +25,7 @@ fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
     // A job held with ?wait comes back finished, and its artifact is served.
     let (status, job) = body(
         http.post(server.url("/jobs?wait=60"))
+            .header("content-type", "application/json")
             .body(p5_job("red", &red_circle(100), 100, 1).to_string())
             .send()
             .unwrap(),
@@ -48,6 +49,7 @@ fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
     let post = |text: &str| {
         body(
             http.post(server.url("/jobs"))
+                .header("content-type", "application/json")
                 .body(text.to_string())
                 .send()
                 .unwrap(),
@@ -161,6 +163,7 @@ fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
     // The slot of the stopped job renders again.
     let (_, job) = body(
         http.post(server.url("/jobs?wait=60"))
+            .header("content-type", "application/json")
             .body(p5_job("after", &red_circle(60), 60, 1).to_string())
             .send()
             .unwrap(),
@@ -217,6 +220,7 @@ fn a_full_queue_answers_429_with_retry_after() {
     let http = client();
     let post = |id: &str| {
         http.post(server.url("/jobs"))
+            .header("content-type", "application/json")
             .body(p5_job(id, SLOW_SKETCH, 40, 240).to_string())
             .send()
             .unwrap()
@@ -248,6 +252,7 @@ fn kill_9_with_50_queued_jobs_loses_none() {
     let batch = json!({"jobs": ids.iter().map(|id| p5_job(id, &format!("{}\n// {id}", red_circle(40)), 40, 1)).collect::<Vec<_>>()});
     let (status, accepted) = body(
         http.post(server.url("/jobs/batch"))
+            .header("content-type", "application/json")
             .body(batch.to_string())
             .send()
             .unwrap(),
@@ -331,6 +336,7 @@ fn a_finished_job_is_posted_to_its_callback_signed_and_retried() {
     job["callback"] = json!(url);
     let (status, _) = body(
         http.post(server.url("/jobs"))
+            .header("content-type", "application/json")
             .body(job.to_string())
             .send()
             .unwrap(),
@@ -367,6 +373,7 @@ fn a_finished_job_is_posted_to_its_callback_signed_and_retried() {
     bad["callback"] = json!("file:///etc/passwd");
     let (status, error) = body(
         http.post(server.url("/jobs"))
+            .header("content-type", "application/json")
             .body(bad.to_string())
             .send()
             .unwrap(),
@@ -389,6 +396,7 @@ fn an_idempotency_key_gives_the_first_job_back() {
     let submit = |id: &str| {
         http.post(server.url("/jobs?wait=60"))
             .header("Idempotency-Key", "order-42")
+            .header("content-type", "application/json")
             .body(p5_job(id, &red_circle(40), 40, 1).to_string())
             .send()
             .unwrap()
@@ -401,17 +409,23 @@ fn an_idempotency_key_gives_the_first_job_back() {
         (StatusCode::OK, Some("succeeded"))
     );
 
-    let again = submit("second");
+    // The same request again (a client retrying): the first job, not a new one.
+    let again = submit("first");
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     let (status, again) = body(again);
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["id"], "first");
+    assert_eq!(again["status"], "succeeded");
+    // The key with another request (here another id) is refused: the key names one request.
+    let (status, error) = body(submit("second"));
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     let (status, _) = body(http.get(server.url("/jobs/second")).send().unwrap());
     assert_eq!(status, StatusCode::NOT_FOUND, "no second job was made");
 
     let (status, error) = body(
         http.post(server.url("/jobs"))
             .header("Idempotency-Key", "")
+            .header("content-type", "application/json")
             .body(p5_job("x", &red_circle(40), 40, 1).to_string())
             .send()
             .unwrap(),
@@ -484,6 +498,7 @@ fn admins_upload_and_unload_plugins_over_http_without_a_restart() {
     assert_eq!(removed["unloaded"], json!(["p5@0.1.0"]));
     let (status, _) = body(
         http.post(server.url("/jobs"))
+            .header("content-type", "application/json")
             .body(p5_job("none", &red_circle(40), 40, 1).to_string())
             .send()
             .unwrap(),
@@ -501,6 +516,7 @@ fn admins_upload_and_unload_plugins_over_http_without_a_restart() {
     );
     let (status, job) = body(
         http.post(server.url("/jobs?wait=60"))
+            .header("content-type", "application/json")
             .body(p5_job("again", &red_circle(40), 40, 1).to_string())
             .send()
             .unwrap(),
@@ -533,7 +549,10 @@ fn repeats_come_from_the_result_cache_unless_forced_and_render_answers_with_the_
     let server = Server::start(dir.path(), "[service]\nsubmit_tokens = [\"token-1\"]\n");
     let http = client();
     let post = |path: &str, job: Value, token: Option<&str>| {
-        let mut request = http.post(server.url(path)).body(job.to_string());
+        let mut request = http
+            .post(server.url(path))
+            .header("content-type", "application/json")
+            .body(job.to_string());
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -572,7 +591,8 @@ fn repeats_come_from_the_result_cache_unless_forced_and_render_answers_with_the_
         "{first}"
     );
 
-    // The same type, plugin version and input: the first job's result, without a render.
+    // The same type, plugin version and input: the first job's result, without a render, as
+    // the job the client named.
     let again = post(
         "/jobs",
         p5_job("again", &red_circle(50), 50, 1),
@@ -581,8 +601,10 @@ fn repeats_come_from_the_result_cache_unless_forced_and_render_answers_with_the_
     assert_eq!(again.headers()["kiln-cache"], "hit");
     let (status, again) = body(again);
     assert_eq!(status, StatusCode::OK, "{again}");
-    assert_eq!(again["id"], "first", "{again}");
+    assert_eq!(again["id"], "again", "{again}");
+    assert_eq!(again["status"], "succeeded", "{again}");
     assert_eq!(again["cached"], true, "{again}");
+    assert_eq!(again["cached_from"], "first", "{again}");
     assert_eq!(again["artifacts"], first["artifacts"], "{again}");
 
     // force=true renders again, as a job of its own.

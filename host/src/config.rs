@@ -65,6 +65,18 @@ pub struct ServiceSettings {
     pub webhook_backoff_ms: u64,
     /// Time one delivery may take, in milliseconds.
     pub webhook_timeout_ms: u64,
+    /// Host names (or `host:port`) clients reach the API by, besides the listen address,
+    /// `localhost`, `127.0.0.1` and `[::1]`, which are always allowed. A request whose `Host` or
+    /// `Origin` names another host is refused (DNS rebinding); `"*"` turns the check off.
+    pub allowed_hosts: Vec<String>,
+    /// Time a client has to send a request's headers, in milliseconds (an idle keep-alive
+    /// connection is closed after it too).
+    pub header_read_timeout_ms: u64,
+    /// Time a client has to send a request's body once its headers are in, in milliseconds, in
+    /// all (not between bytes); later is answered 408.
+    pub body_read_timeout_ms: u64,
+    /// Connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -99,6 +111,10 @@ impl Default for ServiceSettings {
             webhook_attempts: 5,
             webhook_backoff_ms: 1000,
             webhook_timeout_ms: 10_000,
+            allowed_hosts: Vec::new(),
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 60_000,
+            max_connections: 512,
         }
     }
 }
@@ -179,6 +195,14 @@ impl Config {
                 .map(String::from)
                 .collect();
         }
+        if let Some(v) = var("KILN_ALLOWED_HOSTS") {
+            self.service.allowed_hosts = v
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(String::from)
+                .collect();
+        }
         if let Some(v) = var("KILN_QUEUE_URL") {
             self.queue.url = Some(v);
         }
@@ -237,6 +261,18 @@ impl Config {
                 "queue.url {url:?} must be a redis:// or rediss:// URL (leave it unset for the embedded queue)"
             );
         }
+        anyhow::ensure!(
+            self.service.max_connections >= 1,
+            "service.max_connections must be at least 1"
+        );
+        anyhow::ensure!(
+            self.service.header_read_timeout_ms >= 100,
+            "service.header_read_timeout_ms must be at least 100"
+        );
+        anyhow::ensure!(
+            self.service.body_read_timeout_ms >= 100,
+            "service.body_read_timeout_ms must be at least 100"
+        );
         anyhow::ensure!(
             self.jobs.timeout_ms >= 100,
             "jobs.timeout_ms must be at least 100"

@@ -20,6 +20,20 @@ fn spawn_until(
     env: &[(&str, String)],
     ready_prefix: &'static str,
 ) -> (Child, String) {
+    let (child, rest, _) =
+        spawn_until_with_lines(dir, config_name, config, args, env, ready_prefix);
+    (child, rest)
+}
+
+/// As [`spawn_until`], also returning the stderr lines printed before the ready line.
+fn spawn_until_with_lines(
+    dir: &Path,
+    config_name: &str,
+    config: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+    ready_prefix: &'static str,
+) -> (Child, String, Vec<String>) {
     let config_path = dir.join(config_name);
     std::fs::write(&config_path, config).unwrap();
     let mut command = kiln_command(dir);
@@ -38,14 +52,14 @@ fn spawn_until(
         let mut log = Vec::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(rest) = line.strip_prefix(ready_prefix) {
-                let _ = sender.send(Ok(rest.to_string()));
+                let _ = sender.send(Ok((rest.to_string(), log.clone())));
             }
             log.push(line);
         }
         let _ = sender.send(Err(log.join("\n")));
     });
     match receiver.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok(rest)) => (child, rest),
+        Ok(Ok((rest, before))) => (child, rest, before),
         Ok(Err(log)) => panic!("kiln {args:?} exited before it was ready:\n{log}"),
         Err(_) => panic!("kiln {args:?} printed no {ready_prefix:?} line within 60 s"),
     }
@@ -69,6 +83,21 @@ impl Server {
         all.extend_from_slice(args);
         let (child, base) = spawn_until(dir, "kiln.toml", config, &all, env, "kiln: listening on ");
         Self { child, base }
+    }
+
+    /// `kiln serve --listen <listen> <args…>`; also returns what it printed on stderr before
+    /// its "listening on" line.
+    pub fn start_listening(
+        dir: &Path,
+        config: &str,
+        listen: &str,
+        args: &[&str],
+    ) -> (Self, Vec<String>) {
+        let mut all = vec!["serve", "--listen", listen];
+        all.extend_from_slice(args);
+        let (child, base, before) =
+            spawn_until_with_lines(dir, "kiln.toml", config, &all, &[], "kiln: listening on ");
+        (Self { child, base }, before)
     }
 
     pub fn url(&self, path: &str) -> String {

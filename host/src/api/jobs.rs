@@ -44,10 +44,43 @@ pub(super) fn record_json(record: &JobRecord) -> serde_json::Value {
     value
 }
 
+/// Refuses a write whose body is not declared JSON (415): a web page on another site can send
+/// `text/plain`, form and multipart bodies without asking (a "simple request"), but not JSON.
+pub(super) fn require_json(headers: &HeaderMap, route: &str) -> Result<(), ApiError> {
+    let given = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let essence = given
+        .as_deref()
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if essence.as_deref() == Some("application/json") {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "invalid-input",
+        match given {
+            Some(given) => format!(
+                "{route} takes a JSON body sent as Content-Type: application/json, not {given:?}"
+            ),
+            None => format!(
+                "{route} takes a JSON body sent as Content-Type: application/json; the request has no Content-Type"
+            ),
+        },
+    ))
+}
+
 pub(super) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         let status = rejection.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
+        if super::server::is_body_timeout(&rejection) {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid-input",
+                "the request body did not arrive within service.body_read_timeout_ms",
+            )
+        } else if status == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 status,
                 "invalid-input",
@@ -88,6 +121,7 @@ pub async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     require_submit(&service, &headers)?;
+    require_json(&headers, "POST /jobs")?;
     let params = query(params)?;
     let idempotency_key = idempotency_key(&headers)?;
     let body = body_bytes(body)?;
@@ -102,6 +136,7 @@ pub async fn submit(
         idempotency_key,
         force: params.force,
         source: None,
+        generated_id: false,
     };
     let followed = submit_following(&service, spec, options, wait.is_some()).await?;
     let (record, replayed) = match followed.submitted {
@@ -143,6 +178,8 @@ pub(super) async fn submit_following(
     options: SubmitOptions,
     follow: bool,
 ) -> Result<Followed, ApiError> {
+    let mut options = options;
+    options.generated_id |= spec.id.is_none();
     let id = spec.id_or_new();
     spec.id = Some(id.clone());
     let events = follow.then(|| service.events.subscribe(&id));
@@ -261,6 +298,7 @@ pub async fn submit_batch(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     require_submit(&service, &headers)?;
+    require_json(&headers, "POST /jobs/batch")?;
     let body = body_bytes(body)?;
     let batch: Batch = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(

@@ -27,7 +27,7 @@ pub fn spec() -> Value {
                     { "name": "force", "in": "query", "schema": { "type": "boolean" },
                       "description": "Render even if the result cache holds a succeeded job of the same type, plugin version and input" },
                     { "name": "Idempotency-Key", "in": "header", "schema": { "type": "string", "minLength": 1, "maxLength": 255 },
-                      "description": "A second submission with the same key gets the first job back (header Idempotent-Replayed: true)" }
+                      "description": "A second submission of the same request with the same key gets the first job back (header Idempotent-Replayed: true); another request with the key is 422" }
                 ],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/JobEnvelope" } } } },
                 "responses": {
@@ -35,8 +35,11 @@ pub fn spec() -> Value {
                     "401": error_response("Submit tokens are configured and the request carries none of them"),
                     "202": { "description": "Accepted", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Accepted" } } } },
                     "400": error_response("Malformed JSON or envelope"),
+                    "403": error_response("Host or Origin not in service.allowed_hosts"),
+                    "408": error_response("Body not received within service.body_read_timeout_ms"),
                     "413": error_response("Body over service.max_body_bytes"),
-                    "422": error_response("Unknown type, or input against the plugin's schema"),
+                    "415": error_response("Content-Type is not application/json"),
+                    "422": error_response("Unknown type, input against the plugin's schema or this host's job limits, a taken id, or an Idempotency-Key used for another request"),
                     "429": error_response("Queue full; see Retry-After"),
                     "503": error_response("Queue unavailable; nothing was written")
                 }
@@ -47,7 +50,8 @@ pub fn spec() -> Value {
                     "type": "object", "required": ["jobs"], "additionalProperties": false,
                     "properties": { "jobs": { "type": "array", "items": { "$ref": "#/components/schemas/JobEnvelope" } },
                                     "lane": { "enum": ["interactive", "bulk"] } } } } } },
-                "responses": { "202": { "description": "Each job accepted or refused on its own" }, "400": error_response("Malformed batch") }
+                "responses": { "202": { "description": "Each job accepted or refused on its own" }, "400": error_response("Malformed batch"),
+                               "415": error_response("Content-Type is not application/json") }
             }},
             "/jobs/{id}": {
                 "get": { "summary": "A job's status, attempts, timings, artifacts and error", "parameters": [id_param()],
@@ -67,20 +71,38 @@ pub fn spec() -> Value {
                 "parameters": [id_param(), { "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }],
                 "responses": { "200": { "description": "The bytes" }, "307": { "description": "Redirect to the public URL" }, "404": error_response("No such job or artifact") }
             }},
-            "/render/{target}": { "get": {
-                "summary": "Render and answer with the file itself: /render/{type}.{ext}?<input as query parameters, typed by the plugin's schema>",
-                "parameters": [
-                    { "name": "target", "in": "path", "required": true, "schema": { "type": "string" }, "description": "`<type>.<ext>`, e.g. `p5.png`: the artifact whose name ends in `.<ext>` is returned" },
-                    { "name": "force", "in": "query", "schema": { "type": "boolean" }, "description": "Render even on a cache hit" },
-                    { "name": "wait", "in": "query", "schema": { "type": "integer" }, "description": "Seconds to wait (at most service.max_wait_s)" }
-                ],
-                "responses": { "200": { "description": "The artifact's bytes; headers Kiln-Job and, from the cache, Kiln-Cache: hit" },
-                               "400": error_response("A query value does not match the schema's type"),
-                               "401": error_response("No submit token"),
-                               "404": error_response("The job made no artifact with that extension"),
-                               "422": error_response("Unknown type, or input against the schema"),
-                               "504": error_response("Not finished within wait") }
-            }},
+            "/render/{target}": {
+                "get": {
+                    "summary": "Answer with the file itself: /render/{type}.{ext}?<input as query parameters, typed by the plugin's schema>. From the result cache for anyone; a render only with a Kiln-Render header or Authorization",
+                    "parameters": [
+                        { "name": "target", "in": "path", "required": true, "schema": { "type": "string" }, "description": "`<type>.<ext>`, e.g. `p5.png`: the artifact whose name ends in `.<ext>` is returned" },
+                        { "name": "force", "in": "query", "schema": { "type": "boolean" }, "description": "Render even on a cache hit" },
+                        { "name": "wait", "in": "query", "schema": { "type": "integer" }, "description": "Seconds to wait (at most service.max_wait_s)" },
+                        { "name": "Kiln-Render", "in": "header", "schema": { "type": "string" }, "description": "Any value: lets the request start a render (a web page elsewhere cannot send it)" }
+                    ],
+                    "responses": { "200": { "description": "The artifact's bytes; headers Kiln-Job and, from the cache, Kiln-Cache: hit" },
+                                   "400": error_response("A query value does not match the schema's type"),
+                                   "401": error_response("No submit token"),
+                                   "404": error_response("The job made no artifact with that extension"),
+                                   "422": error_response("Unknown type, or input against the schema or this host's job limits"),
+                                   "428": error_response("Not in the cache, and the request carries neither Kiln-Render nor Authorization"),
+                                   "504": error_response("Not finished within wait") }
+                },
+                "post": {
+                    "summary": "Render and answer with the file itself; the input is the JSON body (query parameters add to it)",
+                    "parameters": [
+                        { "name": "target", "in": "path", "required": true, "schema": { "type": "string" } },
+                        { "name": "force", "in": "query", "schema": { "type": "boolean" } },
+                        { "name": "wait", "in": "query", "schema": { "type": "integer" } }
+                    ],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object" } } } },
+                    "responses": { "200": { "description": "The artifact's bytes" },
+                                   "400": error_response("The body is not a JSON object"),
+                                   "415": error_response("Content-Type is not application/json"),
+                                   "422": error_response("Unknown type, or input against the schema or this host's job limits"),
+                                   "504": error_response("Not finished within wait") }
+                }
+            },
             "/dead-letters": { "get": {
                 "summary": "Jobs that used up queue.max_attempts, newest first (admin)",
                 "responses": { "200": { "description": "{jobs: [Job]}" }, "401": error_response("No or wrong token"), "403": error_response("Admin routes are off") }
@@ -127,6 +149,10 @@ pub fn spec() -> Value {
                 "attempts": { "type": "integer" }, "plugin": { "type": "string" },
                 "worker": { "type": "string", "description": "Redis consumer name of the worker that ran the last attempt" },
                 "cache_key": { "type": "string" }, "cached": { "type": "boolean", "description": "Answered from the result cache" },
+                "cached_from": { "type": "string", "description": "For a job made from a cache hit under the id its client chose: the earlier job whose artifacts it has" },
+                "log": { "type": "array", "description": "The job's log, capped by jobs.max_log_lines and jobs.max_log_bytes",
+                         "items": { "type": "object", "properties": { "at_ms": { "type": "integer" }, "level": { "enum": ["debug", "info", "warn", "error"] },
+                                                                      "source": { "enum": ["plugin", "page", "network", "host"] }, "message": { "type": "string" } } } },
                 "submitted_at": { "type": "integer", "description": "Unix ms" }, "started_at": { "type": "integer" }, "finished_at": { "type": "integer" },
                 "timings": { "type": "object", "properties": { "queued_ms": { "type": "number" }, "run_ms": { "type": "number" }, "total_ms": { "type": "number" } } },
                 "artifacts": { "type": "array", "items": { "type": "object", "properties": {

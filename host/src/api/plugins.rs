@@ -54,6 +54,13 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     require_admin(&service, &headers)?;
     let bytes = body.map_err(|e| {
+        if super::server::is_body_timeout(&e) {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "invalid-input",
+                "the component did not arrive within service.body_read_timeout_ms",
+            );
+        }
         ApiError::new(
             e.status(),
             "invalid-input",

@@ -7,18 +7,27 @@
 
 use super::auth::require_submit;
 use super::error::ApiError;
-use super::jobs::{mark_cached, submit_following, wait_for_end};
+use super::jobs::{
+    body_bytes, mark_cached, require_json, submit_error, submit_following, wait_for_end,
+};
 use crate::jobs::JobSpec;
 use crate::queue::{JobRecord, JobState, Submitted};
 use crate::service::{Service, SubmitOptions};
-use axum::body::Body;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// `GET /render/{type}.{ext}`.
+/// The header that lets `GET /render` start a render (as `Authorization` does): a web page on
+/// another site cannot send it without the browser asking first, and this server says no.
+const RENDER_HEADER: &str = "kiln-render";
+
+/// `GET /render/{type}.{ext}`: answers from the result cache; renders only for a request that
+/// carries `Kiln-Render` or `Authorization`, so an `<img>` or a link on another site cannot make
+/// this host render.
 pub async fn render(
     State(service): State<Arc<Service>>,
     Path(target): Path<String>,
@@ -26,6 +35,39 @@ pub async fn render(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     require_submit(&service, &headers)?;
+    let may_render =
+        headers.contains_key(header::AUTHORIZATION) || headers.contains_key(RENDER_HEADER);
+    render_with(&service, &target, raw, None, may_render).await
+}
+
+/// `POST /render/{type}.{ext}`: the same, with the input as a JSON object in the body (query
+/// parameters add to it; the body wins).
+pub async fn render_post(
+    State(service): State<Arc<Service>>,
+    Path(target): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require_submit(&service, &headers)?;
+    require_json(&headers, "POST /render")?;
+    let body = body_bytes(body)?;
+    let input: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "the body is not a JSON object (the job's input): {e}"
+            ))
+        })?;
+    render_with(&service, &target, raw, Some(input), true).await
+}
+
+async fn render_with(
+    service: &Arc<Service>,
+    target: &str,
+    raw: Option<String>,
+    body: Option<serde_json::Map<String, serde_json::Value>>,
+    may_render: bool,
+) -> Result<Response, ApiError> {
     let (job_type, ext) = target.rsplit_once('.').ok_or_else(|| {
         ApiError::bad_request(format!(
             "/render/{target}: name the job type and the file extension, e.g. /render/p5.png"
@@ -55,23 +97,40 @@ pub async fn render(
             }
         }
     }
+    input.extend(body.unwrap_or_default());
     let spec = JobSpec {
         id: None,
         job_type: job_type.to_string(),
         input: serde_json::Value::Object(input),
         callback: None,
     };
+    if !may_render {
+        let cached = match force {
+            true => None,
+            false => service.cached_result(&spec).await.map_err(submit_error)?,
+        };
+        return match cached {
+            Some(record) => respond(service, &record, ext, true).await,
+            None => Err(ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "denied",
+                format!(
+                    "GET /render answers from the result cache, and renders only for a request with a Kiln-Render header (any value) or Authorization, which a web page elsewhere cannot send: add `Kiln-Render: 1`, or POST the input as JSON to /render/{target}"
+                ),
+            )),
+        };
+    }
     let options = SubmitOptions {
         force,
         ..SubmitOptions::default()
     };
-    let followed = submit_following(&service, spec, options, true).await?;
+    let followed = submit_following(service, spec, options, true).await?;
     let (record, cached) = match (followed.submitted, followed.events) {
         (Submitted::Cached(record), _) => (record, true),
         (Submitted::New(record) | Submitted::Existing(record), Some(events)) => {
             let id = record.id;
             let wait = Duration::from_secs(wait.min(service.settings.max_wait_s));
-            let record = wait_for_end(&service, &id, events, wait)
+            let record = wait_for_end(service, &id, events, wait)
                 .await?
                 .ok_or_else(|| {
                     ApiError::new(
@@ -96,7 +155,7 @@ pub async fn render(
             ));
         }
     };
-    respond(&service, &record, ext, cached).await
+    respond(service, &record, ext, cached).await
 }
 
 /// The artifact of `record` whose name ends in `.ext`, as the response.

@@ -8,12 +8,16 @@
 
 use super::page::{JobPage, PageErrorRecord};
 use crate::error::RenderError;
-use crate::media::encode::{EncodeSettings, FrameKind, VideoEncoder, VideoFormat};
+use crate::media::encode::{EncodeSettings, FrameKind, MAX_FPS, VideoEncoder, VideoFormat};
 use crate::media::{HostFrames, ImageFormat};
 use bytes::Bytes;
 use chromiumoxide::cdp::browser_protocol::page::Viewport;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
+
+/// The lowest frame rate recorded: one frame per 100 s (the `video` plugin's floor too). A
+/// recording is frames of a piece in motion; a rate below this is a mistake, not a slideshow.
+pub const MIN_RECORD_FPS: f64 = 0.01;
 
 /// Frames captured but not yet handed to ffmpeg. Small: ffmpeg's own pipe is the real buffer.
 const FRAMES_IN_FLIGHT: usize = 4;
@@ -52,9 +56,9 @@ impl RecordOptions {
     /// Refuses what the host will not record, naming the option and the limit.
     fn check(&self, page: &JobPage) -> Result<(), RenderError> {
         let limits = page.job.limits;
-        if !(self.fps.is_finite() && self.fps > 0.0 && self.fps <= 120.0) {
+        if !(self.fps.is_finite() && (MIN_RECORD_FPS..=MAX_FPS).contains(&self.fps)) {
             return Err(RenderError::invalid_input(format!(
-                "record: fps {} is outside (0, 120]",
+                "record: fps {} is outside {MIN_RECORD_FPS}..={MAX_FPS}",
                 self.fps
             )));
         }

@@ -26,13 +26,16 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("listening on {}", config.service.listen))?;
     let address = listener.local_addr()?;
+    let warning = crate::api::exposure_warning(address, &config.service);
     let role = if args.api_only { Role::Api } else { Role::All };
     let service = Service::start_with(config, role).await?;
+    if let Some(warning) = warning {
+        eprintln!("{warning}");
+    }
     // Tests and scripts read this line to find the port.
     eprintln!("kiln: listening on http://{address}");
     let app = crate::api::router(service.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    crate::api::serve(listener, app, &service.settings, shutdown_signal())
         .await
         .context("serving HTTP")?;
     service.shutdown().await;

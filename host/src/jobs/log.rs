@@ -7,6 +7,8 @@ use std::time::Instant;
 
 /// Lines kept per job; later lines are counted, not stored, so a chatty page cannot grow memory.
 const MAX_LINES: usize = 500;
+/// Longest line kept, in bytes; a longer one is cut (at a character boundary) and ends in `…`.
+const MAX_LINE_BYTES: usize = 4096;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct LogLine {
@@ -66,7 +68,15 @@ impl JobLog {
     }
 
     pub fn push(&self, level: &'static str, source: &'static str, message: impl Into<String>) {
-        let message = message.into();
+        let mut message = message.into();
+        if message.len() > MAX_LINE_BYTES {
+            let cut = (0..=MAX_LINE_BYTES)
+                .rev()
+                .find(|i| message.is_char_boundary(*i))
+                .unwrap_or(0);
+            message.truncate(cut);
+            message.push('…');
+        }
         tracing::debug!(source, level, "{message}");
         let mut inner = self.inner.lock().expect("job log lock");
         if inner.lines.len() >= MAX_LINES {
@@ -106,5 +116,28 @@ impl JobLog {
             });
         }
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_line_is_cut_and_a_flood_is_counted_not_kept() {
+        let log = JobLog::default();
+        log.info("page", "é".repeat(10_000));
+        for n in 0..MAX_LINES + 10 {
+            log.info("page", format!("line {n}"));
+        }
+        let lines = log.lines();
+        assert!(lines[0].message.len() <= MAX_LINE_BYTES + '…'.len_utf8());
+        assert!(lines[0].message.ends_with('…'));
+        assert_eq!(lines.len(), MAX_LINES + 1);
+        assert!(
+            lines[MAX_LINES].message.starts_with("11 more log lines"),
+            "{:?}",
+            lines[MAX_LINES]
+        );
     }
 }

@@ -24,6 +24,11 @@ pub struct JobSettings {
     /// Longest one recorded frame may take (advancing the clock and capturing), in
     /// milliseconds; a frame past it fails the recording as `timeout` naming the frame.
     pub frame_timeout_ms: u64,
+    /// Log lines a job's record keeps (`GET /jobs/{id}`, `?wait`, events, webhooks); the first
+    /// ones are kept, then one line says how many more there were.
+    pub max_log_lines: usize,
+    /// Bytes of log messages a job's record keeps, all lines together.
+    pub max_log_bytes: usize,
 }
 
 impl Default for JobSettings {
@@ -37,6 +42,8 @@ impl Default for JobSettings {
             max_frame_pixels: 2_000_000_000,
             max_read_bytes: 256 << 20,
             frame_timeout_ms: 10_000,
+            max_log_lines: 200,
+            max_log_bytes: 64 << 10,
         }
     }
 }

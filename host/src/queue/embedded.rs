@@ -172,6 +172,19 @@ impl EmbeddedQueue {
         Ok(Submitted::New(record))
     }
 
+    fn store_final_now(&self, record: &JobRecord) -> Result<(), QueueError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        {
+            let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
+            if jobs.get(record.id.as_str()).map_err(unavailable)?.is_some() {
+                return Err(QueueError::Duplicate(record.id.clone()));
+            }
+            jobs.insert(record.id.as_str(), encode(record).as_slice())
+                .map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)
+    }
+
     fn lease_now(&self) -> Result<Option<JobRecord>, QueueError> {
         let txn = self.db.begin_write().map_err(unavailable)?;
         promote_due(&txn)?;
@@ -481,6 +494,10 @@ fn promote_due(txn: &redb::WriteTransaction) -> Result<(), QueueError> {
 impl JobQueue for EmbeddedQueue {
     fn submit(&self, job: JobRecord) -> BoxFuture<'_, Result<Submitted, QueueError>> {
         self.blocking(move |q| q.submit_now(job))
+    }
+
+    fn store_final(&self, job: JobRecord) -> BoxFuture<'_, Result<(), QueueError>> {
+        self.blocking(move |q| q.store_final_now(&job))
     }
 
     fn lease(&self) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>> {

@@ -11,7 +11,9 @@ mod redis;
 mod settings;
 
 pub use embedded::EmbeddedQueue;
-pub use record::{JobRecord, JobState, Lane, LaneDepths, Timings, now_ms as record_now_ms};
+pub use record::{
+    JobRecord, JobState, Lane, LaneDepths, LogEntry, Timings, capped_log, now_ms as record_now_ms,
+};
 pub use redis::{INGRESS_GROUP, RedisKeys, RedisQueue, WORKER_GROUP, emprops_result};
 pub use settings::QueueSettings;
 
@@ -85,6 +87,9 @@ pub trait JobQueue: Send + Sync {
     /// Stores `job` as queued in its lane, or returns the job submitted earlier with the same
     /// idempotency key; fails when full or when its id is taken.
     fn submit(&self, job: JobRecord) -> BoxFuture<'_, Result<Submitted, QueueError>>;
+    /// Stores a job that is final from the start (a result-cache hit under the id its client
+    /// chose), without queueing it; fails with `Duplicate` when its id is taken.
+    fn store_final(&self, job: JobRecord) -> BoxFuture<'_, Result<(), QueueError>>;
     /// Takes the next queued job (interactive first) and marks it running; `None` if empty.
     fn lease(&self) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>>;
     /// Records a job's final state; fails with `LeaseLost` if another worker holds it now.

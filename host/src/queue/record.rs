@@ -1,6 +1,7 @@
 //! A job as the queue keeps it: what was submitted, where it stands, and how it ended.
 
 use crate::error::RenderError;
+use crate::jobs::LogLine;
 use crate::storage::StoredArtifact;
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -84,6 +85,17 @@ pub struct JobRecord {
     /// Set when the record was answered from the result cache instead of a new render.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
+    /// For a job made from a result-cache hit: the earlier job whose artifacts it points at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_from: Option<String>,
+    /// The hash of the submitted envelope (type, input, the client's id, callback), kept with an
+    /// idempotency key so that the key reused for another request is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_hash: Option<String>,
+    /// The job's log (plugin, page, network and host lines), capped by `jobs.max_log_lines` and
+    /// `jobs.max_log_bytes`; filled when the job ends.
+    #[serde(default)]
+    pub log: Vec<LogEntry>,
     /// Which client protocol submitted it: `emprops` jobs get their result in that shape too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -117,6 +129,9 @@ impl JobRecord {
             callback: None,
             cache_key: None,
             cached: false,
+            cached_from: None,
+            request_hash: None,
+            log: Vec::new(),
             source: None,
             seq: 0,
             lease: None,
@@ -136,6 +151,7 @@ impl JobRecord {
         self.error = None;
         self.lease = None;
         self.worker = None;
+        self.log.clear();
     }
 
     /// The record as clients see it (API, events, webhooks): without the queue's bookkeeping.
@@ -144,9 +160,60 @@ impl JobRecord {
         if let Some(object) = value.as_object_mut() {
             object.remove("seq");
             object.remove("lease");
+            object.remove("request_hash");
         }
         value
     }
+}
+
+/// One line of a job's log as the record keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LogEntry {
+    /// Milliseconds since the job started.
+    pub at_ms: u64,
+    /// `debug`, `info`, `warn` or `error`.
+    pub level: String,
+    /// `plugin`, `page`, `network` or `host`.
+    pub source: String,
+    pub message: String,
+}
+
+impl From<&LogLine> for LogEntry {
+    fn from(line: &LogLine) -> Self {
+        Self {
+            at_ms: line.at_ms,
+            level: line.level.to_string(),
+            source: line.source.to_string(),
+            message: line.message.clone(),
+        }
+    }
+}
+
+/// A job's log lines as its record keeps them: the first `max_lines` lines and at most
+/// `max_bytes` of messages, then one `host` line saying how many more were left out.
+pub fn capped_log(lines: &[LogLine], max_lines: usize, max_bytes: usize) -> Vec<LogEntry> {
+    let mut kept = Vec::with_capacity(lines.len().min(max_lines));
+    let mut bytes = 0;
+    for line in lines {
+        if kept.len() >= max_lines || bytes + line.message.len() > max_bytes {
+            break;
+        }
+        bytes += line.message.len();
+        kept.push(LogEntry::from(line));
+    }
+    let left_out = lines.len() - kept.len();
+    if left_out > 0 {
+        kept.push(LogEntry {
+            at_ms: lines.last().map(|l| l.at_ms).unwrap_or(0),
+            level: "warn".into(),
+            source: "host".into(),
+            message: format!(
+                "{left_out} more log lines are not kept in the job's record (jobs.max_log_lines = \
+                 {max_lines}, jobs.max_log_bytes = {max_bytes})"
+            ),
+        });
+    }
+    kept
 }
 
 /// Jobs waiting per lane.
@@ -170,4 +237,43 @@ pub fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(message: &str) -> LogLine {
+        LogLine {
+            at_ms: 1,
+            level: "info",
+            source: "page",
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn the_record_keeps_the_first_lines_within_both_caps_and_says_what_it_left_out() {
+        let lines: Vec<LogLine> = (0..10).map(|i| line(&format!("line {i}"))).collect();
+        let kept = capped_log(&lines, 100, 10_000);
+        assert_eq!(kept.len(), 10);
+        assert_eq!(kept[3].message, "line 3");
+
+        let kept = capped_log(&lines, 4, 10_000);
+        assert_eq!(kept.len(), 5);
+        assert_eq!(kept[3].message, "line 3");
+        assert!(kept[4].message.starts_with("6 more log lines"), "{kept:?}");
+        assert_eq!(
+            (kept[4].source.as_str(), kept[4].level.as_str()),
+            ("host", "warn")
+        );
+
+        // "line N" is 6 bytes: 20 bytes hold three lines.
+        let kept = capped_log(&lines, 100, 20);
+        assert_eq!(kept.len(), 4);
+        assert!(
+            kept[3].message.contains("jobs.max_log_bytes = 20"),
+            "{kept:?}"
+        );
+    }
 }

@@ -14,6 +14,21 @@ pub fn key(plugin: &str, version: &str, input: &serde_json::Value) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// The hash of a submitted envelope as an idempotency key remembers it: the id the client chose
+/// (none when the API made one up), the type, the input (object keys in any order) and the
+/// callback.
+pub fn request_hash(client_id: Option<&str>, spec: &crate::jobs::JobSpec) -> String {
+    let envelope = serde_json::json!({
+        "id": client_id,
+        "type": spec.job_type,
+        "input": spec.input,
+        "callback": spec.callback,
+    });
+    let mut hasher = Sha256::new();
+    write_canonical(&envelope, &mut hasher);
+    hex::encode(hasher.finalize())
+}
+
 /// Feeds `value` to the hasher as JSON with object keys sorted.
 fn write_canonical(value: &serde_json::Value, hasher: &mut Sha256) {
     match value {

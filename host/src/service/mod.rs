@@ -3,6 +3,7 @@
 
 mod cache;
 mod events;
+mod limits;
 mod metrics;
 mod redis_clients;
 mod redis_events;
@@ -18,7 +19,8 @@ use crate::config::{Config, QueueSettings, ServiceSettings};
 use crate::error::RenderError;
 use crate::jobs::JobSpec;
 use crate::queue::{
-    Cancelled, EmbeddedQueue, JobQueue, JobRecord, Lane, QueueError, RedisQueue, Submitted,
+    Cancelled, EmbeddedQueue, JobQueue, JobRecord, JobState, Lane, LogEntry, QueueError,
+    RedisQueue, Submitted, Timings,
 };
 use anyhow::{Result, bail};
 use std::collections::HashMap;
@@ -34,6 +36,20 @@ pub enum SubmitError {
     Full { message: String, retry_after_s: u64 },
     /// The queue cannot be reached; nothing was written.
     Unavailable(String),
+}
+
+/// A refusal of the queue as a submission error.
+fn queue_refusal(err: QueueError, retry_after_s: u64) -> SubmitError {
+    match err {
+        QueueError::Full { .. } => SubmitError::Full {
+            message: err.to_string(),
+            retry_after_s,
+        },
+        QueueError::Duplicate(id) => SubmitError::Invalid(RenderError::invalid_input(format!(
+            "a job with id {id:?} already exists; ids are unique (GET /jobs/{id})"
+        ))),
+        err => SubmitError::Unavailable(err.to_string()),
+    }
 }
 
 /// What one process of the service does.
@@ -63,6 +79,10 @@ pub struct SubmitOptions {
     pub force: bool,
     /// The client protocol (`emprops` jobs also get their result in that shape).
     pub source: Option<String>,
+    /// The spec's id was made up by the API, not chosen by the client: a result-cache hit then
+    /// answers with the earlier job instead of making a job under that id, and the id is no part
+    /// of the request an idempotency key remembers.
+    pub generated_id: bool,
 }
 
 /// A running job service.
@@ -173,6 +193,7 @@ impl Service {
             idempotency_key,
             force,
             source,
+            generated_id,
         } = options;
         let plugin = self
             .kiln
@@ -182,6 +203,12 @@ impl Service {
         plugin
             .validate_input(&spec.input)
             .map_err(SubmitError::Invalid)?;
+        limits::check(
+            &plugin.info.input_schema,
+            &spec.input,
+            &self.kiln.config.jobs,
+        )
+        .map_err(SubmitError::Invalid)?;
         if let Some(url) = &spec.callback {
             if self.settings.webhook_secret.is_none() {
                 return Err(SubmitError::Invalid(RenderError::invalid_input(
@@ -191,6 +218,10 @@ impl Service {
             webhooks::check_url(url)
                 .map_err(|e| SubmitError::Invalid(RenderError::invalid_input(e)))?;
         }
+        let client_id = spec.id.clone().filter(|_| !generated_id);
+        let request_hash = idempotency_key
+            .as_ref()
+            .map(|_| cache::request_hash(client_id.as_deref(), &spec));
         let cache_key = (self.queue_settings.cache_ttl_s > 0)
             .then(|| cache::key(&plugin.info.name, &plugin.info.version, &spec.input));
         // An idempotency key names the job itself, so it is looked up (by the queue) instead of
@@ -200,8 +231,40 @@ impl Service {
             match self.queue.cached(key.clone()).await {
                 Ok(Some(mut hit)) => {
                     self.metrics.cache_hit();
-                    hit.cached = true;
-                    return Ok(Submitted::Cached(hit));
+                    let Some(id) = client_id else {
+                        hit.cached = true;
+                        return Ok(Submitted::Cached(hit));
+                    };
+                    // The client named its job: that job exists, succeeded, with the earlier
+                    // job's artifacts.
+                    let mut record = JobRecord::new(id, spec.job_type, spec.input, lane);
+                    record.status = JobState::Succeeded;
+                    record.plugin = hit.plugin.clone();
+                    record.artifacts = hit.artifacts.clone();
+                    record.started_at = Some(record.submitted_at);
+                    record.finished_at = Some(record.submitted_at);
+                    record.timings = Timings {
+                        queued_ms: Some(0.0),
+                        run_ms: Some(0.0),
+                        total_ms: Some(0.0),
+                    };
+                    record.cache_key = Some(key.clone());
+                    record.cached = true;
+                    record.cached_from = Some(hit.id.clone());
+                    record.source = source;
+                    record.log = vec![LogEntry {
+                        at_ms: 0,
+                        level: "info".into(),
+                        source: "host".into(),
+                        message: format!(
+                            "answered from the result cache: the artifacts of job {} (force=true renders again)",
+                            hit.id
+                        ),
+                    }];
+                    return match self.queue.store_final(record.clone()).await {
+                        Ok(()) => Ok(Submitted::Cached(record)),
+                        Err(err) => Err(queue_refusal(err, self.settings.retry_after_s)),
+                    };
                 }
                 Ok(None) => {}
                 Err(err) => return Err(SubmitError::Unavailable(err.to_string())),
@@ -210,11 +273,26 @@ impl Service {
         let mut record = JobRecord::new(spec.id_or_new(), spec.job_type, spec.input, lane);
         record.callback = spec.callback;
         record.idempotency_key = idempotency_key;
+        record.request_hash = request_hash;
         record.cache_key = cache_key;
         record.source = source;
-        match self.queue.submit(record).await {
+        match self.queue.submit(record.clone()).await {
             Ok(Submitted::Cached(record)) => Ok(Submitted::Cached(record)),
-            Ok(Submitted::Existing(record)) => Ok(Submitted::Existing(record)),
+            Ok(Submitted::Existing(earlier)) => {
+                // Records from before request hashes were kept have none: they replay.
+                if let (Some(first), Some(now)) = (&earlier.request_hash, &record.request_hash)
+                    && first != now
+                {
+                    let key = record.idempotency_key.unwrap_or_default();
+                    return Err(SubmitError::Invalid(RenderError::invalid_input(format!(
+                        "Idempotency-Key {key:?} was already used for a different request (job \
+                         {}); a key names one request: send the same body again to get that \
+                         job, or use a new key for a new job",
+                        earlier.id
+                    ))));
+                }
+                Ok(Submitted::Existing(earlier))
+            }
             Ok(Submitted::New(record)) => {
                 self.metrics.submitted(match lane {
                     Lane::Interactive => "interactive",
@@ -223,15 +301,38 @@ impl Service {
                 self.wake.notify_waiters();
                 Ok(Submitted::New(record))
             }
-            Err(err @ QueueError::Full { .. }) => Err(SubmitError::Full {
-                message: err.to_string(),
-                retry_after_s: self.settings.retry_after_s,
-            }),
-            Err(QueueError::Duplicate(id)) => {
-                Err(SubmitError::Invalid(RenderError::invalid_input(format!(
-                    "a job with id {id:?} already exists; ids are unique (GET /jobs/{id})"
-                ))))
+            Err(err) => Err(queue_refusal(err, self.settings.retry_after_s)),
+        }
+    }
+
+    /// The succeeded job the result cache holds for `spec`, if any, without submitting anything
+    /// (the input is checked as a submission's is).
+    pub async fn cached_result(&self, spec: &JobSpec) -> Result<Option<JobRecord>, SubmitError> {
+        let plugin = self
+            .kiln
+            .plugins
+            .resolve(&spec.job_type)
+            .map_err(SubmitError::Invalid)?;
+        plugin
+            .validate_input(&spec.input)
+            .map_err(SubmitError::Invalid)?;
+        limits::check(
+            &plugin.info.input_schema,
+            &spec.input,
+            &self.kiln.config.jobs,
+        )
+        .map_err(SubmitError::Invalid)?;
+        if self.queue_settings.cache_ttl_s == 0 {
+            return Ok(None);
+        }
+        let key = cache::key(&plugin.info.name, &plugin.info.version, &spec.input);
+        match self.queue.cached(key).await {
+            Ok(Some(mut hit)) => {
+                self.metrics.cache_hit();
+                hit.cached = true;
+                Ok(Some(hit))
             }
+            Ok(None) => Ok(None),
             Err(err) => Err(SubmitError::Unavailable(err.to_string())),
         }
     }

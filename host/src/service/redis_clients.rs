@@ -154,6 +154,11 @@ async fn accept(service: &Service, redis: &RedisQueue, text: String, options: Su
     let refusal = match JobSpec::from_json(&text) {
         Err(err) => err,
         Ok(spec) => match service.submit_with(spec, options).await {
+            Ok(Submitted::Cached(record)) if record.cached_from.is_some() => {
+                // Stored as a job of its own under the id asked for; storing it handed out its
+                // result.
+                return;
+            }
             Ok(Submitted::Cached(record)) => {
                 // Answer at once with the cached job's artifacts, under the id asked for.
                 let mut reply = record;

@@ -5,7 +5,7 @@
 use super::{JobEvent, Service};
 use crate::error::{ErrorKind, RenderError};
 use crate::jobs::{JobObserver, JobOutcome, JobSpec};
-use crate::queue::{JobRecord, JobState, LeaseState, QueueError};
+use crate::queue::{JobRecord, JobState, LeaseState, QueueError, capped_log};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -120,6 +120,8 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
             tracing::info!(job = %record.id, "cancelled while running");
         }
         Some(outcome) => {
+            let jobs = &service.kiln.config.jobs;
+            record.log = capped_log(&outcome.log, jobs.max_log_lines, jobs.max_log_bytes);
             record.plugin = outcome.plugin.clone();
             record.status = if outcome.succeeded() {
                 JobState::Succeeded

@@ -8,6 +8,8 @@ use serde::Deserialize;
 /// A web page (HTML, CSS and JavaScript, as in a pen) to render.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+// The fields the host checks against its limits when the job is submitted (docs/plugins.md).
+#[schemars(extend("x-kiln-limits" = {"page": {"width": "width", "height": "height"}}))]
 pub struct JsInput {
     /// The page's HTML: a fragment (placed in `<body>`) or a whole document (it contains `<html`
     /// or `<body`), into which the CSS and JavaScript are injected.

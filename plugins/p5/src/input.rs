@@ -8,6 +8,10 @@ use serde::Deserialize;
 /// A p5.js sketch to render.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+// The fields the host checks against its limits when the job is submitted (docs/plugins.md).
+#[schemars(extend("x-kiln-limits" = {
+    "page": {"width": "width", "height": "height", "density": "pixelDensity"}
+}))]
 pub struct P5Input {
     /// The sketch, in global mode as written in the p5 editor (`function setup() { … }`).
     pub code: String,

@@ -6,9 +6,19 @@ use kiln_sdk::media::VideoFormat;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+/// The lowest frame rate recorded: one frame per 100 s. Below it the encoders fail (MP4 and WebP
+/// refuse frame durations that long), so the input is refused first.
+pub const MIN_FPS: f64 = 0.01;
+
 /// A piece to record into videos, or a tape of existing frames to bake.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+// The fields the host checks against its limits when the job is submitted (docs/plugins.md).
+#[schemars(extend("x-kiln-limits" = {
+    "page": {"width": "width", "height": "height"},
+    "recording": {"frames": "frames", "durationS": "durationS", "fps": "fps",
+                  "defaultFps": 30, "scale": "scale"}
+}))]
 pub struct VideoInput {
     /// A p5.js sketch in global mode (with `kind: "p5"`, the default when `code` is given).
     pub code: Option<String>,
@@ -26,13 +36,15 @@ pub struct VideoInput {
     /// Height in CSS pixels (recordings).
     #[schemars(range(min = 1, max = 8192))]
     pub height: Option<u32>,
-    /// Frames per second, over 0 and at most 120 (default 30). Frame `i` shows the piece at
-    /// `i / fps` seconds.
-    #[schemars(range(max = 120.0))]
+    /// Frames per second, 0.01 to 120 (default 30). Frame `i` shows the piece at `i / fps`
+    /// seconds.
+    #[schemars(range(min = 0.01, max = 120.0))]
     pub fps: Option<f64>,
     /// Length in seconds; the recording has `round(durationS × fps)` frames.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub duration_s: Option<f64>,
     /// Number of frames (instead of `durationS`).
+    #[schemars(range(min = 1))]
     pub frames: Option<u32>,
     /// Encodings to produce, one artifact each (default `["mp4"]`; tapes always bake MP4).
     #[serde(default)]
@@ -185,9 +197,10 @@ impl VideoInput {
         let height = required(self.height, "height")?;
         kiln_sdk::size::check_page_size(width, height, None, limits)?;
         let fps = self.fps.unwrap_or(30.0);
-        if !(fps.is_finite() && fps > 0.0 && fps <= 120.0) {
+        if !(fps.is_finite() && (MIN_FPS..=120.0).contains(&fps)) {
             return Err(Error::invalid_input(format!(
-                "input.fps: {fps} is outside (0, 120]; give a frame rate above 0 and at most 120"
+                "input.fps: {fps} is outside {MIN_FPS}..=120; give a frame rate of at least \
+                 {MIN_FPS} (one frame per 100 s) and at most 120"
             )));
         }
         let frames = match (self.frames, self.duration_s) {
@@ -321,6 +334,7 @@ mod tests {
             json
         };
         assert!(refusal(with("fps", 0.into())).starts_with("input.fps"));
+        assert!(refusal(with("fps", 1e-6.into())).starts_with("input.fps"));
         assert!(refusal(with("fps", 121.into())).starts_with("input.fps"));
         assert!(refusal(with("frames", 3601.into())).contains("input.frames"));
         assert!(refusal(with("width", 5000.into())).starts_with("input.width"));

@@ -363,8 +363,13 @@ mod tests {
     async fn invalid_settings_start_nothing() {
         let mut s = settings(8, 8, &[VideoFormat::Mp4], FrameKind::Png);
         s.fps = 0.0;
-        let err = VideoEncoder::start(s).await.err().unwrap();
+        let err = VideoEncoder::start(s.clone()).await.err().unwrap();
         assert!(err.message.contains("`fps`"), "{err}");
+        // A rate ffmpeg would fail on (its error would be `internal`) is the caller's mistake.
+        s.fps = 1e-6;
+        let err = VideoEncoder::start(s).await.err().unwrap();
+        assert_eq!(err.kind, crate::ErrorKind::InvalidInput, "{err}");
+        assert!(err.message.contains("at least 0.0001"), "{err}");
     }
 
     /// Encode times for the report (`cargo test -p kiln --lib measure_ninety_frames -- --ignored

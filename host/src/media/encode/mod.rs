@@ -17,6 +17,6 @@ pub(crate) mod testing;
 
 pub use encoder::{EncodedVideo, VideoEncoder};
 pub use format::{FrameKind, VideoFormat};
-pub use settings::{EncodeSettings, MAX_FPS, MAX_SIDE};
+pub use settings::{EncodeSettings, MAX_FPS, MAX_SIDE, MIN_FPS};
 
 pub(crate) use command::rational_parts;

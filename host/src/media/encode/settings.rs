@@ -6,6 +6,12 @@ use crate::error::RenderError;
 /// The highest frame rate accepted. Above it browsers and players drop frames anyway.
 pub const MAX_FPS: f64 = 120.0;
 
+/// The lowest frame rate the encoders take: one frame per 10 000 s. Below it ffmpeg's MP4 muxer
+/// and WebP encoder refuse the frame durations (at 1e-6 and 1e-5 fps), an error only ffmpeg's
+/// log explains, so a rate under it is refused as the caller's mistake before ffmpeg starts.
+/// Recordings have a higher floor of their own (`browser::record`).
+pub const MIN_FPS: f64 = 1e-4;
+
 /// The largest output side in pixels, after `scale`. 8192 is what H.264 level 6.2 allows and far
 /// beyond what a browser canvas capture produces; it keeps one raw frame under 256 MiB.
 pub const MAX_SIDE: u32 = 8192;
@@ -17,7 +23,7 @@ pub struct EncodeSettings {
     pub width: u32,
     /// Source frame height in pixels.
     pub height: u32,
-    /// Frames per second, `0 < fps <= 120`; fractional rates (29.97, 12.5) are kept exact.
+    /// Frames per second, `1e-4 <= fps <= 120`; fractional rates (29.97, 12.5) are kept exact.
     pub fps: f64,
     /// The formats to write, at least one, each at most once.
     pub formats: Vec<VideoFormat>,
@@ -39,9 +45,9 @@ impl EncodeSettings {
                 self.width, self.height
             )));
         }
-        if !self.fps.is_finite() || self.fps <= 0.0 || self.fps > MAX_FPS {
+        if !self.fps.is_finite() || self.fps < MIN_FPS || self.fps > MAX_FPS {
             return Err(RenderError::invalid_input(format!(
-                "`fps` must be above 0 and at most {MAX_FPS} (got {})",
+                "`fps` must be at least {MIN_FPS} and at most {MAX_FPS} (got {})",
                 self.fps
             )));
         }

@@ -7,7 +7,8 @@ use super::wav::wav_duration;
 use crate::error::RenderError;
 use crate::media::encode::process::{Ffmpeg, work_dir};
 use crate::media::encode::{
-    EncodeSettings, EncodedVideo, FrameKind, MAX_FPS, VideoEncoder, VideoFormat, rational_parts,
+    EncodeSettings, EncodedVideo, FrameKind, MAX_FPS, MIN_FPS, VideoEncoder, VideoFormat,
+    rational_parts,
 };
 use crate::media::{HostImage, ImageFormat};
 use bytes::Bytes;
@@ -98,6 +99,13 @@ pub async fn bake(tape: Tape, settings: BakeSettings) -> Result<Baked, RenderErr
         }
         (None, Some(seconds)) => {
             let fps = count as f64 / seconds;
+            if fps < MIN_FPS {
+                return Err(RenderError::invalid_input(format!(
+                    "the soundtrack lasts {seconds:.3} s, too long for {count} frames: they \
+                     would play at {fps:.6} fps, below the lowest rate of {MIN_FPS} (one frame \
+                     per 10 000 s); use more frames or a shorter soundtrack"
+                )));
+            }
             if fps > MAX_FPS {
                 return Err(RenderError::invalid_input(format!(
                     "the soundtrack lasts {seconds:.3} s, too short for {count} frames: they \
@@ -110,6 +118,12 @@ pub async fn bake(tape: Tape, settings: BakeSettings) -> Result<Baked, RenderErr
         (None, None) => FramePlan::constant(rational_parts(settings.fps.unwrap_or(30.0)), count),
     };
     let fps = plan.fps();
+    if fps < MIN_FPS {
+        return Err(RenderError::invalid_input(format!(
+            "the tape would play at {fps:.6} fps, below the lowest rate of {MIN_FPS} (one frame \
+             per 10 000 s): give frames shorter than that, or a higher fps"
+        )));
+    }
 
     let mut encoder = VideoEncoder::start(EncodeSettings {
         width,

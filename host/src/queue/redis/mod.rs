@@ -208,6 +208,31 @@ impl RedisQueue {
         }
     }
 
+    async fn store_final_now(&self, record: JobRecord) -> Result<(), QueueError> {
+        let emprops = match record.source.as_deref() {
+            Some("emprops") => serde_json::to_string(&emprops_result(&record)).unwrap_or_default(),
+            _ => String::new(),
+        };
+        let reply: String = self
+            .scripts
+            .store_final
+            .arg(self.keys.prefix())
+            .arg(&record.id)
+            .arg(lane_name(record.lane))
+            .arg(encode(&record))
+            .arg(state_name(record.status))
+            .arg(self.record_ttl_s)
+            .arg(record.public_json().to_string())
+            .arg(emprops)
+            .invoke_async(&mut self.conn.clone())
+            .await
+            .map_err(unavailable)?;
+        match reply.as_str() {
+            "stored" => Ok(()),
+            _ => Err(QueueError::Duplicate(record.id)),
+        }
+    }
+
     async fn lease_now(&self) -> Result<Option<JobRecord>, QueueError> {
         let now = now_ms();
         let reply: Vec<String> = self
@@ -484,6 +509,10 @@ pub fn emprops_result(record: &JobRecord) -> serde_json::Value {
 impl JobQueue for RedisQueue {
     fn submit(&self, job: JobRecord) -> BoxFuture<'_, Result<Submitted, QueueError>> {
         self.submit_now(job).boxed()
+    }
+
+    fn store_final(&self, job: JobRecord) -> BoxFuture<'_, Result<(), QueueError>> {
+        self.store_final_now(job).boxed()
     }
 
     fn lease(&self) -> BoxFuture<'_, Result<Option<JobRecord>, QueueError>> {

@@ -36,6 +36,30 @@ if ARGV[5] ~= '' then redis.call('SET', p .. ':idem:' .. ARGV[5], id, 'EX', ARGV
 return {'new', entry}
 "#;
 
+/// ARGV: prefix, id, lane, record JSON, final status, record TTL (s), public JSON, emprops result
+/// JSON or ''. Stores a job that is final from the start (a result-cache hit under the id its
+/// client chose) and hands out its result as finishing a job does. Returns 'stored' or
+/// 'duplicate'.
+const STORE_FINAL: &str = r#"
+local p, id = ARGV[1], ARGV[2]
+local job = p .. ':job:' .. id
+if redis.call('EXISTS', job) == 1 then return 'duplicate' end
+redis.call('HSET', job, 'record', ARGV[4], 'status', ARGV[5], 'attempts', 0, 'lane', ARGV[3])
+redis.call('EXPIRE', job, ARGV[6])
+local result = p .. ':result:' .. id
+redis.call('DEL', result)
+redis.call('LPUSH', result, ARGV[7])
+redis.call('EXPIRE', result, ARGV[6])
+if ARGV[8] ~= '' then
+  local reply = p .. ':emprops:result:' .. id
+  redis.call('DEL', reply)
+  redis.call('LPUSH', reply, ARGV[8])
+  redis.call('EXPIRE', reply, ARGV[6])
+end
+redis.call('PUBLISH', p .. ':results', id)
+return 'stored'
+"#;
+
 /// ARGV: prefix, consumer, now (ms), lease (ms).
 /// Promotes due retries, then takes a job whose worker's lease ran out, or else a new one,
 /// interactive lane first. Returns `{id, entry, lane, attempts, record JSON}` or `{}`.
@@ -201,6 +225,7 @@ return out
 /// The compiled scripts (loaded into Redis on first use, then called by SHA).
 pub struct Scripts {
     pub submit: redis::Script,
+    pub store_final: redis::Script,
     pub lease: redis::Script,
     pub heartbeat: redis::Script,
     pub finish: redis::Script,
@@ -216,6 +241,7 @@ impl Scripts {
         let leased = |body: &str| redis::Script::new(&format!("{HOLDS_LEASE}{body}"));
         Self {
             submit: with_helpers(SUBMIT),
+            store_final: redis::Script::new(STORE_FINAL),
             lease: with_helpers(LEASE),
             heartbeat: leased(HEARTBEAT),
             finish: leased(FINISH),
