@@ -47,8 +47,12 @@ pub struct QueueSettings {
     /// How often an idle worker looks at Redis for jobs submitted by other processes, in
     /// milliseconds (submissions through this process wake it at once).
     pub poll_ms: u64,
-    /// How long Redis keeps a finished job's record and result list, in seconds.
+    /// How long an ended job's record is kept (with its result list and idempotency key), in
+    /// seconds; both queues delete it after that.
     pub record_ttl_s: u64,
+    /// An input larger than this many bytes (as JSON) is dropped from the record of a job
+    /// once it ends (dead letters keep theirs, to run again); the record says it was.
+    pub max_kept_input_bytes: u64,
     /// How long a succeeded job's artifacts answer a resubmission of the same
     /// (type, plugin version, input), in seconds; 0 turns the result cache off.
     pub cache_ttl_s: u64,
@@ -89,6 +93,13 @@ pub struct ServiceSettings {
     pub webhook_backoff_ms: u64,
     /// Time one delivery may take, in milliseconds.
     pub webhook_timeout_ms: u64,
+    /// Let callbacks reach loopback, private, link-local (cloud metadata) and other non-public
+    /// addresses. Off by default: a callback is a URL a stranger chose.
+    pub webhook_allow_private: bool,
+    /// On SIGTERM (or Ctrl-C), how long running jobs may take to finish before they are put
+    /// back in the queue (without counting the attempt), in seconds. Open `?wait` and event
+    /// streams are answered by then too.
+    pub drain_timeout_s: u64,
 }
 
 /// The Chromium pool.
@@ -257,6 +268,7 @@ impl Default for QueueSettings {
             lease_ms: 30_000,
             poll_ms: 100,
             record_ttl_s: 7 * 24 * 3600,
+            max_kept_input_bytes: 64 << 10,
             cache_ttl_s: 24 * 3600,
             emprops_list: "kiln:emprops:jobs".into(),
         }
@@ -279,6 +291,8 @@ impl Default for ServiceSettings {
             webhook_attempts: 5,
             webhook_backoff_ms: 1000,
             webhook_timeout_ms: 10_000,
+            webhook_allow_private: false,
+            drain_timeout_s: 30,
         }
     }
 }
@@ -416,6 +430,12 @@ impl Config {
         if let Some(v) = var("KILN_QUEUE_RETRY_BACKOFF_MS") {
             self.queue.retry_backoff_ms = parse("KILN_QUEUE_RETRY_BACKOFF_MS", v)?;
         }
+        if let Some(v) = var("KILN_RECORD_TTL_S") {
+            self.queue.record_ttl_s = parse("KILN_RECORD_TTL_S", v)?;
+        }
+        if let Some(v) = var("KILN_DRAIN_TIMEOUT_S") {
+            self.service.drain_timeout_s = parse("KILN_DRAIN_TIMEOUT_S", v)?;
+        }
         if let Some(v) = var("KILN_CACHE_TTL_S") {
             self.queue.cache_ttl_s = parse("KILN_CACHE_TTL_S", v)?;
         }
@@ -448,6 +468,10 @@ impl Config {
         anyhow::ensure!(
             self.queue.lease_ms >= 1000,
             "queue.lease_ms must be at least 1000"
+        );
+        anyhow::ensure!(
+            self.queue.record_ttl_s >= 1,
+            "queue.record_ttl_s must be at least 1"
         );
         anyhow::ensure!(
             self.queue.poll_ms >= 10,
