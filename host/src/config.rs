@@ -175,6 +175,10 @@ pub struct PluginSettings {
 pub struct PluginOverrides {
     /// Capabilities granted: any of `browser`, `media`, `storage`.
     pub grants: Option<Vec<String>>,
+    /// Storage key prefixes this plugin's jobs may read (`storage.get`: tape frames, ZIPs,
+    /// soundtracks) besides the keys under their own job id, e.g. `["shared/"]`; `"*"` grants
+    /// every key. None by default: a job cannot read another job's artifacts.
+    pub read_prefixes: Vec<String>,
     /// Directories the plugin may read through WASI, guest path → host path. Read-only,
     /// preopened with cap-std; nothing else of the file system is visible.
     pub dirs: BTreeMap<String, PathBuf>,
@@ -510,6 +514,10 @@ impl Config {
                     "plugins.per_plugin.{name}.timeout_ms must be at least 100"
                 );
             }
+            for prefix in &overrides.read_prefixes {
+                crate::storage::check_read_prefix(prefix)
+                    .map_err(|e| anyhow::anyhow!("plugins.per_plugin.{name}.read_prefixes: {e}"))?;
+            }
             for guest in overrides.dirs.keys() {
                 anyhow::ensure!(
                     guest.starts_with('/'),
@@ -550,6 +558,25 @@ mod tests {
         let err = format!("{:#}", config.validate().unwrap_err());
         assert!(
             err.contains("plugins.per_plugin.x.grants") && err.contains("network"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn read_prefixes_are_granted_per_plugin_and_checked() {
+        let config: Config =
+            toml::from_str("[plugins.per_plugin.video]\nread_prefixes = [\"shared/\", \"*\"]\n")
+                .unwrap();
+        config.validate().unwrap();
+        assert!(
+            Config::default().plugins.per_plugin.is_empty(),
+            "granted by default"
+        );
+        let config: Config =
+            toml::from_str("[plugins.per_plugin.video]\nread_prefixes = [\"../jobs\"]\n").unwrap();
+        let err = format!("{:#}", config.validate().unwrap_err());
+        assert!(
+            err.contains("plugins.per_plugin.video.read_prefixes") && err.contains("\"..\""),
             "{err}"
         );
     }

@@ -4,14 +4,18 @@
 //! Google Cloud Storage, chosen by `storage.url`), keyed `<job-id>/<name>` under the store's
 //! prefix; a plugin can only name the artifact, never the key, so it cannot write outside its
 //! own job. With `storage.verify_public_url`, a put also waits until the artifact's public (CDN)
-//! URL serves it.
+//! URL serves it. Reads are checked against the job's [`ReadScope`] (its own keys and the
+//! prefixes granted to its plugin) and sized before they are fetched
+//! ([`ArtifactStore::read_within`]).
 
 mod binding;
+mod read_scope;
 mod remote;
 mod settings;
 mod store;
 mod verify;
 
+pub use read_scope::{EVERY_KEY, ReadScope, check_prefix as check_read_prefix};
 pub use remote::{RemoteKind, RemoteUrl};
 pub use settings::check_settings;
 pub use store::{ArtifactStore, StoredArtifact, check_artifact_name};
