@@ -33,6 +33,11 @@ pub async fn work(service: Arc<Service>, n: usize) {
         }
         let woken = service.wake.notified();
         match service.queue.lease().await {
+            // Leased as the drain began: back it goes, unstarted and uncounted.
+            Ok(Some(record)) if service.phase() >= Phase::Draining => {
+                let _ = put_back(&service, record).await;
+                return;
+            }
             Ok(Some(record)) => run_one(&service, record).await,
             Ok(None) => {
                 tokio::select! {
@@ -283,7 +288,7 @@ async fn put_back(service: &Arc<Service>, record: JobRecord) -> bool {
             service
                 .put_back
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            tracing::warn!(job = %id, "the drain ran out of time: job stopped and queued again (this attempt does not count)");
+            tracing::warn!(job = %id, "the host is stopping: job put back in the queue (this attempt does not count)");
             service.events.publish(
                 &id,
                 JobEvent {
