@@ -548,3 +548,71 @@ fn logs_cache_hits_and_idempotency_keys_work_through_redis() {
         "{error}"
     );
 }
+
+/// A job whose setup keeps its page busy for `ms` milliseconds, then paints.
+fn busy_job(id: &str, ms: u64) -> Value {
+    json!({"id": id, "type": "p5", "input": {
+        "code": format!("function setup() {{ createCanvas(30, 30); const t = Date.now(); while (Date.now() - t < {ms}) {{}} background(0, 200, 0); }}"),
+        "width": 30, "height": 30
+    }})
+}
+
+/// Polls until job `id` runs on `worker`.
+fn wait_running_on(api: &Server, id: &str, worker: &Worker) {
+    let http = client();
+    let started = Instant::now();
+    loop {
+        let (_, job) = body(http.get(api.url(&format!("/jobs/{id}"))).send().unwrap());
+        if job["status"] == "running" {
+            assert_eq!(job["worker"], worker.name.as_str(), "{job}");
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never ran: {job}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_worker_stopped_with_sigterm_finishes_its_job_or_hands_it_back_without_spending_an_attempt() {
+    let deployment = Deployment::new();
+    let api = deployment.api(&[]);
+    let http = client();
+
+    // Time enough: the job finishes, then the worker exits.
+    let mut patient = deployment.worker("worker-patient", &[]);
+    let (status, reply) = submit(&api, &busy_job("short", 3000));
+    assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+    wait_running_on(&api, "short", &patient);
+    patient.sigterm();
+    assert!(patient.wait_exit(Duration::from_secs(25)).success());
+    let (_, short) = body(http.get(api.url("/jobs/short")).send().unwrap());
+    assert_eq!(short["status"], "succeeded", "{short}");
+    assert_eq!(short["attempts"], 1, "{short}");
+    assert_eq!(deployment.results_published("short"), 1);
+
+    // Not time enough: the job goes back to the queue, its attempt not counted, at once (not
+    // after a lease runs out).
+    let drain = [("KILN_DRAIN_TIMEOUT_S", "2")];
+    let mut hasty = deployment.worker("worker-hasty", &drain);
+    let (status, reply) = submit(&api, &busy_job("long", 15_000));
+    assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+    wait_running_on(&api, "long", &hasty);
+    let stopping = Instant::now();
+    hasty.sigterm();
+    assert!(hasty.wait_exit(Duration::from_secs(20)).success());
+    let took = stopping.elapsed();
+    assert!(took < Duration::from_secs(8), "stopping took {took:?}");
+    let (_, long) = body(http.get(api.url("/jobs/long")).send().unwrap());
+    assert_eq!(long["status"], "queued", "{long}");
+    assert_eq!(long["attempts"], 0, "{long}");
+
+    let heir = deployment.worker("worker-heir", &[]);
+    let long = wait_final(&api, &http, "long", Duration::from_secs(60));
+    assert_eq!(long["status"], "succeeded", "{long}");
+    assert_eq!(long["attempts"], 1, "{long}");
+    assert_eq!(long["worker"], heir.name.as_str(), "{long}");
+    assert_eq!(deployment.results_published("long"), 1);
+}

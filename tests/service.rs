@@ -328,7 +328,8 @@ fn a_finished_job_is_posted_to_its_callback_signed_and_retried() {
     let dir = TestDir::new();
     let server = Server::start(
         dir.path(),
-        "[service]\nwebhook_secret = \"s3cret\"\nwebhook_backoff_ms = 100\n",
+        // The receiver is on loopback, which callbacks may reach only when the operator says so.
+        "[service]\nwebhook_secret = \"s3cret\"\nwebhook_backoff_ms = 100\nwebhook_allow_private = true\n",
     );
     let http = client();
     let (url, deliveries) = webhook_receiver(vec![500]);
@@ -679,4 +680,274 @@ fn repeats_come_from_the_result_cache_unless_forced_and_render_answers_with_the_
             .contains("unknown job type \"nope\""),
         "{error}"
     );
+}
+
+/// POSTs `job` (JSON) to `path`.
+fn post_json(
+    http: &reqwest::blocking::Client,
+    server: &Server,
+    path: &str,
+    job: &Value,
+) -> reqwest::blocking::Response {
+    http.post(server.url(path))
+        .header("content-type", "application/json")
+        .body(job.to_string())
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn callbacks_to_loopback_link_local_and_private_addresses_are_refused() {
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), "[service]\nwebhook_secret = \"s3cret\"\n");
+    let http = client();
+    // A live receiver on loopback: nothing may reach it.
+    let (receiver, deliveries) = webhook_receiver(vec![]);
+    let port = receiver
+        .trim_start_matches("http://127.0.0.1:")
+        .trim_end_matches("/hook")
+        .to_string();
+    for (n, callback) in [
+        receiver.clone(),
+        format!("http://localhost:{port}/hook"),
+        format!("http://[::1]:{port}/hook"),
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/".to_string(),
+        "http://10.0.0.1/hook".to_string(),
+        "http://192.168.1.1/hook".to_string(),
+        format!("http://0x7f000001:{port}/hook"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut job = p5_job(&format!("ssrf-{n}"), &red_circle(40), 40, 1);
+        job["callback"] = json!(callback);
+        let (status, error) = body(post_json(&http, &server, "/jobs", &job));
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{callback}: {error}"
+        );
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("callback") && message.contains("webhook_allow_private"),
+            "{callback}: {message}"
+        );
+        let (status, _) = body(
+            http.get(server.url(&format!("/jobs/ssrf-{n}")))
+                .send()
+                .unwrap(),
+        );
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{callback}: the job was queued"
+        );
+    }
+    assert!(
+        deliveries.recv_timeout(Duration::from_millis(500)).is_err(),
+        "the loopback receiver was called"
+    );
+}
+
+/// A p5 job whose setup keeps its page busy for `ms` milliseconds, then paints.
+fn busy_job(id: &str, ms: u64) -> Value {
+    json!({"id": id, "type": "p5", "input": {
+        "code": format!("function setup() {{ createCanvas(30, 30); const t = Date.now(); while (Date.now() - t < {ms}) {{}} background(0, 200, 0); }}"),
+        "width": 30, "height": 30
+    }})
+}
+
+/// Polls until job `id` is running.
+fn wait_running(server: &Server, http: &reqwest::blocking::Client, id: &str) {
+    let started = std::time::Instant::now();
+    loop {
+        let (_, job) = body(http.get(server.url(&format!("/jobs/{id}"))).send().unwrap());
+        if job["status"] == "running" {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{id} never ran: {job}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The records of `ids` in the embedded queue of a server that has exited, and how many jobs it
+/// left running (what a crash leaves; opening the queue puts them back).
+fn stored_jobs(dir: &std::path::Path, ids: &[&str]) -> (Vec<kiln::queue::JobRecord>, usize) {
+    use kiln::queue::JobQueue;
+    block_on(async {
+        let (queue, left_running) =
+            kiln::queue::EmbeddedQueue::open(&dir.join("queue.redb"), 1000).unwrap();
+        let mut records = Vec::new();
+        for id in ids {
+            records.push(queue.get(id.to_string()).await.unwrap().expect("a record"));
+        }
+        (records, left_running)
+    })
+}
+
+#[test]
+fn sigterm_lets_running_jobs_finish_and_leases_nothing_more() {
+    let dir = TestDir::new();
+    let mut server = Server::start(dir.path(), "[service]\nworkers = 1\n");
+    let http = client();
+    post_json(&http, &server, "/jobs", &busy_job("finishing", 4000));
+    post_json(
+        &http,
+        &server,
+        "/jobs",
+        &p5_job("waiting", &red_circle(40), 40, 1),
+    );
+    wait_running(&server, &http, "finishing");
+    server.sigterm();
+    let status = server.wait_exit(Duration::from_secs(25));
+    assert!(status.success(), "{status:?}");
+
+    let (records, left_running) = stored_jobs(dir.path(), &["finishing", "waiting"]);
+    assert_eq!(left_running, 0, "a job was abandoned");
+    let (finishing, waiting) = (&records[0], &records[1]);
+    assert_eq!(
+        (finishing.status, finishing.attempts),
+        (kiln::queue::JobState::Succeeded, 1),
+        "{finishing:?}"
+    );
+    assert_eq!(finishing.artifacts.len(), 1);
+    assert_eq!(
+        (waiting.status, waiting.attempts),
+        (kiln::queue::JobState::Queued, 0),
+        "a job was leased during the drain: {waiting:?}"
+    );
+}
+
+#[test]
+fn a_drain_out_of_time_puts_jobs_back_without_spending_attempts_and_no_client_holds_it() {
+    let dir = TestDir::new();
+    let config = "[service]\nworkers = 1\ndrain_timeout_s = 2\n";
+    let http = client();
+    // Three ordinary restarts while a 15 s job runs (three attempts is the default limit).
+    for round in 0..3 {
+        let mut server = Server::start(dir.path(), config);
+        let mut clients = Vec::new();
+        if round == 0 {
+            post_json(&http, &server, "/jobs", &busy_job("long", 15_000));
+            wait_running(&server, &http, "long");
+            // A client waiting for a job queued behind it, and one following its events.
+            let wait_url = server.url("/jobs?wait=120");
+            clients.push(std::thread::spawn(move || {
+                let job = p5_job("patient", &red_circle(40), 40, 1);
+                let response = client()
+                    .post(wait_url)
+                    .header("content-type", "application/json")
+                    .body(job.to_string())
+                    .send()
+                    .expect("?wait is answered");
+                let (status, reply) = body(response);
+                format!("{status} {}", reply["status"])
+            }));
+            let events_url = server.url("/jobs/long/events");
+            clients.push(std::thread::spawn(move || {
+                let events = client().get(events_url).send().unwrap();
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut BufReader::new(events), &mut text)
+                    .expect("the event stream ends cleanly");
+                "events ended".to_string()
+            }));
+            std::thread::sleep(Duration::from_millis(500));
+        } else {
+            wait_running(&server, &http, "long");
+        }
+        let stopping = std::time::Instant::now();
+        server.sigterm();
+        let status = server.wait_exit(Duration::from_secs(20));
+        let took = stopping.elapsed();
+        assert!(status.success(), "{status:?}");
+        // The drain timeout and a little: not the job's 15 s, not the `?wait`'s 120 s.
+        assert!(took < Duration::from_secs(8), "stopping took {took:?}");
+        let answers: Vec<String> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+        if round == 0 {
+            assert_eq!(answers, ["202 Accepted \"queued\"", "events ended"]);
+        }
+        let (records, left_running) = stored_jobs(dir.path(), &["long"]);
+        assert_eq!(
+            left_running, 0,
+            "round {round}: the job was abandoned, not put back"
+        );
+        assert_eq!(
+            (records[0].status, records[0].attempts),
+            (kiln::queue::JobState::Queued, 0),
+            "round {round}: {:?}",
+            records[0]
+        );
+    }
+    // The fourth start lets it finish: on its first counted attempt, not a dead letter.
+    let server = Server::start(dir.path(), config);
+    let long = wait_final(&server, &http, "long", Duration::from_secs(60));
+    assert_eq!(long["status"], "succeeded", "{long}");
+    assert_eq!(long["attempts"], 1, "{long}");
+    let patient = wait_final(&server, &http, "patient", Duration::from_secs(30));
+    assert_eq!(patient["status"], "succeeded", "{patient}");
+}
+
+#[test]
+fn a_flood_of_failing_jobs_leaves_the_data_dir_bounded() {
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), "[queue]\nrecord_ttl_s = 1\n");
+    let http = client();
+    let redb = dir.path().join("queue.redb");
+    let size = || std::fs::metadata(&redb).unwrap().len();
+    fn dir_size(path: &std::path::Path) -> u64 {
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                let meta = entry.metadata().unwrap();
+                if meta.is_dir() {
+                    dir_size(&entry.path())
+                } else {
+                    meta.len()
+                }
+            })
+            .sum()
+    }
+    // 600 kB sketches that fail at once: 36 MB of input through the queue (which grew by about
+    // as much, plus redb's overhead, when ended records kept their input forever).
+    let padding = format!("// {}\n", "x".repeat(600_000));
+    let (mut after_warm_up, mut dir_after_warm_up) = (0, 0);
+    for n in 0..60 {
+        let code = format!("{padding}// {n}\nfunction setup() {{ throw new Error('flood {n}'); }}");
+        let job = p5_job(&format!("flood-{n}"), &code, 40, 1);
+        let (status, record) = body(post_json(&http, &server, "/jobs?wait=30", &job));
+        assert_eq!(status, StatusCode::OK, "{record}");
+        assert_eq!(record["status"], "failed", "{record}");
+        assert!(record["input"].is_null(), "the record keeps the input");
+        assert!(
+            record["input_dropped"]["bytes"].as_u64().unwrap() > 600_000,
+            "{}",
+            record["input_dropped"]
+        );
+        if n == 14 {
+            after_warm_up = size();
+            dir_after_warm_up = dir_size(dir.path());
+        }
+    }
+    let end = size();
+    let dir_end = dir_size(dir.path());
+    eprintln!(
+        "queue.redb: {after_warm_up} bytes after 15 jobs, {end} after 60; the data dir: {dir_after_warm_up}, then {dir_end}"
+    );
+    assert!(
+        dir_end <= dir_after_warm_up + (8 << 20),
+        "the data dir grew from {dir_after_warm_up} to {dir_end} bytes"
+    );
+    assert!(end < 16 << 20, "queue.redb grew to {end} bytes");
+    assert!(
+        end <= after_warm_up + (8 << 20),
+        "still growing: {after_warm_up} bytes after 15 jobs, {end} after 60"
+    );
+    // The records themselves expire after queue.record_ttl_s.
+    std::thread::sleep(Duration::from_millis(2500));
+    let (status, _) = body(http.get(server.url("/jobs/flood-0")).send().unwrap());
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

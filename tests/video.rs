@@ -20,6 +20,12 @@ fn kiln() -> &'static TestKiln {
             c.jobs.timeout_ms = 20_000;
             c.jobs.max_frame_pixels = 50_000_000;
             c.jobs.frame_timeout_ms = 2_000;
+            // Tapes read their frames from this shared prefix; nothing else of other jobs.
+            c.plugins
+                .per_plugin
+                .entry("video".into())
+                .or_default()
+                .read_prefixes = vec!["tape-source/".into()];
         })
     })
 }
@@ -659,6 +665,24 @@ fn a_tape_from_stored_frames_follows_its_timings() {
     let outcome = video(json!({"tape": {"frameKeys": missing}}));
     let message = failure(&outcome, ErrorKind::InvalidInput);
     assert!(message.contains("tape-source/nope.png"), "{message}");
+}
+
+/// Issue 11, case 12: a tape cannot copy another job's artifact. A job reads only its own keys
+/// and the prefixes granted to its plugin (here `tape-source/`).
+#[test]
+fn a_tape_cannot_read_another_jobs_artifacts() {
+    let earlier = video(json!({"code": FRAME_COUNTER, "frames": 2, "formats": ["webp"]}));
+    assert!(earlier.succeeded(), "{:?}", earlier.error);
+    let key = earlier.artifacts[0].key.clone();
+    assert!(key.starts_with(&format!("{}/", earlier.id)), "{key}");
+    let outcome = video(json!({"tape": {"frameKeys": [key.clone()]}}));
+    let message = failure(&outcome, ErrorKind::Denied);
+    assert!(
+        message.contains(&key) && message.contains("plugins.per_plugin.video.read_prefixes"),
+        "{message}"
+    );
+    let outcome = video(json!({"tape": {"zipKey": "tape-source/../elsewhere/tape.zip"}}));
+    failure(&outcome, ErrorKind::InvalidInput);
 }
 
 #[test]

@@ -77,6 +77,13 @@ pub struct ServiceSettings {
     pub body_read_timeout_ms: u64,
     /// Connections open at once; one more is answered 503 and closed.
     pub max_connections: usize,
+    /// Let callbacks reach loopback, private, link-local (cloud metadata) and other non-public
+    /// addresses. Off by default: a callback is a URL a stranger chose.
+    pub webhook_allow_private: bool,
+    /// On SIGTERM (or Ctrl-C), how long running jobs may take to finish before they are put
+    /// back in the queue (without counting the attempt), in seconds. Open `?wait` and event
+    /// streams are answered by then too.
+    pub drain_timeout_s: u64,
 }
 
 impl Default for Config {
@@ -115,6 +122,8 @@ impl Default for ServiceSettings {
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 60_000,
             max_connections: 512,
+            webhook_allow_private: false,
+            drain_timeout_s: 30,
         }
     }
 }
@@ -218,6 +227,12 @@ impl Config {
         if let Some(v) = var("KILN_QUEUE_RETRY_BACKOFF_MS") {
             self.queue.retry_backoff_ms = parse("KILN_QUEUE_RETRY_BACKOFF_MS", v)?;
         }
+        if let Some(v) = var("KILN_RECORD_TTL_S") {
+            self.queue.record_ttl_s = parse("KILN_RECORD_TTL_S", v)?;
+        }
+        if let Some(v) = var("KILN_DRAIN_TIMEOUT_S") {
+            self.service.drain_timeout_s = parse("KILN_DRAIN_TIMEOUT_S", v)?;
+        }
         if let Some(v) = var("KILN_CACHE_TTL_S") {
             self.queue.cache_ttl_s = parse("KILN_CACHE_TTL_S", v)?;
         }
@@ -250,6 +265,10 @@ impl Config {
         anyhow::ensure!(
             self.queue.lease_ms >= 1000,
             "queue.lease_ms must be at least 1000"
+        );
+        anyhow::ensure!(
+            self.queue.record_ttl_s >= 1,
+            "queue.record_ttl_s must be at least 1"
         );
         anyhow::ensure!(
             self.queue.poll_ms >= 10,
@@ -300,6 +319,10 @@ impl Config {
                     "plugins.per_plugin.{name}.timeout_ms must be at least 100"
                 );
             }
+            for prefix in &overrides.read_prefixes {
+                crate::storage::check_read_prefix(prefix)
+                    .map_err(|e| anyhow::anyhow!("plugins.per_plugin.{name}.read_prefixes: {e}"))?;
+            }
             for guest in overrides.dirs.keys() {
                 anyhow::ensure!(
                     guest.starts_with('/'),
@@ -340,6 +363,25 @@ mod tests {
         let err = format!("{:#}", config.validate().unwrap_err());
         assert!(
             err.contains("plugins.per_plugin.x.grants") && err.contains("network"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn read_prefixes_are_granted_per_plugin_and_checked() {
+        let config: Config =
+            toml::from_str("[plugins.per_plugin.video]\nread_prefixes = [\"shared/\", \"*\"]\n")
+                .unwrap();
+        config.validate().unwrap();
+        assert!(
+            Config::default().plugins.per_plugin.is_empty(),
+            "granted by default"
+        );
+        let config: Config =
+            toml::from_str("[plugins.per_plugin.video]\nread_prefixes = [\"../jobs\"]\n").unwrap();
+        let err = format!("{:#}", config.validate().unwrap_err());
+        assert!(
+            err.contains("plugins.per_plugin.video.read_prefixes") && err.contains("\"..\""),
             "{err}"
         );
     }

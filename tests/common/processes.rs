@@ -7,7 +7,7 @@ use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Spawns `kiln --config <dir>/<config_name> <args…>` with `env`, and waits for a stderr line
@@ -108,6 +108,40 @@ impl Server {
         self.child.kill().unwrap(); // SIGKILL
         self.child.wait().unwrap();
     }
+
+    /// Sends SIGTERM, as an init system or a container runtime stops a service.
+    pub fn sigterm(&self) {
+        sigterm(self.child.id());
+    }
+
+    /// Waits up to `limit` for the process to exit; panics if it is still running then.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        wait_exit(&mut self.child, limit)
+    }
+}
+
+/// Sends SIGTERM to `pid`.
+pub fn sigterm(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -TERM {pid} failed");
+}
+
+/// Waits up to `limit` for `child` to exit.
+fn wait_exit(child: &mut Child, limit: Duration) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "the process did not exit within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 impl Drop for Server {
@@ -146,6 +180,16 @@ impl Worker {
     pub fn kill_9(&mut self) {
         self.child.kill().unwrap(); // SIGKILL
         self.child.wait().unwrap();
+    }
+
+    /// Sends SIGTERM.
+    pub fn sigterm(&self) {
+        sigterm(self.child.id());
+    }
+
+    /// Waits up to `limit` for the process to exit; panics if it is still running then.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        wait_exit(&mut self.child, limit)
     }
 }
 

@@ -4,14 +4,14 @@ use super::auth::require_submit;
 use super::error::ApiError;
 use crate::jobs::JobSpec;
 use crate::queue::{Cancelled, JobRecord, Lane, Submitted};
-use crate::service::{JobEvent, Service, SubmitError, SubmitOptions};
+use crate::service::{JobEvent, Phase, Service, SubmitError, SubmitOptions};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -209,7 +209,8 @@ pub(super) async fn submit_following(
 /// events of a job run by a worker in another process arrive through Redis, best effort).
 const WAIT_POLL: Duration = Duration::from_millis(500);
 
-/// Waits up to `wait` for job `id` to end; its final record, or `None` if it is still going.
+/// Waits up to `wait` for job `id` to end; its final record, or `None` if it is still going
+/// (or the service has stopped: a drain holds no request past its end).
 pub(super) async fn wait_for_end(
     service: &Service,
     id: &str,
@@ -224,6 +225,8 @@ pub(super) async fn wait_for_end(
             .map_err(|e| ApiError::unavailable(e.to_string()))
     };
     let deadline = tokio::time::Instant::now() + wait;
+    let stopped = service.reached(Phase::Stopped);
+    tokio::pin!(stopped);
     loop {
         if let Some(record) = get().await?
             && record.status.is_final()
@@ -231,10 +234,10 @@ pub(super) async fn wait_for_end(
             return Ok(Some(record));
         }
         let now = tokio::time::Instant::now();
-        if now >= deadline {
+        if now >= deadline || service.phase() >= Phase::Stopped {
             return Ok(None);
         }
-        let _ = tokio::time::timeout((deadline - now).min(WAIT_POLL), async {
+        let round = tokio::time::timeout((deadline - now).min(WAIT_POLL), async {
             loop {
                 match events.recv().await {
                     Ok(event) if event.is_final() => return,
@@ -246,8 +249,11 @@ pub(super) async fn wait_for_end(
                     }
                 }
             }
-        })
-        .await;
+        });
+        tokio::select! {
+            _ = round => {}
+            _ = &mut stopped => {}
+        }
     }
 }
 
@@ -381,7 +387,7 @@ fn sse_event(event: &JobEvent) -> Event {
 }
 
 /// `GET /jobs/{id}/events`: Server-Sent Events, starting with where the job stands now and ending
-/// after its final event.
+/// after its final event (or when the service has drained and stops).
 pub async fn events(
     State(service): State<Arc<Service>>,
     Path(id): Path<String>,
@@ -427,6 +433,7 @@ pub async fn events(
             }
         },
     );
+    let stream = stream.take_until(service.reached(Phase::Stopped));
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

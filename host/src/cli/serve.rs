@@ -6,6 +6,11 @@ use crate::service::{Role, Service};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::process::ExitCode;
+use std::time::Duration;
+
+/// After a drain, how long responses still being written may take before their connections are
+/// closed.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -28,6 +33,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
     let address = listener.local_addr()?;
     let warning = crate::api::exposure_warning(address, &config.service);
     let role = if args.api_only { Role::Api } else { Role::All };
+    let drain_timeout = Duration::from_secs(config.service.drain_timeout_s);
     let service = Service::start_with(config, role).await?;
     if let Some(warning) = warning {
         eprintln!("{warning}");
@@ -35,11 +41,48 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
     // Tests and scripts read this line to find the port.
     eprintln!("kiln: listening on http://{address}");
     let app = crate::api::router(service.clone());
-    crate::api::serve(listener, app, &service.settings, shutdown_signal())
+    let (stop_accepting, stop) = tokio::sync::oneshot::channel::<()>();
+    let settings = service.settings.clone();
+    let mut server = tokio::spawn(async move {
+        crate::api::serve(listener, app, &settings, async {
+            let _ = stop.await;
+        })
         .await
-        .context("serving HTTP")?;
+    });
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        served = &mut server => {
+            service.shutdown().await;
+            served.context("the HTTP server failed")?.context("serving HTTP")?;
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    // No new connections; requests in flight finish. Running jobs get the drain timeout.
+    let _ = stop_accepting.send(());
+    drain(&service, drain_timeout).await;
+    // The drain answered `?wait` requests and ended event streams.
+    if tokio::time::timeout(CLOSE_GRACE, &mut server)
+        .await
+        .is_err()
+    {
+        tracing::warn!("closing connections still open after the drain");
+        server.abort();
+    }
     service.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Drains `service` (a second signal cuts the wait short) and says what came of it.
+pub(super) async fn drain(service: &Service, timeout: Duration) {
+    eprintln!(
+        "kiln: stopping: no new jobs; running jobs have {}s to finish (a second signal stops them now)",
+        timeout.as_secs()
+    );
+    let drained = service.drain(timeout, shutdown_signal()).await;
+    eprintln!(
+        "kiln: drained: {} job(s) were running, {} put back in the queue to run again",
+        drained.running, drained.put_back
+    );
 }
 
 /// Ctrl-C or SIGTERM.

@@ -25,6 +25,8 @@ pub async fn run(mut config: Config, args: WorkerArgs) -> Result<ExitCode> {
         service.consumer_name().unwrap_or("?")
     );
     super::serve::shutdown_signal().await;
+    let timeout = std::time::Duration::from_secs(service.settings.drain_timeout_s);
+    super::serve::drain(&service, timeout).await;
     service.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

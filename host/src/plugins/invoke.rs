@@ -42,7 +42,13 @@ pub async fn run_plugin(
     services: &HostServices,
     input_json: String,
 ) -> Result<Vec<StoredArtifact>, RenderError> {
-    let state = PluginStore::new(job.clone(), services, &plugin.policy, plugin.capabilities())?;
+    let state = PluginStore::new(
+        job.clone(),
+        services,
+        &plugin.info.name,
+        &plugin.policy,
+        plugin.capabilities(),
+    )?;
     let mut store = new_store(engine, state);
     let wall = job.limits.timeout + WALL_GRACE;
 

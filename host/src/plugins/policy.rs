@@ -63,6 +63,10 @@ pub struct PluginPolicy {
     pub timeout: Duration,
     pub max_artifact_bytes: u64,
     pub max_pages: u32,
+    /// Storage prefixes its jobs may read besides their own keys
+    /// (`plugins.per_plugin.<name>.read_prefixes`; none by default). See
+    /// [`crate::storage::ReadScope`].
+    pub read_prefixes: Vec<String>,
 }
 
 /// Turns config into a [`PluginPolicy`] per plugin name.
@@ -116,6 +120,7 @@ impl LoadPolicy {
             timeout: Duration::from_millis(own.timeout_ms.unwrap_or(self.timeout_ms)),
             max_artifact_bytes: own.max_artifact_bytes.unwrap_or(self.max_artifact_bytes),
             max_pages: own.max_pages.unwrap_or(self.max_pages),
+            read_prefixes: own.read_prefixes,
         }
     }
 
@@ -129,6 +134,11 @@ impl LoadPolicy {
 }
 
 impl PluginPolicy {
+    /// What a job of this plugin (called `plugin`) with id `job_id` may read from the store.
+    pub fn read_scope(&self, plugin: &str, job_id: &str) -> crate::storage::ReadScope {
+        crate::storage::ReadScope::new(job_id, plugin, self.read_prefixes.clone())
+    }
+
     /// Refuses a plugin that imports or declares a capability it was not granted. `imports` are
     /// the component's import names (`kiln:render/browser@1.0.0`, `wasi:cli/stdout@0.2.6`, …).
     pub fn check(&self, plugin: &str, imports: &[String], declared: &[Capability]) -> Result<()> {

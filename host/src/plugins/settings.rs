@@ -48,6 +48,10 @@ impl Default for PluginSettings {
 pub struct PluginOverrides {
     /// Capabilities granted: any of `browser`, `media`, `storage`.
     pub grants: Option<Vec<String>>,
+    /// Storage key prefixes this plugin's jobs may read (`storage.get`: tape frames, ZIPs,
+    /// soundtracks) besides the keys under their own job id, e.g. `["shared/"]`; `"*"` grants
+    /// every key. None by default: a job cannot read another job's artifacts.
+    pub read_prefixes: Vec<String>,
     /// Directories the plugin may read through WASI, guest path → host path. Read-only,
     /// preopened with cap-std; nothing else of the file system is visible.
     pub dirs: BTreeMap<String, PathBuf>,

@@ -9,7 +9,9 @@ use crate::contract::latest::kiln::render::types::Capability;
 use crate::error::RenderError;
 use crate::jobs::{JobContext, JobHost};
 use crate::media::{MediaCtx, MediaView, ObjectReader};
-use crate::storage::{ArtifactStore, StorageCtx, StorageReader, StorageView, StoredArtifact};
+use crate::storage::{
+    ArtifactStore, ReadScope, StorageCtx, StorageReader, StorageView, StoredArtifact,
+};
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -71,6 +73,7 @@ impl PluginStore {
     pub fn new(
         job: Arc<JobContext>,
         services: &HostServices,
+        plugin: &str,
         policy: &PluginPolicy,
         capabilities: &[Capability],
     ) -> Result<Self, RenderError> {
@@ -93,6 +96,7 @@ impl PluginStore {
             job.clone(),
             Some(services.store.clone()),
             has(Capability::Storage),
+            policy.read_scope(plugin, &job.id),
         ));
         Ok(Self {
             table: ResourceTable::new(),
@@ -122,7 +126,8 @@ impl PluginStore {
             .stderr(stderr.clone())
             .stdout(stderr.clone())
             .build();
-        let reader = Arc::new(StorageReader::new(job.clone(), None, false));
+        let scope = ReadScope::new(job.id.clone(), "(describe)", Vec::new());
+        let reader = Arc::new(StorageReader::new(job.clone(), None, false, scope));
         Self {
             table: ResourceTable::new(),
             wasi,

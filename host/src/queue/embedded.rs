@@ -1,9 +1,13 @@
 //! The embedded queue: one redb file in the data dir. Every change is one ACID transaction,
 //! committed to disk before the call returns, so a job answered `202` survives `kill -9`. On open,
 //! jobs that were running when the process died go back to the front of their lane and run again.
+//!
+//! Ended jobs expire after `queue.record_ttl_s`, as Redis's do ([`EmbeddedQueue::expire_now`],
+//! run by the service every few seconds), and a large input is dropped from an ended job's
+//! record, so the file stops growing under a steady flow of jobs: redb reuses the pages freed.
 
 use super::record::{JobRecord, JobState, Lane, LaneDepths, now_ms};
-use super::{Cancelled, JobQueue, LeaseState, QueueError, Submitted};
+use super::{Cancelled, JobQueue, LeaseState, QueueError, Released, Retention, Submitted};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
@@ -23,6 +27,13 @@ const DELAYED: TableDefinition<&str, u64> = TableDefinition::new("delayed");
 const DEAD: TableDefinition<&str, u64> = TableDefinition::new("dead");
 /// Result-cache key → (expiry in Unix ms, job id).
 const CACHE: TableDefinition<&str, (u64, &str)> = TableDefinition::new("cache");
+/// (when it expires in Unix ms, job id) of every ended job: the order they are deleted in.
+const EXPIRY: TableDefinition<(u64, &str), ()> = TableDefinition::new("expiry");
+/// Job id → its key in `EXPIRY`.
+const EXPIRES_AT: TableDefinition<&str, u64> = TableDefinition::new("expires_at");
+
+/// Most records one `expire_now` deletes (one transaction); the rest go next time.
+const EXPIRE_BATCH: usize = 2000;
 
 /// New jobs are numbered from here; jobs recovered after a crash get numbers below it, so they
 /// run before anything submitted later.
@@ -32,6 +43,7 @@ const FIRST_SEQ: u64 = 1 << 40;
 pub struct EmbeddedQueue {
     db: Arc<Database>,
     max_queued: u64,
+    retention: Retention,
 }
 
 fn unavailable(err: impl std::fmt::Display) -> QueueError {
@@ -58,6 +70,15 @@ impl EmbeddedQueue {
     /// Opens (or creates) the queue file, and puts back jobs that were running when the last
     /// process died. Returns the queue and how many jobs were put back.
     pub fn open(path: &Path, max_queued: u64) -> Result<(Self, usize), QueueError> {
+        Self::open_with(path, max_queued, Retention::default())
+    }
+
+    /// As [`Self::open`], keeping ended jobs as `retention` says.
+    pub fn open_with(
+        path: &Path,
+        max_queued: u64,
+        retention: Retention,
+    ) -> Result<(Self, usize), QueueError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(unavailable)?;
         }
@@ -66,9 +87,15 @@ impl EmbeddedQueue {
         let queue = Self {
             db: Arc::new(db),
             max_queued,
+            retention,
         };
         let recovered = queue.recover()?;
         Ok((queue, recovered))
+    }
+
+    /// When a job that ends now expires (Unix ms).
+    fn expires_from_now(&self) -> u64 {
+        now_ms().saturating_add(self.retention.record_ttl.as_millis() as u64)
     }
 
     fn recover(&self) -> Result<usize, QueueError> {
@@ -81,14 +108,32 @@ impl EmbeddedQueue {
             txn.open_table(DELAYED).map_err(unavailable)?;
             txn.open_table(DEAD).map_err(unavailable)?;
             txn.open_table(CACHE).map_err(unavailable)?;
+            txn.open_table(EXPIRY).map_err(unavailable)?;
+            let expires_at = txn.open_table(EXPIRES_AT).map_err(unavailable)?;
+            let mut running = Vec::new();
+            // Ended jobs with no expiry (written before records expired): they expire a TTL
+            // after they ended.
+            let mut unexpiring = Vec::new();
+            for entry in jobs.iter().map_err(unavailable)? {
+                let Ok((id, value)) = entry else { continue };
+                let Ok(record) = decode(value.value()) else {
+                    continue;
+                };
+                if record.status == JobState::Running {
+                    running.push(record);
+                } else if record.status.is_final()
+                    && expires_at.get(id.value()).map_err(unavailable)?.is_none()
+                {
+                    let ended = record.finished_at.unwrap_or(record.submitted_at);
+                    let at = ended.saturating_add(self.retention.record_ttl.as_millis() as u64);
+                    unexpiring.push((record.id, at));
+                }
+            }
+            drop(expires_at);
+            for (id, at) in unexpiring {
+                set_expiry(&txn, &id, at)?;
+            }
             let mut meta = txn.open_table(META).map_err(unavailable)?;
-            let running: Vec<JobRecord> = jobs
-                .iter()
-                .map_err(unavailable)?
-                .filter_map(|entry| entry.ok())
-                .filter_map(|(_, value)| decode(value.value()).ok())
-                .filter(|record| record.status == JobState::Running)
-                .collect();
             let mut next = meta
                 .get("next_recovered_seq")
                 .map_err(unavailable)?
@@ -226,12 +271,21 @@ impl EmbeddedQueue {
         Ok(leased)
     }
 
+    /// Records a job's final state (finish): it expires `queue.record_ttl_s` from now, and its
+    /// input goes if it is large.
     fn put_record(&self, record: &JobRecord) -> Result<(), QueueError> {
+        let mut record = record.clone();
+        if record.status.is_final() {
+            record.drop_large_input(self.retention.max_kept_input_bytes);
+        }
         let txn = self.db.begin_write().map_err(unavailable)?;
         txn.open_table(JOBS)
             .map_err(unavailable)?
-            .insert(record.id.as_str(), encode(record).as_slice())
+            .insert(record.id.as_str(), encode(&record).as_slice())
             .map_err(unavailable)?;
+        if record.status.is_final() {
+            set_expiry(&txn, &record.id, self.expires_from_now())?;
+        }
         txn.commit().map_err(unavailable)
     }
 
@@ -274,8 +328,10 @@ impl EmbeddedQueue {
                     let now = now_ms();
                     record.finished_at = Some(now);
                     record.timings.total_ms = Some(now.saturating_sub(record.submitted_at) as f64);
+                    record.drop_large_input(self.retention.max_kept_input_bytes);
                     jobs.insert(id, encode(&record).as_slice())
                         .map_err(unavailable)?;
+                    set_expiry(&txn, id, self.expires_from_now())?;
                     Cancelled::WasQueued
                 }
                 JobState::Running => Cancelled::IsRunning,
@@ -323,8 +379,10 @@ impl EmbeddedQueue {
         txn.commit().map_err(unavailable)
     }
 
+    /// Dead letters keep their input (they may be requeued) and expire like other ended jobs.
     fn bury_now(&self, record: &JobRecord) -> Result<(), QueueError> {
         let txn = self.db.begin_write().map_err(unavailable)?;
+        set_expiry(&txn, &record.id, self.expires_from_now())?;
         {
             txn.open_table(DEAD)
                 .map_err(unavailable)?
@@ -376,6 +434,7 @@ impl EmbeddedQueue {
             let mut record = decode(&bytes)?;
             record.requeue();
             record.seq = next_seq(&txn)?;
+            clear_expiry(&txn, id)?;
             txn.open_table(lane_table(record.lane))
                 .map_err(unavailable)?
                 .insert(record.seq, id)
@@ -419,6 +478,90 @@ impl EmbeddedQueue {
         txn.commit().map_err(unavailable)
     }
 
+    /// Puts a running job back at the front of its lane (before anything submitted later, as
+    /// after a crash) with the attempt it was on not counted.
+    fn release_now(&self, mut record: JobRecord) -> Result<Released, QueueError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        {
+            let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
+            let stored = jobs
+                .get(record.id.as_str())
+                .map_err(unavailable)?
+                .map(|v| v.value().to_vec());
+            match stored.map(|bytes| decode(&bytes)).transpose()? {
+                Some(stored) if stored.status == JobState::Running => {}
+                _ => return Err(QueueError::LeaseLost(record.id)),
+            }
+            record.status = JobState::Queued;
+            record.attempts = record.attempts.saturating_sub(1);
+            record.lease = None;
+            record.worker = None;
+            record.started_at = None;
+            record.seq = next_recovered_seq(&txn)?;
+            txn.open_table(lane_table(record.lane))
+                .map_err(unavailable)?
+                .insert(record.seq, record.id.as_str())
+                .map_err(unavailable)?;
+            jobs.insert(record.id.as_str(), encode(&record).as_slice())
+                .map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)?;
+        Ok(Released::Queued)
+    }
+
+    /// Deletes ended jobs whose time is up (record, idempotency key, dead-letter entry) and
+    /// expired result-cache entries; how many jobs went.
+    pub fn expire_now(&self) -> Result<u64, QueueError> {
+        let now = now_ms();
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        let mut removed = 0;
+        {
+            let due: Vec<(u64, String)> = {
+                let expiry = txn.open_table(EXPIRY).map_err(unavailable)?;
+                let mut due = Vec::new();
+                for entry in expiry.iter().map_err(unavailable)? {
+                    let (key, _) = entry.map_err(unavailable)?;
+                    let (at, id) = key.value();
+                    if at > now || due.len() >= EXPIRE_BATCH {
+                        break;
+                    }
+                    due.push((at, id.to_string()));
+                }
+                due
+            };
+            let mut expiry = txn.open_table(EXPIRY).map_err(unavailable)?;
+            let mut expires_at = txn.open_table(EXPIRES_AT).map_err(unavailable)?;
+            let mut jobs = txn.open_table(JOBS).map_err(unavailable)?;
+            let mut keys = txn.open_table(IDEMPOTENCY).map_err(unavailable)?;
+            let mut dead = txn.open_table(DEAD).map_err(unavailable)?;
+            for (at, id) in due {
+                expiry.remove((at, id.as_str())).map_err(unavailable)?;
+                expires_at.remove(id.as_str()).map_err(unavailable)?;
+                let record = jobs
+                    .remove(id.as_str())
+                    .map_err(unavailable)?
+                    .and_then(|bytes| decode(bytes.value()).ok());
+                dead.remove(id.as_str()).map_err(unavailable)?;
+                if let Some(key) = record.and_then(|r| r.idempotency_key) {
+                    let points_here = keys
+                        .get(key.as_str())
+                        .map_err(unavailable)?
+                        .is_some_and(|v| v.value() == id);
+                    if points_here {
+                        keys.remove(key.as_str()).map_err(unavailable)?;
+                    }
+                }
+                removed += 1;
+            }
+            txn.open_table(CACHE)
+                .map_err(unavailable)?
+                .retain(|_, (expires, _)| expires > now)
+                .map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)?;
+        Ok(removed)
+    }
+
     /// Runs a blocking database call on the blocking pool (commits wait for the disk).
     fn blocking<T: Send + 'static>(
         &self,
@@ -427,6 +570,7 @@ impl EmbeddedQueue {
         let queue = Self {
             db: self.db.clone(),
             max_queued: self.max_queued,
+            retention: self.retention,
         };
         async move {
             tokio::task::spawn_blocking(move || call(&queue))
@@ -447,6 +591,51 @@ fn next_seq(txn: &redb::WriteTransaction) -> Result<u64, QueueError> {
         .unwrap_or(FIRST_SEQ);
     meta.insert("next_seq", seq + 1).map_err(unavailable)?;
     Ok(seq)
+}
+
+/// Takes a sequence number that goes before every job submitted (for jobs put back: after a
+/// crash, or by a worker that stopped cleanly).
+fn next_recovered_seq(txn: &redb::WriteTransaction) -> Result<u64, QueueError> {
+    let mut meta = txn.open_table(META).map_err(unavailable)?;
+    let seq = meta
+        .get("next_recovered_seq")
+        .map_err(unavailable)?
+        .map(|v| v.value())
+        .unwrap_or(0);
+    meta.insert("next_recovered_seq", seq + 1)
+        .map_err(unavailable)?;
+    Ok(seq)
+}
+
+/// Sets when the ended job `id` expires (replacing an earlier expiry).
+fn set_expiry(txn: &redb::WriteTransaction, id: &str, at: u64) -> Result<(), QueueError> {
+    clear_expiry(txn, id)?;
+    txn.open_table(EXPIRES_AT)
+        .map_err(unavailable)?
+        .insert(id, at)
+        .map_err(unavailable)?;
+    txn.open_table(EXPIRY)
+        .map_err(unavailable)?
+        .insert((at, id), ())
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+/// The job `id` no longer expires (it runs again).
+fn clear_expiry(txn: &redb::WriteTransaction, id: &str) -> Result<(), QueueError> {
+    let old = txn
+        .open_table(EXPIRES_AT)
+        .map_err(unavailable)?
+        .remove(id)
+        .map_err(unavailable)?
+        .map(|v| v.value());
+    if let Some(at) = old {
+        txn.open_table(EXPIRY)
+            .map_err(unavailable)?
+            .remove((at, id))
+            .map_err(unavailable)?;
+    }
+    Ok(())
 }
 
 /// Moves jobs whose retry backoff is over to the back of their lane.
@@ -526,6 +715,14 @@ impl JobQueue for EmbeddedQueue {
 
     fn bury(&self, record: JobRecord) -> BoxFuture<'_, Result<(), QueueError>> {
         self.blocking(move |q| q.bury_now(&record))
+    }
+
+    fn release(&self, record: JobRecord) -> BoxFuture<'_, Result<Released, QueueError>> {
+        self.blocking(move |q| q.release_now(record))
+    }
+
+    fn expire(&self) -> BoxFuture<'_, Result<u64, QueueError>> {
+        self.blocking(|q| q.expire_now())
     }
 
     fn dead_letters(&self) -> BoxFuture<'_, Result<Vec<JobRecord>, QueueError>> {
@@ -692,5 +889,180 @@ mod tests {
         assert_eq!(leased.id, "a");
         assert_eq!(queue.cancel_now("a").unwrap(), Cancelled::IsRunning);
         assert!(queue.lease_now().unwrap().is_none());
+    }
+
+    fn ended(mut record: JobRecord, status: JobState) -> JobRecord {
+        record.status = status;
+        record.finished_at = Some(now_ms());
+        record
+    }
+
+    #[test]
+    fn ended_jobs_expire_after_the_ttl_and_large_inputs_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let retention = Retention {
+            record_ttl: Duration::from_millis(300),
+            max_kept_input_bytes: 1000,
+        };
+        let (queue, _) =
+            EmbeddedQueue::open_with(&dir.path().join("q.redb"), 10, retention).unwrap();
+        let mut big = job("big", Lane::Interactive);
+        big.input = serde_json::json!({ "code": "x".repeat(5000) });
+        big.idempotency_key = Some("k-big".into());
+        queue.submit_now(big).unwrap();
+        queue.submit_now(job("small", Lane::Interactive)).unwrap();
+        queue.submit_now(job("doomed", Lane::Interactive)).unwrap();
+        queue.submit_now(job("revived", Lane::Interactive)).unwrap();
+        let big = queue.lease_now().unwrap().unwrap();
+        assert_eq!(
+            big.input["code"].as_str().unwrap().len(),
+            5000,
+            "kept while it runs"
+        );
+        queue.put_record(&ended(big, JobState::Failed)).unwrap();
+        let small = queue.lease_now().unwrap().unwrap();
+        queue
+            .put_record(&ended(small, JobState::Succeeded))
+            .unwrap();
+        let mut doomed = queue.lease_now().unwrap().unwrap();
+        doomed.input = serde_json::json!({ "code": "y".repeat(5000) });
+        queue.bury_now(&ended(doomed, JobState::Failed)).unwrap();
+        let revived = queue.lease_now().unwrap().unwrap();
+        queue.bury_now(&ended(revived, JobState::Failed)).unwrap();
+
+        let big = queue.get_now("big").unwrap().unwrap();
+        assert!(big.input.is_null(), "{:?}", big.input);
+        let dropped = big.input_dropped.unwrap();
+        assert!(
+            dropped.bytes > 5000 && dropped.sha256.len() == 64,
+            "{dropped:?}"
+        );
+        assert_eq!(
+            queue.get_now("small").unwrap().unwrap().input,
+            serde_json::json!({})
+        );
+        let dead = queue.dead_letters_now().unwrap();
+        assert_eq!(dead.len(), 2);
+        assert!(
+            dead.iter().all(|d| d.input_dropped.is_none()),
+            "dead letters keep their input to run again"
+        );
+        // A requeued dead letter runs again and no longer expires.
+        queue.requeue_now("revived").unwrap().unwrap();
+
+        assert_eq!(queue.expire_now().unwrap(), 0, "nothing is due yet");
+        std::thread::sleep(Duration::from_millis(350));
+        assert_eq!(queue.expire_now().unwrap(), 3);
+        for id in ["big", "small", "doomed"] {
+            assert!(queue.get_now(id).unwrap().is_none(), "{id} is still kept");
+        }
+        assert!(queue.dead_letters_now().unwrap().is_empty());
+        assert_eq!(
+            queue.get_now("revived").unwrap().unwrap().status,
+            JobState::Queued
+        );
+        // The idempotency key went with its job: it names a new one now.
+        let mut again = job("big-2", Lane::Interactive);
+        again.idempotency_key = Some("k-big".into());
+        assert!(matches!(
+            queue.submit_now(again).unwrap(),
+            Submitted::New(_)
+        ));
+        // A job cancelled while it waited expires as well.
+        assert_eq!(queue.cancel_now("big-2").unwrap(), Cancelled::WasQueued);
+        std::thread::sleep(Duration::from_millis(350));
+        assert_eq!(queue.expire_now().unwrap(), 1);
+        assert!(queue.get_now("big-2").unwrap().is_none());
+    }
+
+    #[test]
+    fn records_written_before_expiry_existed_expire_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.redb");
+        {
+            let (queue, _) = EmbeddedQueue::open(&path, 10).unwrap();
+            queue.submit_now(job("old", Lane::Bulk)).unwrap();
+            let mut old = queue.lease_now().unwrap().unwrap();
+            old.status = JobState::Succeeded;
+            old.finished_at = Some(now_ms() - 10_000);
+            // Written as an older Kiln did: the record alone.
+            let txn = queue.db.begin_write().unwrap();
+            txn.open_table(JOBS)
+                .unwrap()
+                .insert("old", encode(&old).as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let retention = Retention {
+            record_ttl: Duration::from_secs(5),
+            ..Retention::default()
+        };
+        let (queue, _) = EmbeddedQueue::open_with(&path, 10, retention).unwrap();
+        assert_eq!(queue.expire_now().unwrap(), 1, "ended 10 s ago, kept 5 s");
+        assert!(queue.get_now("old").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_released_job_goes_first_without_counting_the_attempt() {
+        let dir = tempfile::tempdir().unwrap();
+        let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 10).unwrap();
+        queue.submit_now(job("a", Lane::Bulk)).unwrap();
+        queue.submit_now(job("b", Lane::Bulk)).unwrap();
+        let a = queue.lease_now().unwrap().unwrap();
+        assert_eq!(a.attempts, 1);
+        queue.submit_now(job("c", Lane::Bulk)).unwrap();
+        assert_eq!(queue.release_now(a.clone()).unwrap(), Released::Queued);
+        let stored = queue.get_now("a").unwrap().unwrap();
+        assert_eq!((stored.status, stored.attempts), (JobState::Queued, 0));
+        assert!(
+            matches!(queue.release_now(a), Err(QueueError::LeaseLost(_))),
+            "released twice"
+        );
+        // Three clean stops in a row spend no attempt at all.
+        for _ in 0..3 {
+            let again = queue.lease_now().unwrap().unwrap();
+            assert_eq!((again.id.as_str(), again.attempts), ("a", 1));
+            queue.release_now(again).unwrap();
+        }
+        let order: Vec<String> = std::iter::from_fn(|| queue.lease_now().unwrap())
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(order, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_flood_of_large_failing_jobs_leaves_the_file_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.redb");
+        let retention = Retention {
+            record_ttl: Duration::from_millis(1),
+            ..Retention::default()
+        };
+        let (queue, _) = EmbeddedQueue::open_with(&path, 100, retention).unwrap();
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let code = "z".repeat(500_000);
+        let mut after_warm_up = 0;
+        for n in 0..300 {
+            let mut record = job(&format!("flood-{n}"), Lane::Bulk);
+            record.input = serde_json::json!({ "code": format!("{code}{n}") });
+            queue.submit_now(record).unwrap();
+            let leased = queue.lease_now().unwrap().unwrap();
+            queue.put_record(&ended(leased, JobState::Failed)).unwrap();
+            if n % 10 == 9 {
+                queue.expire_now().unwrap();
+            }
+            if n == 49 {
+                after_warm_up = size();
+            }
+        }
+        queue.expire_now().unwrap();
+        let end = size();
+        eprintln!("queue.redb: {after_warm_up} bytes after 50 jobs, {end} after 300");
+        // 150 MB of inputs went through; the file holds what a few of them need.
+        assert!(end < 40 << 20, "queue.redb grew to {end} bytes");
+        assert!(
+            end <= after_warm_up + (8 << 20),
+            "still growing: {after_warm_up} bytes after 50 jobs, {end} after 300"
+        );
     }
 }

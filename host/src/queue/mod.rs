@@ -12,7 +12,8 @@ mod settings;
 
 pub use embedded::EmbeddedQueue;
 pub use record::{
-    JobRecord, JobState, Lane, LaneDepths, LogEntry, Timings, capped_log, now_ms as record_now_ms,
+    DroppedInput, JobRecord, JobState, Lane, LaneDepths, LogEntry, Timings, capped_log,
+    now_ms as record_now_ms,
 };
 pub use redis::{INGRESS_GROUP, RedisKeys, RedisQueue, WORKER_GROUP, emprops_result};
 pub use settings::QueueSettings;
@@ -82,6 +83,35 @@ pub enum LeaseState {
     Lost,
 }
 
+/// How long ended jobs are kept, and how much of them.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// An ended job's record (and its idempotency key, and its place among the dead letters)
+    /// is deleted this long after it ended (`queue.record_ttl_s`).
+    pub record_ttl: Duration,
+    /// An input larger than this (as JSON) is dropped from the record of a job that ended,
+    /// dead letters excepted (`queue.max_kept_input_bytes`).
+    pub max_kept_input_bytes: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            record_ttl: Duration::from_secs(7 * 24 * 3600),
+            max_kept_input_bytes: 64 << 10,
+        }
+    }
+}
+
+/// What `release` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Released {
+    /// The job waits again, its attempt not counted.
+    Queued,
+    /// A client asked to cancel it meanwhile: record it as cancelled instead.
+    CancelRequested,
+}
+
 /// A durable queue of jobs with their records.
 pub trait JobQueue: Send + Sync {
     /// Stores `job` as queued in its lane, or returns the job submitted earlier with the same
@@ -97,6 +127,15 @@ pub trait JobQueue: Send + Sync {
     /// Puts a running job back, to be leased again after `delay` (its attempt failed in a way
     /// that may pass: storage or a browser was unavailable).
     fn retry(&self, record: JobRecord, delay: Duration) -> BoxFuture<'_, Result<(), QueueError>>;
+    /// Puts a running job back to wait, without counting the attempt it was on: its worker is
+    /// stopping cleanly (a drain that ran out of time), not crashing. Fails with `LeaseLost` if
+    /// another worker holds it now.
+    fn release(&self, record: JobRecord) -> BoxFuture<'_, Result<Released, QueueError>>;
+    /// Deletes what outlived `queue.record_ttl_s`; how many records went. Redis expires its
+    /// keys itself, so there it does nothing.
+    fn expire(&self) -> BoxFuture<'_, Result<u64, QueueError>> {
+        Box::pin(async { Ok(0) })
+    }
     /// Records the final state of a job that used up its attempts, and lists it as a dead
     /// letter.
     fn bury(&self, record: JobRecord) -> BoxFuture<'_, Result<(), QueueError>>;

@@ -105,6 +105,19 @@ pub struct JobRecord {
     /// The queue's handle on a leased job (Redis: its lane and stream entry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease: Option<String>,
+    /// Set when the input was larger than `queue.max_kept_input_bytes` and was dropped from
+    /// the record once the job ended (`input` is then `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_dropped: Option<DroppedInput>,
+}
+
+/// What is left of an input dropped from an ended job's record.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DroppedInput {
+    /// Its size as JSON.
+    pub bytes: u64,
+    /// SHA-256 of that JSON, hex.
+    pub sha256: String,
 }
 
 impl JobRecord {
@@ -135,6 +148,7 @@ impl JobRecord {
             source: None,
             seq: 0,
             lease: None,
+            input_dropped: None,
         }
     }
 }
@@ -152,6 +166,24 @@ impl JobRecord {
         self.lease = None;
         self.worker = None;
         self.log.clear();
+    }
+
+    /// Drops the input of an ended job when its JSON is larger than `limit` bytes (what Kiln
+    /// keeps of a job it has run is bounded, however large the inputs it accepted).
+    pub fn drop_large_input(&mut self, limit: u64) {
+        if self.input.is_null() {
+            return;
+        }
+        let json = serde_json::to_vec(&self.input).expect("a JSON value serializes");
+        if json.len() as u64 <= limit {
+            return;
+        }
+        use sha2::Digest;
+        self.input_dropped = Some(DroppedInput {
+            bytes: json.len() as u64,
+            sha256: hex::encode(sha2::Sha256::digest(&json)),
+        });
+        self.input = serde_json::Value::Null;
     }
 
     /// The record as clients see it (API, events, webhooks): without the queue's bookkeeping.

@@ -24,8 +24,12 @@ pub struct QueueSettings {
     /// How often an idle worker looks at Redis for jobs submitted by other processes, in
     /// milliseconds (submissions through this process wake it at once).
     pub poll_ms: u64,
-    /// How long Redis keeps a finished job's record and result list, in seconds.
+    /// How long an ended job's record is kept (with its result list and idempotency key), in
+    /// seconds; both queues delete it after that.
     pub record_ttl_s: u64,
+    /// An input larger than this many bytes (as JSON) is dropped from the record of a job
+    /// once it ends (dead letters keep theirs, to run again); the record says it was.
+    pub max_kept_input_bytes: u64,
     /// How long a succeeded job's artifacts answer a resubmission of the same
     /// (type, plugin version, input), in seconds; 0 turns the result cache off.
     pub cache_ttl_s: u64,
@@ -43,6 +47,7 @@ impl Default for QueueSettings {
             lease_ms: 30_000,
             poll_ms: 100,
             record_ttl_s: 7 * 24 * 3600,
+            max_kept_input_bytes: 64 << 10,
             cache_ttl_s: 24 * 3600,
             emprops_list: "kiln:emprops:jobs".into(),
         }

@@ -20,12 +20,40 @@ use crate::error::RenderError;
 use crate::jobs::JobSpec;
 use crate::queue::{
     Cancelled, EmbeddedQueue, JobQueue, JobRecord, JobState, Lane, LogEntry, QueueError,
-    RedisQueue, Submitted, Timings,
+    RedisQueue, Retention, Submitted, Timings,
 };
 use anyhow::{Result, bail};
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::Notify;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// How long workers told to stop (a drain out of time) may take to put their jobs back.
+const RELEASE_GRACE: Duration = Duration::from_secs(10);
+
+/// Where a service is in its life; each phase follows the one before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Taking jobs from the queue and running them.
+    Serving,
+    /// Stopping: no job is leased any more; running jobs may finish.
+    Draining,
+    /// The drain ran out of time: running jobs are stopped and put back in the queue.
+    Interrupting,
+    /// Drained: waiting requests (`?wait`) are answered and event streams end.
+    Stopped,
+}
+
+/// What a drain came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drained {
+    /// Jobs running when the drain began.
+    pub running: usize,
+    /// Of those, the ones stopped and put back in the queue.
+    pub put_back: usize,
+}
 
 /// Why a submission was not accepted.
 #[derive(Debug)]
@@ -98,7 +126,14 @@ pub struct Service {
     running: Mutex<HashMap<String, Arc<Notify>>>,
     /// Woken on every submission so idle workers start at once.
     wake: Notify,
+    /// The job workers.
     workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Everything else that runs until shutdown (Redis listeners, the record sweeper).
+    background: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    phase: watch::Sender<Phase>,
+    /// Jobs stopped by a drain that ran out of time and put back in the queue.
+    put_back: AtomicUsize,
+    /// The webhook client (see `webhooks::client`).
     http: reqwest::Client,
     /// The Redis queue, when the service shares one.
     redis: Option<RedisQueue>,
@@ -132,7 +167,12 @@ impl Service {
         let queue: Arc<dyn JobQueue> = match &redis {
             Some(redis) => Arc::new(redis.clone()),
             None => {
-                let (queue, recovered) = EmbeddedQueue::open(&queue_path, settings.max_queued)?;
+                let retention = Retention {
+                    record_ttl: Duration::from_secs(queue_settings.record_ttl_s),
+                    max_kept_input_bytes: queue_settings.max_kept_input_bytes,
+                };
+                let (queue, recovered) =
+                    EmbeddedQueue::open_with(&queue_path, settings.max_queued, retention)?;
                 if recovered > 0 {
                     tracing::warn!(
                         recovered,
@@ -147,6 +187,7 @@ impl Service {
             (true, 0) => kiln.config.browser.processes * kiln.config.browser.pages_per_process,
             (true, n) => n,
         };
+        let http = webhooks::client(settings.webhook_allow_private);
         let service = Arc::new(Self {
             kiln,
             queue,
@@ -158,17 +199,25 @@ impl Service {
             running: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             workers: Mutex::new(Vec::new()),
-            http: reqwest::Client::new(),
+            background: Mutex::new(Vec::new()),
+            phase: watch::Sender::new(Phase::Serving),
+            put_back: AtomicUsize::new(0),
+            http,
             redis: redis.clone(),
         });
-        let mut handles: Vec<_> = (0..workers)
+        let handles: Vec<_> = (0..workers)
             .map(|n| tokio::spawn(workers::work(service.clone(), n)))
             .collect();
-        if let Some(redis) = redis {
-            handles.extend(redis_events::spawn(service.clone(), redis.clone()));
-            handles.extend(redis_clients::spawn(service.clone(), redis));
-        }
         *service.workers.lock().expect("workers lock") = handles;
+        let mut background = Vec::new();
+        match redis {
+            Some(redis) => {
+                background.extend(redis_events::spawn(service.clone(), redis.clone()));
+                background.extend(redis_clients::spawn(service.clone(), redis));
+            }
+            None => background.push(tokio::spawn(sweep(service.clone()))),
+        }
+        *service.background.lock().expect("background lock") = background;
         Ok(service)
     }
 
@@ -215,7 +264,8 @@ impl Service {
                     "callback: this host has no service.webhook_secret, so it sends no webhooks",
                 )));
             }
-            webhooks::check_url(url)
+            webhooks::check_url(url, self.settings.webhook_allow_private)
+                .await
                 .map_err(|e| SubmitError::Invalid(RenderError::invalid_input(e)))?;
         }
         let client_id = spec.id.clone().filter(|_| !generated_id);
@@ -385,6 +435,7 @@ impl Service {
             attempts: self.settings.webhook_attempts.max(1),
             first_backoff: std::time::Duration::from_millis(self.settings.webhook_backoff_ms),
             timeout: std::time::Duration::from_millis(self.settings.webhook_timeout_ms),
+            allow_private: self.settings.webhook_allow_private,
         };
         let body = record.public_json();
         webhooks::deliver(
@@ -397,12 +448,100 @@ impl Service {
         );
     }
 
-    /// Stops the workers (running jobs are abandoned and run again at the next start) and the
-    /// host.
+    /// Where the service is in its life.
+    pub fn phase(&self) -> Phase {
+        *self.phase.borrow()
+    }
+
+    /// Resolves once the service has reached `phase` (or is gone).
+    pub fn reached(&self, phase: Phase) -> impl Future<Output = ()> + Send + use<> {
+        let mut receiver = self.phase.subscribe();
+        async move {
+            let _ = receiver.wait_for(|now| *now >= phase).await;
+        }
+    }
+
+    fn enter(&self, phase: Phase) {
+        self.phase.send_if_modified(|now| {
+            let later = phase > *now;
+            if later {
+                *now = phase;
+            }
+            later
+        });
+    }
+
+    /// Drains the workers: no job is leased any more, and running jobs may finish for up to
+    /// `timeout` (less if `hurry` resolves first: a second signal). Jobs still running then are
+    /// stopped and put back in the queue without counting the attempt (a clean stop is not a
+    /// crash). Ends in [`Phase::Stopped`], which answers waiting requests and ends event
+    /// streams, so no client holds the process past the drain.
+    pub async fn drain(&self, timeout: Duration, hurry: impl Future<Output = ()>) -> Drained {
+        let running = self.running.lock().expect("running lock").len();
+        self.enter(Phase::Draining);
+        self.wake.notify_waiters();
+        let mut workers = std::mem::take(&mut *self.workers.lock().expect("workers lock"));
+        let in_time = tokio::select! {
+            finished = tokio::time::timeout(timeout, join_all(&mut workers)) => finished.is_ok(),
+            _ = hurry => false,
+        };
+        if !in_time {
+            self.enter(Phase::Interrupting);
+            workers.retain(|worker| !worker.is_finished());
+            if tokio::time::timeout(RELEASE_GRACE, join_all(&mut workers))
+                .await
+                .is_err()
+            {
+                tracing::error!(
+                    "workers did not stop in time; their jobs run again at the next start"
+                );
+            }
+            for worker in &workers {
+                worker.abort();
+            }
+        }
+        self.enter(Phase::Stopped);
+        Drained {
+            running,
+            put_back: self.put_back.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stops the workers and the host. Without a [`Self::drain`] first, running jobs are
+    /// abandoned (and run again at the next start, as after a crash).
     pub async fn shutdown(&self) {
+        self.enter(Phase::Stopped);
         for worker in self.workers.lock().expect("workers lock").drain(..) {
             worker.abort();
         }
+        for task in self.background.lock().expect("background lock").drain(..) {
+            task.abort();
+        }
         self.kiln.shutdown().await;
+    }
+}
+
+/// Waits for every task in `tasks` (each polled until it ends; a timeout around it leaves the
+/// unfinished ones in place).
+async fn join_all(tasks: &mut [tokio::task::JoinHandle<()>]) {
+    for task in tasks.iter_mut() {
+        if !task.is_finished() {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Deletes expired records of the embedded queue, at start and then every quarter of
+/// `queue.record_ttl_s` (at least every second, at most every minute).
+async fn sweep(service: Arc<Service>) {
+    let every =
+        Duration::from_millis((service.queue_settings.record_ttl_s * 250).clamp(1000, 60_000));
+    loop {
+        match service.queue.expire().await {
+            Ok(0) => {}
+            Ok(removed) => tracing::debug!(removed, "expired records of ended jobs"),
+            Err(err) => tracing::warn!("cannot delete expired records: {err}"),
+        }
+        tokio::time::sleep(every).await;
     }
 }

@@ -1,11 +1,12 @@
 //! A worker: lease a job, run it through the `JobRunner` while renewing the lease, publish its
 //! events, and record how it ended: done, put back to retry after a backoff, or buried as a dead
-//! letter once it has used up its attempts.
+//! letter once it has used up its attempts. A drain (SIGTERM) stops the leasing; one that runs
+//! out of time stops the running job and puts it back without counting its attempt.
 
-use super::{JobEvent, Service};
+use super::{JobEvent, Phase, Service};
 use crate::error::{ErrorKind, RenderError};
 use crate::jobs::{JobObserver, JobOutcome, JobSpec};
-use crate::queue::{JobRecord, JobState, LeaseState, QueueError, capped_log};
+use crate::queue::{JobRecord, JobState, LeaseState, QueueError, Released, capped_log};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -18,22 +19,38 @@ const QUEUE_RETRY: Duration = Duration::from_secs(1);
 /// Longest wait before a retry, however many attempts came before.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// Worker `n`'s loop; runs until the service aborts it.
+/// Worker `n`'s loop; runs until the service drains (or aborts it).
 pub async fn work(service: Arc<Service>, n: usize) {
     let idle_poll = match service.queue_settings.url {
         Some(_) => Duration::from_millis(service.queue_settings.poll_ms),
         None => EMBEDDED_IDLE_POLL,
     };
+    let draining = service.reached(Phase::Draining);
+    tokio::pin!(draining);
     loop {
+        if service.phase() >= Phase::Draining {
+            return;
+        }
         let woken = service.wake.notified();
         match service.queue.lease().await {
+            // Leased as the drain began: back it goes, unstarted and uncounted.
+            Ok(Some(record)) if service.phase() >= Phase::Draining => {
+                let _ = put_back(&service, record).await;
+                return;
+            }
             Ok(Some(record)) => run_one(&service, record).await,
             Ok(None) => {
-                let _ = tokio::time::timeout(idle_poll, woken).await;
+                tokio::select! {
+                    _ = tokio::time::timeout(idle_poll, woken) => {}
+                    _ = &mut draining => return,
+                }
             }
             Err(err) => {
                 tracing::error!(worker = n, "cannot lease a job: {err}");
-                tokio::time::sleep(QUEUE_RETRY).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(QUEUE_RETRY) => {}
+                    _ = &mut draining => return,
+                }
             }
         }
     }
@@ -71,6 +88,8 @@ impl JobObserver for Publisher {
 enum Interrupted {
     Cancelled,
     LeaseLost,
+    /// The process is stopping and the drain ran out of time.
+    Shutdown,
 }
 
 /// How a leased job ends in the queue.
@@ -105,6 +124,15 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
             service.metrics.lease_lost();
             tracing::warn!(job = %record.id, "lease lost: another worker has taken the job over; dropping this run's result");
             return;
+        }
+        Err(Interrupted::Shutdown) => {
+            record.timings.run_ms =
+                Some(record.timings.run_ms.unwrap_or(0.0) + started.elapsed().as_secs_f64() * 1e3);
+            if !put_back(service, record.clone()).await {
+                return;
+            }
+            // A client cancelled it meanwhile.
+            None
         }
         Err(Interrupted::Cancelled) => None,
         Ok(outcome) => Some(outcome),
@@ -146,6 +174,11 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
         record.finished_at = None;
         retry(service, record, delay).await;
         return;
+    }
+    if let Ending::Finish = ending {
+        // What the record keeps of an ended job is bounded (dead letters keep their input, to
+        // run again).
+        record.drop_large_input(service.queue_settings.max_kept_input_bytes);
     }
     let (status, event) = match record.status {
         JobState::Succeeded => ("succeeded", "succeeded"),
@@ -221,6 +254,7 @@ async fn run_leased(service: &Arc<Service>, record: &JobRecord) -> Result<JobOut
         outcome = service.kiln.runner.run_observed(&spec, Some(publisher)) => Ok(outcome),
         _ = stop.notified() => Err(Interrupted::Cancelled),
         interrupted = keep_lease(service, record) => Err(interrupted),
+        _ = service.reached(Phase::Interrupting) => Err(Interrupted::Shutdown),
     };
     service
         .running
@@ -242,6 +276,40 @@ async fn keep_lease(service: &Arc<Service>, record: &JobRecord) -> Interrupted {
             // Redis is briefly away: keep running; the lease is renewed once it is back, and
             // finishing checks the lease anyway.
             Err(err) => tracing::warn!(job = %record.id, "cannot renew the lease: {err}"),
+        }
+    }
+}
+
+/// Puts a job stopped by a drain back in the queue without counting its attempt, and tells its
+/// watchers; `false` when nothing more is to be done, `true` when a client cancelled it
+/// meanwhile (it is to be recorded as cancelled).
+async fn put_back(service: &Arc<Service>, record: JobRecord) -> bool {
+    let id = record.id.clone();
+    match service.queue.release(record).await {
+        Ok(Released::Queued) => {
+            service
+                .put_back
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(job = %id, "the host is stopping: job put back in the queue (this attempt does not count)");
+            service.events.publish(
+                &id,
+                JobEvent {
+                    event: "queued",
+                    data: serde_json::json!({ "id": id, "reason": "the host stopped" }),
+                },
+            );
+            false
+        }
+        Ok(Released::CancelRequested) => true,
+        Err(QueueError::LeaseLost(_)) => {
+            tracing::warn!(job = %id, "lease lost before the job was put back; another worker runs it");
+            false
+        }
+        // The record stays `running`: it runs again at the next start (or once its lease runs
+        // out), with the attempt counted.
+        Err(err) => {
+            tracing::error!(job = %id, "cannot put the stopped job back: {err}");
+            false
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `storage` capability's per-job state: what the job stored, its byte budget, and what it
 //! may read.
 
+use super::read_scope::ReadScope;
 use super::store::ArtifactStore;
 use crate::error::RenderError;
 use crate::jobs::JobContext;
@@ -9,21 +10,30 @@ use crate::media::{HostBlob, ObjectReader};
 use std::sync::Arc;
 use wasmtime::component::{HasData, ResourceTable};
 
-/// Reads objects from the store for one job, under that job's read rules. Shared with the media
+/// Reads objects from the store for one job, under that job's read rules: the `storage`
+/// capability, the keys its [`ReadScope`] allows, and `jobs.max_read_bytes`. Shared with the media
 /// capability, which reads tape frames through it.
 pub struct StorageReader {
     job: Arc<JobContext>,
     store: Option<Arc<ArtifactStore>>,
     granted: bool,
+    scope: ReadScope,
 }
 
 impl StorageReader {
-    /// `store` is `None` for a job that has no store (a `describe` call).
-    pub fn new(job: Arc<JobContext>, store: Option<Arc<ArtifactStore>>, granted: bool) -> Self {
+    /// `store` is `None` for a job that has no store (a `describe` call); `scope` says which keys
+    /// beyond its own the job may read.
+    pub fn new(
+        job: Arc<JobContext>,
+        store: Option<Arc<ArtifactStore>>,
+        granted: bool,
+        scope: ReadScope,
+    ) -> Self {
         Self {
             job,
             store,
             granted,
+            scope,
         }
     }
 
@@ -38,18 +48,15 @@ impl StorageReader {
 
 #[async_trait::async_trait]
 impl ObjectReader for StorageReader {
-    /// Reads the stored object `key` (tape frames, soundtracks), up to `jobs.max_read_bytes`. The
-    /// content type is guessed from the key's extension.
+    /// Reads the stored object `key` (tape frames, soundtracks) if the job's scope allows it, up to
+    /// `jobs.max_read_bytes` (the size is asked before the bytes are fetched). The content type is
+    /// guessed from the key's extension.
     async fn read(&self, key: &str) -> Result<HostBlob, RenderError> {
         let store = self.store()?;
-        let bytes = store.get(key).await?;
-        let limit = self.job.limits.max_read_bytes;
-        if bytes.len() as u64 > limit {
-            return Err(RenderError::invalid_input(format!(
-                "stored object {key} is {} bytes, over the read limit of {limit} (jobs.max_read_bytes)",
-                bytes.len()
-            )));
-        }
+        self.scope.check(key)?;
+        let bytes = store
+            .read_within(key, self.job.limits.max_read_bytes)
+            .await?;
         Ok(HostBlob {
             bytes,
             content_type: mime_guess::from_path(key)
@@ -172,8 +179,20 @@ mod tests {
     }
 
     fn ctx(dir: &std::path::Path, id: &str, granted: bool, budget: u64) -> StorageCtx {
+        scoped(dir, id, granted, budget, &[])
+    }
+
+    fn scoped(
+        dir: &std::path::Path,
+        id: &str,
+        granted: bool,
+        budget: u64,
+        prefixes: &[&str],
+    ) -> StorageCtx {
         let store = ArtifactStore::local(dir, &StorageSettings::default()).unwrap();
-        let reader = StorageReader::new(job(id), Some(Arc::new(store)), granted);
+        let prefixes = prefixes.iter().map(|p| p.to_string()).collect();
+        let scope = ReadScope::new(id, "test", prefixes);
+        let reader = StorageReader::new(job(id), Some(Arc::new(store)), granted, scope);
         StorageCtx::new(Arc::new(reader), budget)
     }
 
@@ -254,7 +273,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = ArtifactStore::local(dir.path(), &StorageSettings::default()).unwrap();
         let describe = Arc::new(JobContext::for_describe(Duration::from_secs(1)));
-        let reader = StorageReader::new(describe, Some(Arc::new(store)), true);
+        let scope = ReadScope::new("describe", "test", Vec::new());
+        let reader = StorageReader::new(describe, Some(Arc::new(store)), true, scope);
         let mut storage = StorageCtx::new(Arc::new(reader), 100);
         let err = storage
             .store_artifact("a.txt", blob(b"1"))

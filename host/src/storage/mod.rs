@@ -4,10 +4,13 @@
 //! Google Cloud Storage, chosen by `storage.url`), keyed `<job-id>/<name>` under the store's
 //! prefix; a plugin can only name the artifact, never the key, so it cannot write outside its
 //! own job. With `storage.verify_public_url`, a put also waits until the artifact's public (CDN)
-//! URL serves it.
+//! URL serves it. Reads are checked against the job's [`ReadScope`] (its own keys and the
+//! prefixes granted to its plugin) and sized before they are fetched
+//! ([`ArtifactStore::read_within`]).
 
 mod binding;
 mod context;
+mod read_scope;
 mod remote;
 mod settings;
 mod store;
@@ -15,6 +18,7 @@ mod verify;
 
 pub use crate::jobs::StoredArtifact;
 pub use context::{StorageAccess, StorageCtx, StorageReader, StorageView};
+pub use read_scope::{EVERY_KEY, ReadScope, check_prefix as check_read_prefix};
 pub use remote::{RemoteKind, RemoteUrl};
 pub use settings::{StorageSettings, check_settings};
 pub use store::{ArtifactStore, check_artifact_name};

@@ -150,6 +150,43 @@ impl ArtifactStore {
         result.bytes().await.map_err(|e| self.read_failed(key, e))
     }
 
+    /// Reads the object at `key` for a job, if it is at most `limit` bytes: its size is asked
+    /// first (a HEAD), so an object over the limit is refused before any of its bytes are
+    /// fetched, and the body is read with the same cap (an object replaced by a larger one in
+    /// between is refused too, having read at most `limit` bytes). Check the key against the
+    /// job's [`super::ReadScope`] before calling this.
+    pub async fn read_within(&self, key: &str, limit: u64) -> Result<Bytes, RenderError> {
+        let path = ObjectPath::parse(key).map_err(|e| {
+            RenderError::invalid_input(format!("{key:?} is not a valid storage key: {e}"))
+        })?;
+        let not_found_or = |e: object_store::Error| match e {
+            object_store::Error::NotFound { .. } => {
+                RenderError::invalid_input(format!("no stored object {key}"))
+            }
+            other => self.read_failed(key, other),
+        };
+        let over = |size: u64| {
+            RenderError::invalid_input(format!(
+                "stored object {key} is {size} bytes, over the read limit of {limit} (jobs.max_read_bytes)"
+            ))
+        };
+        let meta = self.store.head(&path).await.map_err(not_found_or)?;
+        if meta.size > limit {
+            return Err(over(meta.size));
+        }
+        let result = self.store.get(&path).await.map_err(not_found_or)?;
+        let mut body = result.into_stream();
+        let mut bytes = bytes::BytesMut::with_capacity(meta.size as usize);
+        while let Some(chunk) = futures::StreamExt::next(&mut body).await {
+            let chunk = chunk.map_err(|e| self.read_failed(key, e))?;
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(over((bytes.len() + chunk.len()) as u64));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes.freeze())
+    }
+
     fn read_failed(&self, key: &str, err: object_store::Error) -> RenderError {
         RenderError::unavailable(format!(
             "reading {key} from {} failed: {}; check that the store is up and reachable",
@@ -312,6 +349,142 @@ mod tests {
         assert!(
             err.to_string().contains("ftp:// scheme is not supported"),
             "{err}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+    use futures::stream::BoxStream;
+    use object_store::memory::InMemory;
+    use object_store::{
+        CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta,
+        PutMultipartOptions, PutOptions, PutResult,
+    };
+    use std::sync::Mutex;
+
+    /// An in-memory store that records each read: `head` or `get`.
+    #[derive(Debug, Default)]
+    struct Recording {
+        inner: InMemory,
+        reads: Mutex<Vec<&'static str>>,
+    }
+
+    impl std::fmt::Display for Recording {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "Recording")
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl ObjectStore for Recording {
+        async fn put_opts(
+            &self,
+            location: &ObjectPath,
+            payload: PutPayload,
+            opts: PutOptions,
+        ) -> object_store::Result<PutResult> {
+            self.inner.put_opts(location, payload, opts).await
+        }
+
+        async fn put_multipart_opts(
+            &self,
+            location: &ObjectPath,
+            opts: PutMultipartOptions,
+        ) -> object_store::Result<Box<dyn MultipartUpload>> {
+            self.inner.put_multipart_opts(location, opts).await
+        }
+
+        async fn get_opts(
+            &self,
+            location: &ObjectPath,
+            options: GetOptions,
+        ) -> object_store::Result<GetResult> {
+            self.reads
+                .lock()
+                .unwrap()
+                .push(if options.head { "head" } else { "get" });
+            self.inner.get_opts(location, options).await
+        }
+
+        fn delete_stream(
+            &self,
+            locations: BoxStream<'static, object_store::Result<ObjectPath>>,
+        ) -> BoxStream<'static, object_store::Result<ObjectPath>> {
+            self.inner.delete_stream(locations)
+        }
+
+        fn list(
+            &self,
+            prefix: Option<&ObjectPath>,
+        ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
+            self.inner.list(prefix)
+        }
+
+        async fn list_with_delimiter(
+            &self,
+            prefix: Option<&ObjectPath>,
+        ) -> object_store::Result<ListResult> {
+            self.inner.list_with_delimiter(prefix).await
+        }
+
+        async fn copy_opts(
+            &self,
+            from: &ObjectPath,
+            to: &ObjectPath,
+            options: CopyOptions,
+        ) -> object_store::Result<()> {
+            self.inner.copy_opts(from, to, options).await
+        }
+    }
+
+    #[tokio::test]
+    async fn an_object_over_the_limit_is_refused_before_its_bytes_are_fetched() {
+        let recording = Arc::new(Recording::default());
+        let store = ArtifactStore::with_store(
+            recording.clone(),
+            "memory://".into(),
+            &StorageSettings::default(),
+        )
+        .unwrap();
+        store
+            .put(
+                "job-1",
+                "big.png",
+                "image/png",
+                Bytes::from(vec![7u8; 2000]),
+            )
+            .await
+            .unwrap();
+
+        let err = store.read_within("job-1/big.png", 1000).await.unwrap_err();
+        assert_eq!(err.kind, crate::error::ErrorKind::InvalidInput);
+        assert!(
+            err.message
+                .contains("2000 bytes, over the read limit of 1000"),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            *recording.reads.lock().unwrap(),
+            ["head"],
+            "the body was fetched"
+        );
+
+        recording.reads.lock().unwrap().clear();
+        let bytes = store.read_within("job-1/big.png", 2000).await.unwrap();
+        assert_eq!(bytes.len(), 2000);
+        assert_eq!(*recording.reads.lock().unwrap(), ["head", "get"]);
+
+        let err = store
+            .read_within("job-1/missing.png", 10)
+            .await
+            .unwrap_err();
+        assert!(
+            err.message.contains("no stored object job-1/missing.png"),
+            "{}",
+            err.message
         );
     }
 }

@@ -14,7 +14,7 @@ mod scripts;
 pub use keys::{INGRESS_GROUP, RedisKeys, WORKER_GROUP};
 
 use super::record::{JobRecord, JobState, Lane, LaneDepths, now_ms};
-use super::{Cancelled, JobQueue, LeaseState, QueueError, Submitted};
+use super::{Cancelled, JobQueue, LeaseState, QueueError, Released, Submitted};
 use crate::queue::QueueSettings;
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -40,6 +40,7 @@ pub struct RedisQueue {
     max_queued: u64,
     lease_ms: u64,
     record_ttl_s: u64,
+    max_kept_input_bytes: u64,
     scripts: Arc<Scripts>,
 }
 
@@ -130,6 +131,7 @@ impl RedisQueue {
             max_queued,
             lease_ms: settings.lease_ms,
             record_ttl_s: settings.record_ttl_s,
+            max_kept_input_bytes: settings.max_kept_input_bytes,
             scripts: Arc::new(Scripts::new()),
         })
     }
@@ -289,6 +291,9 @@ impl RedisQueue {
     async fn finish_now(&self, record: JobRecord, bury: bool) -> Result<(), QueueError> {
         let mut stored = record.clone();
         stored.lease = None;
+        if !bury {
+            stored.drop_large_input(self.max_kept_input_bytes);
+        }
         let emprops = match stored.source.as_deref() {
             Some("emprops") => serde_json::to_string(&emprops_result(&stored)).unwrap_or_default(),
             _ => String::new(),
@@ -333,6 +338,23 @@ impl RedisQueue {
         }
     }
 
+    async fn release_now(&self, record: JobRecord) -> Result<Released, QueueError> {
+        let mut stored = record.clone();
+        stored.lease = None;
+        stored.worker = None;
+        stored.started_at = None;
+        stored.status = JobState::Queued;
+        stored.attempts = stored.attempts.saturating_sub(1);
+        let done: i64 = self
+            .leased_call(&self.scripts.release, &record, vec![encode(&stored)])
+            .await?;
+        match done {
+            1 => Ok(Released::Queued),
+            2 => Ok(Released::CancelRequested),
+            _ => Err(QueueError::LeaseLost(record.id)),
+        }
+    }
+
     async fn get_now(&self, id: &str) -> Result<Option<JobRecord>, QueueError> {
         let (record, status, attempts, started, worker): JobHashFields = redis::cmd("HMGET")
             .arg(self.keys.job(id))
@@ -370,6 +392,7 @@ impl RedisQueue {
         record.status = JobState::Cancelled;
         record.finished_at = Some(now);
         record.timings.total_ms = Some(now.saturating_sub(record.submitted_at) as f64);
+        record.drop_large_input(self.max_kept_input_bytes);
         let reply: String = self
             .scripts
             .cancel
@@ -541,6 +564,10 @@ impl JobQueue for RedisQueue {
 
     fn bury(&self, record: JobRecord) -> BoxFuture<'_, Result<(), QueueError>> {
         self.finish_now(record, true).boxed()
+    }
+
+    fn release(&self, record: JobRecord) -> BoxFuture<'_, Result<Released, QueueError>> {
+        self.release_now(record).boxed()
     }
 
     fn dead_letters(&self) -> BoxFuture<'_, Result<Vec<JobRecord>, QueueError>> {

@@ -168,6 +168,22 @@ redis.call('ZADD', p .. ':delayed', ARGV[7], id)
 return 1
 "#;
 
+/// ARGV 6..: record JSON (its attempt not counted). Puts a running job back at the end of its
+/// lane without counting the attempt (its worker stopped cleanly). Returns 1, 2 when a client
+/// asked to cancel it meanwhile (nothing changed), or 0 when the lease was lost.
+const RELEASE: &str = r#"
+if not held then return 0 end
+if state[4] then return 2 end
+local attempts = tonumber(redis.call('HGET', job, 'attempts') or '1') - 1
+if attempts < 0 then attempts = 0 end
+redis.call('XACK', stream, 'workers', entry)
+redis.call('XDEL', stream, entry)
+local next = redis.call('XADD', stream, '*', 'id', id)
+redis.call('HSET', job, 'record', ARGV[6], 'status', 'queued', 'attempts', attempts, 'entry', next)
+redis.call('HDEL', job, 'worker', 'started_at')
+return 1
+"#;
+
 /// ARGV: prefix, id, cancelled record JSON, public JSON, record TTL (s).
 /// Returns `was_queued`, `is_running`, `already_done` or `not_found`.
 const CANCEL: &str = r#"
@@ -230,6 +246,7 @@ pub struct Scripts {
     pub heartbeat: redis::Script,
     pub finish: redis::Script,
     pub retry: redis::Script,
+    pub release: redis::Script,
     pub cancel: redis::Script,
     pub requeue: redis::Script,
     pub depths: redis::Script,
@@ -246,6 +263,7 @@ impl Scripts {
             heartbeat: leased(HEARTBEAT),
             finish: leased(FINISH),
             retry: leased(RETRY),
+            release: leased(RELEASE),
             cancel: redis::Script::new(CANCEL),
             requeue: with_helpers(REQUEUE),
             depths: with_helpers(DEPTHS),
