@@ -671,7 +671,9 @@ fn a_tape_from_stored_frames_follows_its_timings() {
 /// and the prefixes granted to its plugin (here `tape-source/`).
 #[test]
 fn a_tape_cannot_read_another_jobs_artifacts() {
-    let earlier = video(json!({"code": FRAME_COUNTER, "frames": 2, "formats": ["webp"]}));
+    let earlier = video(
+        json!({"code": FRAME_COUNTER, "width": 64, "height": 48, "frames": 2, "formats": ["webp"]}),
+    );
     assert!(earlier.succeeded(), "{:?}", earlier.error);
     let key = earlier.artifacts[0].key.clone();
     assert!(key.starts_with(&format!("{}/", earlier.id)), "{key}");
