@@ -244,20 +244,7 @@ impl Service {
             source,
             generated_id,
         } = options;
-        let plugin = self
-            .kiln
-            .plugins
-            .resolve(&spec.job_type)
-            .map_err(SubmitError::Invalid)?;
-        plugin
-            .validate_input(&spec.input)
-            .map_err(SubmitError::Invalid)?;
-        limits::check(
-            &plugin.info.input_schema,
-            &spec.input,
-            &self.kiln.config.jobs,
-        )
-        .map_err(SubmitError::Invalid)?;
+        let plugin = self.checked_plugin(&spec)?;
         if let Some(url) = &spec.callback {
             if self.settings.webhook_secret.is_none() {
                 return Err(SubmitError::Invalid(RenderError::invalid_input(
@@ -355,9 +342,12 @@ impl Service {
         }
     }
 
-    /// The succeeded job the result cache holds for `spec`, if any, without submitting anything
-    /// (the input is checked as a submission's is).
-    pub async fn cached_result(&self, spec: &JobSpec) -> Result<Option<JobRecord>, SubmitError> {
+    /// The plugin that serves `spec`, once its input has passed the plugin's schema and the host's
+    /// limits: what every submission and cache lookup checks first.
+    fn checked_plugin(
+        &self,
+        spec: &JobSpec,
+    ) -> Result<std::sync::Arc<crate::plugins::LoadedPlugin>, SubmitError> {
         let plugin = self
             .kiln
             .plugins
@@ -372,6 +362,13 @@ impl Service {
             &self.kiln.config.jobs,
         )
         .map_err(SubmitError::Invalid)?;
+        Ok(plugin)
+    }
+
+    /// The succeeded job the result cache holds for `spec`, if any, without submitting anything
+    /// (the input is checked as a submission's is).
+    pub async fn cached_result(&self, spec: &JobSpec) -> Result<Option<JobRecord>, SubmitError> {
+        let plugin = self.checked_plugin(spec)?;
         if self.queue_settings.cache_ttl_s == 0 {
             return Ok(None);
         }
