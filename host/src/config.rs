@@ -108,6 +108,14 @@ pub struct BrowserSettings {
     pub launch_timeout_ms: u64,
     /// Extra Chromium flags (without the leading `--`).
     pub extra_args: Vec<String>,
+    /// The user Chromium runs as when Kiln runs as root: a name from /etc/passwd or `uid:gid`.
+    /// Empty keeps root (and then Chromium cannot use its sandbox). Ignored when Kiln is not
+    /// root: Chromium runs as Kiln's own user.
+    pub run_as: String,
+    /// Chromium's own sandbox (namespaces and seccomp-bpf around every renderer). When the machine
+    /// cannot give it (no unprivileged user namespaces), browsers start without it and Kiln logs a
+    /// warning once; `false` never tries.
+    pub sandbox: bool,
 }
 
 /// Limits on every job.
@@ -132,6 +140,13 @@ pub struct JobSettings {
     /// Longest one recorded frame may take (advancing the clock and capturing), in
     /// milliseconds; a frame past it fails the recording as `timeout` naming the frame.
     pub frame_timeout_ms: u64,
+    /// Memory one page's renderer process may hold of its own (anonymous and shared resident
+    /// memory: the JS heap, array buffers, canvases, workers), in MiB. A renderer over it is
+    /// killed and its job fails as `piece-failed`; 0 turns the limit off.
+    pub max_page_memory_mib: u64,
+    /// Console calls one page document makes that are logged; later ones are dropped in the page
+    /// (so a logging loop costs nothing) and one line says so.
+    pub max_console_lines: u32,
 }
 
 /// How plugins are loaded, what they are granted, and the sandbox limits of every instance.
@@ -292,6 +307,8 @@ impl Default for BrowserSettings {
             jobs_per_page: 200,
             launch_timeout_ms: 20_000,
             extra_args: Vec::new(),
+            run_as: "nobody".into(),
+            sandbox: true,
         }
     }
 }
@@ -307,6 +324,8 @@ impl Default for JobSettings {
             max_frame_pixels: 2_000_000_000,
             max_read_bytes: 256 << 20,
             frame_timeout_ms: 10_000,
+            max_page_memory_mib: 512,
+            max_console_lines: 200,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `Kiln`: the services of one process, started together and shut down together.
 
-use crate::browser::{BrowserPool, Libraries};
+use crate::browser::{BrowserPool, Libraries, PageLimits};
 use crate::config::Config;
 use crate::jobs::{JobLimits, JobRunner, Services};
 use crate::plugins::{LoadPolicy, PluginCatalog, PluginEngine, WatchHandle};
@@ -43,9 +43,13 @@ impl Kiln {
             ),
             async {
                 match browsers {
-                    true => BrowserPool::start(config.browser.clone(), libraries)
-                        .await
-                        .map(Some),
+                    true => BrowserPool::start(
+                        config.browser.clone(),
+                        PageLimits::from(&config.jobs),
+                        libraries,
+                    )
+                    .await
+                    .map(Some),
                     false => Ok(None),
                 }
             },
