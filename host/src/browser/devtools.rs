@@ -20,6 +20,9 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+/// How long a connection to the bridge may take to complete its WebSocket handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The bridge between one browser's pipe and chromiumoxide's WebSocket connection.
 pub struct PipeBridge {
     /// Where chromiumoxide connects: `ws://127.0.0.1:<port>/devtools/browser/<token>`.
@@ -79,7 +82,7 @@ async fn accept_one(listener: TcpListener, path: &str) -> Option<Socket> {
                 Err(refusal)
             }
         };
-        match async_tungstenite::tokio::accept_hdr_async_with_config(
+        let handshake = async_tungstenite::tokio::accept_hdr_async_with_config(
             stream,
             check,
             Some(
@@ -87,12 +90,15 @@ async fn accept_one(listener: TcpListener, path: &str) -> Option<Socket> {
                     .max_message_size(None)
                     .max_frame_size(None),
             ),
-        )
-        .await
-        {
-            Ok(socket) => return Some(socket),
-            Err(err) => {
+        );
+        // A connection that never finishes its handshake must not keep chromiumoxide out.
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+            Ok(Ok(socket)) => return Some(socket),
+            Ok(Err(err)) => {
                 tracing::warn!("refused a DevTools bridge connection from {from}: {err}");
+            }
+            Err(_) => {
+                tracing::warn!("dropped a DevTools bridge connection from {from}: no handshake");
             }
         }
     }
@@ -154,4 +160,50 @@ async fn relay(
         _ = inbound => {}
     }
     tracing::debug!(browser = index, "DevTools pipe closed");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_tungstenite::tokio::connect_async;
+    use tokio::io::{AsyncReadExt, duplex};
+
+    #[tokio::test]
+    async fn only_the_token_path_connects_and_messages_cross_with_nul_ends() {
+        // The "browser" ends of the two pipes.
+        let (to_browser, mut browser_reads) = duplex(1 << 16);
+        let (mut browser_writes, from_browser) = duplex(1 << 16);
+        let bridge = PipeBridge::start(0, to_browser, from_browser)
+            .await
+            .unwrap();
+        let (prefix, _token) = bridge.url.rsplit_once('/').unwrap();
+
+        let wrong = connect_async(format!("{prefix}/guessed")).await;
+        assert!(
+            wrong.is_err(),
+            "a connection without the token was accepted"
+        );
+
+        let (mut socket, _) = connect_async(bridge.url.as_str()).await.unwrap();
+        socket.send(Message::text(r#"{"id":1}"#)).await.unwrap();
+        let mut command = vec![0u8; 9];
+        browser_reads.read_exact(&mut command).await.unwrap();
+        assert_eq!(command, b"{\"id\":1}\0");
+
+        browser_writes
+            .write_all(b"{\"id\":1,\"result\":{}}\0{\"method\":\"x\"}\0")
+            .await
+            .unwrap();
+        let first = socket.next().await.unwrap().unwrap();
+        let second = socket.next().await.unwrap().unwrap();
+        assert_eq!(
+            first.into_text().unwrap().as_str(),
+            r#"{"id":1,"result":{}}"#
+        );
+        assert_eq!(second.into_text().unwrap().as_str(), r#"{"method":"x"}"#);
+
+        // Once connected, the listener is gone.
+        let again = connect_async(bridge.url.as_str()).await;
+        assert!(again.is_err(), "a second connection was accepted");
+    }
 }
