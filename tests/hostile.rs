@@ -183,8 +183,9 @@ fn assert_quiet_after_the_job(browsers: &[u32]) {
     std::thread::sleep(Duration::from_secs(1));
     let usage = cpu_by_process(&renderers, Duration::from_secs(1));
     let used: f64 = usage.iter().map(|(_, s)| s).sum();
+    // Spinning, they used 0.6 to 2 CPU-seconds a second here (two cores, other work running).
     assert!(
-        used < 0.05,
+        used < 0.1,
         "the renderers alive when the job ended used {used:.2} CPU-seconds in the second after \
          its first second: what the job started still runs ({})",
         busy_processes(&usage)
@@ -194,7 +195,7 @@ fn assert_quiet_after_the_job(browsers: &[u32]) {
     let usage = cpu_by_process(&tree, Duration::from_secs(1));
     let used: f64 = usage.iter().map(|(_, s)| s).sum();
     assert!(
-        used < 0.1,
+        used < 0.25,
         "the browser used {used:.2} CPU-seconds in the fourth second after the job ({})",
         busy_processes(&usage)
     );

@@ -28,6 +28,8 @@ const RETIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// instead, and Chromium kills its renderer half a second later. Together well within a second of
 /// the job's end.
 const STOP_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long retiring waits for chromiumoxide to answer the job's last navigation.
+const NAVIGATION_ANSWER_GRACE: Duration = Duration::from_millis(200);
 /// Target types Chromium itself keeps in a page's browser context, not the page's doing.
 const BROWSER_OWN: &[&str] = &["browser_ui", "tab"];
 /// Origins a page's jobs take turns on: two suffice for strict alternation (one live, one being
@@ -296,11 +298,17 @@ impl BrowserPool {
 ///    job can reuse it. (sessionStorage belongs to the tab and can only be cleared from a live
 ///    document of its origin: the next job's shim empties it, see `shim.rs`.)
 async fn retire(slot: &PageSlot) -> Result<()> {
-    if slot
-        .shared
-        .navigation_pending
-        .load(std::sync::atomic::Ordering::SeqCst)
-    {
+    // chromiumoxide's answer may trail the load event the job waited for by a moment.
+    let pending = || {
+        slot.shared
+            .navigation_pending
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let since = Instant::now();
+    while pending() && since.elapsed() < NAVIGATION_ANSWER_GRACE {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if pending() {
         bail!("a frame of the job's document never finished loading; replacing its page");
     }
     let others: Vec<String> = slot
