@@ -1,6 +1,6 @@
 //! `Kiln`: the services of one process, started together and shut down together.
 
-use crate::browser::{BrowserPool, Libraries};
+use crate::browser::{BrowserPool, Libraries, PageLimits};
 use crate::config::Config;
 use crate::jobs::JobLimits;
 use crate::plugins::HostServices;
@@ -45,9 +45,13 @@ impl Kiln {
             ),
             async {
                 match browsers {
-                    true => BrowserPool::start(config.browser.clone(), libraries)
-                        .await
-                        .map(Some),
+                    true => BrowserPool::start(
+                        config.browser.clone(),
+                        PageLimits::from(&config.jobs),
+                        libraries,
+                    )
+                    .await
+                    .map(Some),
                     false => Ok(None),
                 }
             },

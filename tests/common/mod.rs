@@ -160,6 +160,12 @@ impl TestKiln {
     }
 
     pub fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        if let Ok(filter) = std::env::var("KILN_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_writer(std::io::stderr)
+                .try_init();
+        }
         let dir = TestDir::new();
         let mut config = dir.config();
         adjust(&mut config);

@@ -1,6 +1,8 @@
 //! The Chromium pool and offline pages: the `browser` capability.
 //!
-//! - [`launch`]: starting one Chromium process with the flags that keep it offline and quiet.
+//! - [`launch`]: starting one Chromium process with the flags that keep it offline and quiet, as an
+//!   unprivileged user in its sandbox where the machine allows, driven over a pipe ([`devtools`]).
+//! - [`procfs`]: what Kiln reads of Chromium's processes in `/proc` (liveness, renderer memory).
 //! - [`pool`]: warm processes × pages, leases, retiring finished jobs' pages, crash replacement.
 //! - [`slot`]: one warm page and the event listeners that route its traffic to the current job.
 //! - [`intercept`]: every request a page makes — the job's origin and the libraries answer,
@@ -12,12 +14,14 @@
 mod binding;
 pub(crate) mod blackhole;
 mod context;
+mod devtools;
 mod intercept;
 pub(crate) mod launch;
 mod libraries;
 mod origins;
 mod page;
 mod pool;
+mod procfs;
 mod record;
 mod settings;
 pub(crate) mod shim;
@@ -27,7 +31,7 @@ pub use context::{BrowserAccess, BrowserCtx, BrowserView};
 pub(crate) use intercept::{fulfil, library_headers};
 pub use libraries::{Libraries, Library};
 pub use page::{CaptureSource, JobPage, PageErrorRecord, PageOptions};
-pub use pool::BrowserPool;
+pub use pool::{BrowserPool, PageLimits};
 pub use record::{RecordOptions, RecordSource};
 pub use settings::BrowserSettings;
 

@@ -55,6 +55,16 @@ impl OriginRing {
         self.origins[index].0.clone()
     }
 
+    /// Records that the live document is gone (the page was sent to `about:blank`): its origin
+    /// can be cleared now.
+    pub fn leave(&mut self) {
+        for (_, state) in &mut self.origins {
+            if *state == State::Live {
+                *state = State::Dirty;
+            }
+        }
+    }
+
     /// Origins whose documents are gone and whose storage is not yet cleared.
     pub fn dirty(&self) -> Vec<String> {
         self.origins
@@ -102,6 +112,16 @@ mod tests {
         // "a" is dirty (not cleared) and "b" is live: a third navigation needs a new origin.
         assert_eq!(ring.enter(|| "c".into()), "c");
         assert_eq!(ring.dirty(), vec!["a".to_string(), "b".to_string()]);
+    }
+
+    #[test]
+    fn leaving_the_live_origin_lets_it_be_cleared_and_reused() {
+        let mut ring = ring();
+        assert_eq!(ring.enter(|| unreachable!()), "a");
+        ring.leave();
+        assert_eq!(ring.dirty(), vec!["a".to_string()]);
+        ring.cleared("a");
+        assert_eq!(ring.enter(|| unreachable!()), "a");
     }
 
     #[test]

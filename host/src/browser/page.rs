@@ -21,6 +21,7 @@ use chromiumoxide::error::CdpError;
 use futures::StreamExt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 pub use super::slot::PageErrorRecord;
@@ -111,7 +112,12 @@ impl JobPage {
             )
             .await?;
         }
-        let script = init_script(self.options.seed, &self.nonce, self.virtual_time);
+        let script = init_script(
+            self.options.seed,
+            &self.nonce,
+            self.virtual_time,
+            slot.shared.max_console_lines as u32,
+        );
         let script = self
             .cdp(
                 "installing the page shim",
@@ -218,21 +224,43 @@ impl JobPage {
             .await?;
         let origin = self.origin_for_navigation();
         let url = format!("{origin}{path}");
-        let response = self
-            .cdp("navigating", slot.page.execute(NavigateParams::new(url)))
-            .await?;
-        if let Some(error) = &response.result.error_text {
-            return Err(RenderError::piece_failed(format!(
-                "navigating to {path} failed: {error}"
-            )));
-        }
+        slot.shared.current().expected_navigation = Some(url.clone());
+        // chromiumoxide answers a `Page.navigate` only once every frame of the page has fired
+        // `load`, and sends no later `Page.navigate` of the page before then (or its own 30 s
+        // timeout). A frame Chromium refused to load (an iframe of a `file:` URL) never does,
+        // though the document's own load event fires. So the document's load event is what is
+        // waited for; the answer is read if it comes first, and while it has not come the page
+        // cannot be reused (see `retire` in pool.rs).
+        let (answer_tx, mut answer) = tokio::sync::oneshot::channel();
+        let (page, shared) = (slot.page.clone(), slot.shared.clone());
+        shared.navigation_pending.store(true, Ordering::SeqCst);
+        tokio::spawn(async move {
+            let response = page.execute(NavigateParams::new(url)).await;
+            shared.navigation_pending.store(false, Ordering::SeqCst);
+            let _ = answer_tx.send(response);
+        });
+        let mut answered = false;
         let wait = async {
             loop {
                 let trouble = slot.shared.trouble.notified();
-                if self.crashed() {
-                    return Err(self.crash_error());
+                if let Some(error) = self.fatal() {
+                    return Err(error);
                 }
                 tokio::select! {
+                    response = &mut answer, if !answered => {
+                        answered = true;
+                        match response {
+                            Ok(Ok(response)) => {
+                                if let Some(error) = &response.result.error_text {
+                                    return Err(RenderError::piece_failed(format!(
+                                        "navigating to {path} failed: {error}"
+                                    )));
+                                }
+                            }
+                            Ok(Err(err)) => return Err(self.cdp_error("navigating", err)),
+                            Err(_) => return Err(self.lost("navigating")),
+                        }
+                    }
                     event = loaded.next() => {
                         return event.map(|_| ()).ok_or_else(|| self.lost("waiting for the page to load"));
                     }
@@ -271,16 +299,19 @@ impl JobPage {
         let wait = async {
             loop {
                 let trouble = slot.shared.trouble.notified();
+                if let Some(error) = self.fatal() {
+                    return Err(error);
+                }
                 if let Some(error) = self.first_error() {
                     return Err(RenderError::piece_failed(format!(
                         "the page threw: {error}"
                     )));
                 }
-                if self.crashed() {
-                    return Err(self.crash_error());
-                }
                 tokio::select! {
                     result = &mut evaluate => {
+                        if let Some(error) = self.fatal() {
+                            return Err(error);
+                        }
                         let response = result.map_err(|e| self.cdp_error("waiting for the page", e))?;
                         if let Some(details) = response.result.exception_details {
                             let text = details.exception.and_then(|e| e.description).unwrap_or(details.text);
@@ -415,10 +446,16 @@ impl JobPage {
         let selector_js = serde_json::to_string(selector).expect("a string serializes");
         let quality_js = f64::from(quality.unwrap_or(90)) / 100.0;
         let mime = format.content_type();
+        let max_pixels = self.job.limits.max_pixels;
+        // The canvas is checked before it is read: one over the pixel cap (Chromium gives it no
+        // pixels, so it would read blank) or whose context is lost (blank too) fails the capture.
         let expression = format!(
             "Promise.resolve({}).then(() => {{ const c = document.querySelector({selector_js}); \
                if (!c) return {{ error: 'no element matches' }}; \
                if (!(c instanceof HTMLCanvasElement)) return {{ error: 'the element is a ' + c.tagName.toLowerCase() + ', not a canvas' }}; \
+               if (c.width * c.height > {max_pixels}) return {{ error: `it is ${{c.width}}×${{c.height}} pixels (${{c.width * c.height}}), over the cap of {max_pixels} (jobs.max_pixels), so Chromium gives it no pixels to draw` }}; \
+               const ctx = window.__kilnContextOf && window.__kilnContextOf(c); \
+               if (ctx && typeof ctx.isContextLost === 'function' && ctx.isContextLost()) return {{ error: (typeof WebGLRenderingContext !== 'undefined' && (ctx instanceof WebGLRenderingContext || (typeof WebGL2RenderingContext !== 'undefined' && ctx instanceof WebGL2RenderingContext)) ? 'it lost its WebGL context' : 'it lost its 2D context') + ' (the piece called loseContext, or the renderer dropped it), so it holds nothing to read' }}; \
                return {{ url: c.toDataURL('{mime}', {quality_js}) }}; }})",
             first.unwrap_or("undefined")
         );
@@ -482,11 +519,39 @@ impl JobPage {
         self.lease.slot().shared.current().crashed || !self.lease.slot().browser.is_alive()
     }
 
+    /// Why the page cannot go on, if it cannot: its renderer or browser is gone, or the piece
+    /// navigated away from the document the plugin opened.
+    pub(super) fn fatal(&self) -> Option<RenderError> {
+        let slot = self.lease.slot();
+        let navigated = slot.shared.current().navigated_away.clone();
+        if let Some(url) = navigated {
+            self.lease.taint();
+            return Some(RenderError::piece_failed(format!(
+                "the piece tried to navigate to {url}: a piece must stay on the page its plugin \
+                 opened (no changes of location, reloads, meta refreshes or form submissions)"
+            )));
+        }
+        self.crashed().then(|| self.crash_error())
+    }
+
     pub(super) fn crash_error(&self) -> RenderError {
         self.lease.taint();
-        RenderError::unavailable(
-            "the browser process rendering this page crashed; the job will be retried",
-        )
+        let slot = self.lease.slot();
+        if !slot.browser.is_alive() {
+            return RenderError::unavailable(
+                "the browser process rendering this page crashed; the job will be retried",
+            );
+        }
+        match slot.shared.current().killed_for_memory {
+            Some(held) => RenderError::piece_failed(format!(
+                "the page used more than {} MiB of memory (jobs.max_page_memory_mib; its renderer \
+                 held {held} MiB when it was stopped)",
+                slot.browser.renderer_budget_mib()
+            )),
+            None => RenderError::unavailable(
+                "the page's renderer process crashed or was killed; the job will be retried",
+            ),
+        }
     }
 
     fn lost(&self, what: &str) -> RenderError {
@@ -527,8 +592,9 @@ impl JobPage {
         ))
     }
 
-    /// Runs `work` until it finishes, the job's deadline passes (`timeout`) or the browser dies
-    /// (`unavailable`: DevTools calls in flight when a browser dies are never answered).
+    /// Runs `work` until it finishes, the job's deadline passes (`timeout`), or the page cannot go
+    /// on (see [`Self::fatal`]: DevTools calls in flight when a renderer or browser dies are never
+    /// answered, so this does not wait for them).
     pub(super) async fn before_deadline<T>(
         &self,
         what: &str,
@@ -538,10 +604,20 @@ impl JobPage {
         let _took = defer(move || {
             tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "page: {what}")
         });
-        tokio::select! {
-            done = work => Ok(done),
-            _ = tokio::time::sleep_until(self.job.deadline.into()) => Err(self.deadline_passed(what)),
-            _ = self.lease.slot().browser.exited() => Err(self.crash_error()),
+        let slot = self.lease.slot();
+        tokio::pin!(work);
+        loop {
+            let trouble = slot.shared.trouble.notified();
+            if let Some(error) = self.fatal() {
+                return Err(error);
+            }
+            tokio::select! {
+                done = &mut work => return Ok(done),
+                _ = tokio::time::sleep_until(self.job.deadline.into()) => return Err(self.deadline_passed(what)),
+                _ = slot.browser.exited() => return Err(self.crash_error()),
+                // A page error, a crash or a navigation: only the last two end the work.
+                _ = trouble => continue,
+            }
         }
     }
 }

@@ -10,8 +10,11 @@ use super::origins::OriginRing;
 use super::settings::BrowserSettings;
 use super::slot::PageSlot;
 use crate::error::RenderError;
-use anyhow::Result;
-use chromiumoxide::cdp::browser_protocol::page::RemoveScriptToEvaluateOnNewDocumentParams;
+use crate::jobs::JobSettings;
+use anyhow::{Result, bail};
+use chromiumoxide::cdp::browser_protocol::page::{
+    NavigateParams, RemoveScriptToEvaluateOnNewDocumentParams,
+};
 use chromiumoxide::cdp::browser_protocol::storage::ClearDataForOriginParams;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,15 +23,43 @@ use tokio::sync::mpsc;
 
 /// How long retiring a finished job's document may take before the page is replaced instead.
 const RETIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a finished job's document may take to give way to `about:blank` (it takes a few
+/// milliseconds). A document whose main thread is stuck in a loop never does: its page is replaced
+/// instead, and Chromium kills its renderer half a second later. Together well within a second of
+/// the job's end.
+const STOP_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long retiring waits for chromiumoxide to answer the job's last navigation.
+const NAVIGATION_ANSWER_GRACE: Duration = Duration::from_millis(200);
+/// Target types Chromium itself keeps in a page's browser context, not the page's doing.
+const BROWSER_OWN: &[&str] = &["browser_ui", "tab"];
 /// Origins a page's jobs take turns on: two suffice for strict alternation (one live, one being
 /// cleared); more are minted only if clearing one failed.
 const ORIGINS_PER_PAGE: usize = 2;
 /// Pause between attempts to restart a browser that will not start.
 const RESTART_BACKOFF: Duration = Duration::from_secs(1);
 
+/// What the pool enforces on every page, from `[jobs]`.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLimits {
+    /// `jobs.max_page_memory_mib`: a renderer holding more is killed (0: no limit).
+    pub memory_mib: u64,
+    /// `jobs.max_console_lines`.
+    pub console_lines: u32,
+}
+
+impl From<&JobSettings> for PageLimits {
+    fn from(jobs: &JobSettings) -> Self {
+        Self {
+            memory_mib: jobs.max_page_memory_mib,
+            console_lines: jobs.max_console_lines,
+        }
+    }
+}
+
 /// Warm Chromium pages, one per job slot.
 pub struct BrowserPool {
     settings: BrowserSettings,
+    limits: PageLimits,
     libraries: Arc<Libraries>,
     proxy: BlackholeProxy,
     browsers: Mutex<Vec<Option<Arc<BrowserProcess>>>>,
@@ -41,12 +72,19 @@ pub struct BrowserPool {
 }
 
 impl BrowserPool {
-    /// Starts every browser and opens every page before returning.
-    pub async fn start(settings: BrowserSettings, libraries: Arc<Libraries>) -> Result<Arc<Self>> {
+    /// Starts every browser and opens every page before returning. First removes the profile
+    /// directories of browsers whose Kiln was killed.
+    pub async fn start(
+        settings: BrowserSettings,
+        limits: PageLimits,
+        libraries: Arc<Libraries>,
+    ) -> Result<Arc<Self>> {
+        tokio::task::spawn_blocking(super::launch::remove_stale_profiles).await?;
         let (ready_tx, ready_rx) = mpsc::unbounded_channel();
         let pool = Arc::new(Self {
             browsers: Mutex::new(vec![None; settings.processes]),
             settings,
+            limits,
             libraries,
             proxy: BlackholeProxy::start().await?,
             ready_tx,
@@ -84,7 +122,13 @@ impl BrowserPool {
     /// Opens a page with its own ring of fresh origins.
     async fn open_slot(&self, browser: Arc<BrowserProcess>) -> Result<PageSlot> {
         let origins = (0..ORIGINS_PER_PAGE).map(|_| self.fresh_origin()).collect();
-        PageSlot::open(browser, self.libraries.clone(), OriginRing::new(origins)).await
+        PageSlot::open(
+            browser,
+            self.libraries.clone(),
+            OriginRing::new(origins),
+            self.limits.console_lines,
+        )
+        .await
     }
 
     /// How many times a browser was replaced after dying.
@@ -95,6 +139,7 @@ impl BrowserPool {
     async fn start_browser(self: &Arc<Self>, index: usize) -> Result<()> {
         let process =
             BrowserProcess::launch(index, &self.settings, &self.proxy.proxy_url()).await?;
+        process.limit_renderer_memory(self.limits.memory_mib);
         self.browsers.lock().expect("pool lock")[index] = Some(process.clone());
         let pages = (0..self.settings.pages_per_process).map(|_| self.open_slot(process.clone()));
         for slot in futures::future::try_join_all(pages).await? {
@@ -147,6 +192,12 @@ impl BrowserPool {
                     )
                 })?
                 .ok_or_else(|| RenderError::unavailable("the browser pool is shut down"))?;
+            if slot.shared.broken.load(std::sync::atomic::Ordering::SeqCst) {
+                // Its renderer died while it waited for a job: replace it, take another.
+                tracing::info!("a waiting page lost its renderer; replacing it");
+                self.release(slot, false);
+                continue;
+            }
             if slot.browser.is_alive() {
                 return Ok(PageLease {
                     slot: Some(slot),
@@ -173,6 +224,8 @@ impl BrowserPool {
             }
             let mut slot = slot;
             slot.jobs_served += 1;
+            let reusable =
+                reusable && !slot.shared.broken.load(std::sync::atomic::Ordering::SeqCst);
             if reusable && slot.jobs_served < pool.settings.jobs_per_page {
                 let started = Instant::now();
                 let retired = tokio::time::timeout(RETIRE_TIMEOUT, retire(&slot)).await;
@@ -187,7 +240,7 @@ impl BrowserPool {
                     }
                     _ if going_away(&slot) => return,
                     Ok(Err(err)) => {
-                        tracing::warn!("retiring a job's page failed, replacing the page: {err:#}")
+                        tracing::info!("not reusing a job's page: {err:#}")
                     }
                     Err(_) => tracing::warn!("retiring a job's page timed out, replacing the page"),
                 }
@@ -230,19 +283,75 @@ impl BrowserPool {
     }
 }
 
-/// Retires a finished job's page, off the job path: removes the job's init script and clears the
-/// storage of every origin whose document is gone (see `origins.rs`), so a later job can reuse it.
-/// (sessionStorage belongs to the tab and can only be cleared from a live document of its origin:
-/// the next job's shim empties it, see `shim.rs`.) The job's own document stays until the next job's
-/// navigation replaces it. (Freezing it with `Page.setWebLifecycleState` was tried: a thawed page
-/// no longer gets animation frames.)
+/// Retires a finished job's page, off the job path, so that nothing the job started outlives it:
+///
+/// 0. A page whose last navigation chromiumoxide still tracks (a frame never loaded) is replaced:
+///    chromiumoxide would hold its next navigation back until its own 30 s timeout.
+/// 1. A page whose browser context holds anything besides the page itself (workers, a popup,
+///    a frame in another process) is not reused: it is replaced, which kills its renderer. Dedicated
+///    workers outlive their document by up to two seconds (Chromium lets a busy worker run that
+///    long before forcing it to stop), so navigating away is not enough for them.
+/// 2. The job's init script is removed and the page goes to `about:blank`: the job's document,
+///    its timers, audio and pending requests end with it. A document that does not give way
+///    within [`STOP_TIMEOUT`] (its main thread loops) has its page replaced.
+/// 3. The storage of every origin whose document is gone is cleared (see `origins.rs`), so a later
+///    job can reuse it. (sessionStorage belongs to the tab and can only be cleared from a live
+///    document of its origin: the next job's shim empties it, see `shim.rs`.)
 async fn retire(slot: &PageSlot) -> Result<()> {
+    // chromiumoxide's answer may trail the load event the job waited for by a moment.
+    let pending = || {
+        slot.shared
+            .navigation_pending
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let since = Instant::now();
+    while pending() && since.elapsed() < NAVIGATION_ANSWER_GRACE {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if pending() {
+        bail!("a frame of the job's document never finished loading; replacing its page");
+    }
+    let others: Vec<String> = slot
+        .browser
+        .targets_in(&slot.context_id)
+        .await?
+        .into_iter()
+        // Headless Chromium keeps its own WebUI (the omnibox popup) in every window.
+        .filter(|t| {
+            &t.target_id != slot.page.target_id() && !BROWSER_OWN.contains(&t.r#type.as_str())
+        })
+        .map(|t| format!("{} {}", t.r#type, t.url))
+        .collect();
+    if !others.is_empty() {
+        bail!(
+            "the job left {} running ({}); replacing its page",
+            others.len(),
+            others.join(", ")
+        );
+    }
     let init_script = std::mem::take(&mut *slot.shared.current()).init_script;
     if let Some(identifier) = init_script {
         slot.page
             .execute(RemoveScriptToEvaluateOnNewDocumentParams::new(identifier))
             .await?;
     }
+    // chromiumoxide answers a `Page.navigate` once every frame of the new document has loaded.
+    let stopped = tokio::time::timeout(
+        STOP_TIMEOUT,
+        slot.page.execute(NavigateParams::new("about:blank")),
+    )
+    .await;
+    match stopped {
+        Ok(result) => {
+            result?;
+        }
+        Err(_) => bail!(
+            "the job's document did not give way to about:blank within {} ms (it loops); \
+             replacing its page",
+            STOP_TIMEOUT.as_millis()
+        ),
+    }
+    slot.origins.lock().expect("origin ring lock").leave();
     let dirty = slot.origins.lock().expect("origin ring lock").dirty();
     for origin in dirty {
         slot.page

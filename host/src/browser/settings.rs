@@ -20,6 +20,14 @@ pub struct BrowserSettings {
     pub launch_timeout_ms: u64,
     /// Extra Chromium flags (without the leading `--`).
     pub extra_args: Vec<String>,
+    /// The user Chromium runs as when Kiln runs as root: a name from /etc/passwd or `uid:gid`.
+    /// Empty keeps root (and then Chromium cannot use its sandbox). Ignored when Kiln is not
+    /// root: Chromium runs as Kiln's own user.
+    pub run_as: String,
+    /// Chromium's own sandbox (namespaces and seccomp-bpf around every renderer). When the machine
+    /// cannot give it (no unprivileged user namespaces), browsers start without it and Kiln logs a
+    /// warning once; `false` never tries.
+    pub sandbox: bool,
 }
 
 impl Default for BrowserSettings {
@@ -31,6 +39,8 @@ impl Default for BrowserSettings {
             jobs_per_page: 200,
             launch_timeout_ms: 20_000,
             extra_args: Vec::new(),
+            run_as: "nobody".into(),
+            sandbox: true,
         }
     }
 }

@@ -7,16 +7,25 @@
 /// cookie store or service workers, the two ways state could outlive a job across its site (page
 /// cookies are also switched off per page, see `slot.rs`).
 ///
+/// Each document logs at most `console_lines` console calls; later calls are dropped in the page,
+/// so a logging loop costs nothing, and one warning says so.
+///
 /// With `virtual_time` the page also gets Kiln's virtual clock (`clock.js`), held at 0 until the
 /// host advances it.
-pub(crate) fn init_script(seed: Option<u64>, job_nonce: &str, virtual_time: bool) -> String {
+pub(crate) fn init_script(
+    seed: Option<u64>,
+    job_nonce: &str,
+    virtual_time: bool,
+    console_lines: u32,
+) -> String {
     let seed = match seed {
         Some(seed) => format!("{{ lo: {}, hi: {} }}", seed & 0xffff_ffff, seed >> 32),
         None => "null".to_string(),
     };
     let shim = SHIM
         .replace("__KILN_SEED__", &seed)
-        .replace("__KILN_JOB__", job_nonce);
+        .replace("__KILN_JOB__", job_nonce)
+        .replace("__KILN_CONSOLE_LINES__", &console_lines.to_string());
     if virtual_time {
         format!("{shim}\n{CLOCK}")
     } else {
@@ -53,13 +62,39 @@ const SHIM: &str = r#"(() => {
     for (let i = 0; i < 12; i++) next();
     Math.random = function random() { return next(); };
   }
-  // WebGL canvases keep their drawing buffer, so a capture between frames is never blank.
+  // WebGL canvases keep their drawing buffer, so a capture between frames is never blank. Each
+  // canvas's context is remembered, so a capture can tell a lost context from a blank drawing.
   const nativeGetContext = HTMLCanvasElement.prototype.getContext;
+  const contexts = new WeakMap();
   HTMLCanvasElement.prototype.getContext = function getContext(type, attributes) {
     if (type === "webgl" || type === "webgl2" || type === "experimental-webgl") {
       attributes = Object.assign({}, attributes, { preserveDrawingBuffer: true });
     }
-    return nativeGetContext.call(this, type, attributes);
+    const context = nativeGetContext.call(this, type, attributes);
+    if (context) contexts.set(this, context);
+    return context;
+  };
+  Object.defineProperty(window, "__kilnContextOf", { value: (canvas) => contexts.get(canvas), enumerable: false });
+  // A logging loop must not flood the DevTools connection (each call is an event Kiln receives):
+  // after the cap, console calls do nothing.
+  const consoleCap = __KILN_CONSOLE_LINES__;
+  let consoleCalls = 0;
+  const nativeWarn = console.warn;
+  for (const name of ["log", "info", "warn", "error", "debug", "trace", "dir", "dirxml", "table", "count", "assert", "group", "groupCollapsed", "timeLog"]) {
+    const native = console[name];
+    if (typeof native !== "function") continue;
+    console[name] = function (...args) {
+      consoleCalls++;
+      if (consoleCalls <= consoleCap) return native.apply(console, args);
+      if (consoleCalls === consoleCap + 1) {
+        nativeWarn.call(console, `kiln: console output stopped after ${consoleCap} calls (jobs.max_console_lines)`);
+      }
+    };
+  }
+  // Printing would show a dialog nobody answers: the piece's print() is logged and ignored.
+  // (p5's global mode puts its own print, a console.log, in its place.)
+  window.print = function print() {
+    console.warn("kiln: the piece called print(); pages cannot print, so it was ignored");
   };
   if ("cookieStore" in globalThis) {
     Object.defineProperty(globalThis, "cookieStore", { value: undefined, writable: false, configurable: false });
@@ -84,10 +119,11 @@ mod tests {
 
     #[test]
     fn seed_is_split_into_two_words() {
-        let script = init_script(Some((7u64 << 32) | 5), "n1", false);
+        let script = init_script(Some((7u64 << 32) | 5), "n1", false, 200);
         assert!(script.contains("{ lo: 5, hi: 7 }"));
-        assert!(init_script(None, "n1", false).contains("const seed = null;"));
-        assert!(!init_script(None, "n1", false).contains("__kilnClock"));
-        assert!(init_script(None, "n1", true).contains("__kilnClock"));
+        assert!(script.contains("const consoleCap = 200;"));
+        assert!(init_script(None, "n1", false, 200).contains("const seed = null;"));
+        assert!(!init_script(None, "n1", false, 200).contains("__kilnClock"));
+        assert!(init_script(None, "n1", true, 200).contains("__kilnClock"));
     }
 }

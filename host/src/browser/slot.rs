@@ -18,13 +18,21 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
 use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
 use chromiumoxide::cdp::browser_protocol::network::EventWebSocketCreated;
-use chromiumoxide::cdp::browser_protocol::page::ScriptIdentifier;
+use chromiumoxide::cdp::browser_protocol::page::{
+    DialogType, EventFrameStartedNavigating, EventJavascriptDialogOpening,
+    FrameStartedNavigatingNavigationType as NavigationType, HandleJavaScriptDialogParams,
+    ScriptIdentifier,
+};
+use chromiumoxide::cdp::browser_protocol::target::{
+    EventTargetCrashed as EventAnyTargetCrashed, EventTargetDestroyed,
+};
 use chromiumoxide::cdp::js_protocol::runtime::{
     EventConsoleApiCalled, EventExceptionThrown, ExceptionDetails, RemoteObject,
 };
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -32,8 +40,11 @@ use tokio::task::JoinHandle;
 /// (a `file:` URL from a web page; plain http from an https job origin).
 const BROWSER_REFUSALS: &[&str] = &["Not allowed to load local resource", "Mixed Content:"];
 
-/// Console lines kept per job page.
-const MAX_CONSOLE_LINES: usize = 200;
+/// Longest dialog message or navigation URL written to a job log line.
+const MAX_LOGGED_TEXT: usize = 200;
+
+/// How far back a renderer killed for memory explains a crash.
+const MEMORY_KILL_WINDOW: Duration = Duration::from_secs(3);
 
 /// An uncaught error in a page, located in the page's own files where possible.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +77,14 @@ pub struct SlotJob {
     pub errors: Vec<PageErrorRecord>,
     pub console: Vec<(String, String)>,
     pub log: Option<JobLog>,
+    /// The page's renderer process is gone.
     pub crashed: bool,
+    /// It was killed for holding more than the memory budget; what it held, in MiB.
+    pub killed_for_memory: Option<u64>,
+    /// A navigation of the page the plugin did not ask for: where to.
+    pub navigated_away: Option<String>,
+    /// The URL of the navigation the plugin asked for and that has not started yet.
+    pub expected_navigation: Option<String>,
     /// The init script installed for this job, removed when the job's page is retired.
     pub init_script: Option<ScriptIdentifier>,
     /// The origin of this job's document, from its first navigation on. Requests to any other
@@ -86,11 +104,28 @@ impl SlotJob {
 #[derive(Default)]
 pub struct SlotShared {
     pub job: Mutex<SlotJob>,
-    /// Signalled on every page error and on a renderer crash, so waits end at once.
+    /// Signalled on every page error, on a renderer crash and on a navigation away, so waits end
+    /// at once.
     pub trouble: Notify,
+    /// Console lines kept per job page (`jobs.max_console_lines`).
+    pub max_console_lines: usize,
+    /// Set when the page's renderer crashed or the page went away: it cannot serve another job.
+    pub broken: std::sync::atomic::AtomicBool,
+    /// A `Page.navigate` chromiumoxide has not answered yet (see `JobPage::navigate`).
+    pub navigation_pending: std::sync::atomic::AtomicBool,
+    /// The browser, asked whether a crash was its memory watchdog's doing.
+    browser: Option<Arc<BrowserProcess>>,
 }
 
 impl SlotShared {
+    fn new(browser: Arc<BrowserProcess>, max_console_lines: u32) -> Self {
+        Self {
+            max_console_lines: max_console_lines as usize,
+            browser: Some(browser),
+            ..Self::default()
+        }
+    }
+
     /// The state of the job now using the page.
     pub fn current(&self) -> MutexGuard<'_, SlotJob> {
         self.job
@@ -126,10 +161,12 @@ impl PageSlot {
         browser: Arc<BrowserProcess>,
         libraries: Arc<Libraries>,
         origins: OriginRing,
+        max_console_lines: u32,
     ) -> Result<Self> {
         let (context_id, page) = browser.open_isolated_page().await?;
-        let shared = Arc::new(SlotShared::default());
-        let listeners = start_listeners(&page, &shared, libraries).await?;
+        let shared = Arc::new(SlotShared::new(browser.clone(), max_console_lines));
+        let mut listeners = start_listeners(&page, &shared, libraries).await?;
+        listeners.extend(start_browser_listeners(&browser, &page, &shared).await?);
         page.execute(FetchEnable {
             patterns: Some(vec![RequestPattern {
                 url_pattern: Some("*".into()),
@@ -156,13 +193,15 @@ impl PageSlot {
         })
     }
 
-    /// Closes the page and its browser context (best effort: the browser may be gone).
+    /// Closes the page by disposing of its browser context, which ends everything in it at once:
+    /// the page, its workers and popups, and its renderer process, even one stuck in a loop
+    /// (closing the page itself would first run its unload handlers). Best effort: the browser
+    /// may be gone.
     pub async fn close(self) {
         for task in &self.listeners {
             task.abort();
         }
         if self.browser.is_alive() {
-            let _ = self.page.clone().close().await;
             let _ = self.browser.dispose_context(self.context_id.clone()).await;
         }
     }
@@ -223,10 +262,11 @@ async fn start_listeners(
     let con_shared = shared.clone();
     tasks.push(tokio::spawn(async move {
         while let Some(event) = console.next().await {
+            // The first frame with a URL: the shim's console wrapper (see shim.rs) has none.
             let caller = event
                 .stack_trace
                 .as_ref()
-                .and_then(|st| st.call_frames.first())
+                .and_then(|st| st.call_frames.iter().find(|f| !f.url.is_empty()))
                 .map(|f| f.url.as_str());
             if caller.is_some_and(|url| con_shared.current().is_earlier_page(url)) {
                 continue;
@@ -277,22 +317,154 @@ async fn start_listeners(
     let crash_shared = shared.clone();
     tasks.push(tokio::spawn(async move {
         if crashes.next().await.is_some() {
-            crash_shared.log(
-                "error",
-                "host",
-                "the page's renderer process crashed".into(),
+            crash_shared.renderer_gone("crashed");
+        }
+    }));
+
+    // Navigations: the plugin's own are expected; any other of the main frame that leaves the
+    // document is the piece's doing, and fails its job (see `page.rs`).
+    let mut navigations = page.event_listener::<EventFrameStartedNavigating>().await?;
+    let (nav_shared, main_frame) = (shared.clone(), page.target_id().inner().clone());
+    tasks.push(tokio::spawn(async move {
+        while let Some(event) = navigations.next().await {
+            if event.frame_id.inner() != &main_frame
+                || matches!(
+                    event.navigation_type,
+                    NavigationType::SameDocument | NavigationType::HistorySameDocument
+                )
+            {
+                continue;
+            }
+            let mut job = nav_shared.current();
+            if job
+                .expected_navigation
+                .as_deref()
+                .is_some_and(|expected| same_url(expected, &event.url))
+            {
+                job.expected_navigation = None;
+                continue;
+            }
+            // Only while a job holds the page and has its document.
+            if job.log.is_none() || job.origin.is_none() || job.navigated_away.is_some() {
+                continue;
+            }
+            let url: String = event.url.chars().take(MAX_LOGGED_TEXT).collect();
+            if let Some(log) = &job.log {
+                log.push(
+                    "error",
+                    "page",
+                    format!("the piece tried to navigate to {url}"),
+                );
+            }
+            job.navigated_away = Some(url);
+            drop(job);
+            nav_shared.trouble.notify_waiters();
+        }
+    }));
+
+    // Dialogs would hold the page until someone answers: answer at once (as a user pressing
+    // Cancel) and log what the piece asked.
+    let mut dialogs = page
+        .event_listener::<EventJavascriptDialogOpening>()
+        .await?;
+    let (dialog_page, dialog_shared) = (page.clone(), shared.clone());
+    tasks.push(tokio::spawn(async move {
+        while let Some(event) = dialogs.next().await {
+            // Leaving the page must not be held by a beforeunload dialog either.
+            let leave = event.r#type == DialogType::Beforeunload;
+            let kind = format!("{:?}", event.r#type).to_lowercase();
+            let message: String = event.message.chars().take(MAX_LOGGED_TEXT).collect();
+            dialog_shared.log(
+                "warn",
+                "page",
+                format!(
+                    "the piece opened a dialog, {kind}({message:?}); dismissed (pages cannot show dialogs)"
+                ),
             );
-            crash_shared.current().crashed = true;
-            crash_shared.trouble.notify_waiters();
+            if let Err(err) = dialog_page
+                .execute(HandleJavaScriptDialogParams::new(leave))
+                .await
+            {
+                tracing::debug!("dismissing a dialog: {err}");
+            }
         }
     }));
     Ok(tasks)
 }
 
+/// Listeners on the browser's own session for events about this page's target: its renderer
+/// crashed (also reported on the page's session, as `Inspector.targetCrashed`, which a renderer
+/// killed outright may not send) or the page is gone.
+async fn start_browser_listeners(
+    browser: &BrowserProcess,
+    page: &Page,
+    shared: &Arc<SlotShared>,
+) -> Result<Vec<JoinHandle<()>>> {
+    let target = page.target_id().clone();
+    let mut crashed = browser.event_listener::<EventAnyTargetCrashed>().await?;
+    let mut destroyed = browser.event_listener::<EventTargetDestroyed>().await?;
+    let shared = shared.clone();
+    Ok(vec![tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                Some(event) = crashed.next() => {
+                    if event.target_id == target {
+                        shared.renderer_gone(&format!("ended ({}, code {})", event.status, event.error_code));
+                        return;
+                    }
+                }
+                Some(event) = destroyed.next() => {
+                    if event.target_id == target {
+                        shared.renderer_gone("closed");
+                        return;
+                    }
+                }
+                else => return,
+            }
+        }
+    })])
+}
+
+impl SlotShared {
+    /// Records that the page's renderer is gone (`how`), blaming the memory budget when the
+    /// browser's watchdog just killed a renderer for it, and wakes every wait.
+    fn renderer_gone(&self, how: &str) {
+        if self.broken.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let now = Instant::now();
+        let since = now.checked_sub(MEMORY_KILL_WINDOW).unwrap_or(now);
+        let for_memory = self
+            .browser
+            .as_ref()
+            .and_then(|browser| browser.memory_kill_since(since));
+        let mut job = self.current();
+        job.crashed = true;
+        job.killed_for_memory = for_memory;
+        if let Some(log) = &job.log {
+            let message = match for_memory {
+                Some(mib) => format!(
+                    "the page's renderer process held {mib} MiB, over the memory budget, and was killed"
+                ),
+                None => format!("the page's renderer process {how}"),
+            };
+            log.push("error", "host", message);
+        }
+        drop(job);
+        self.trouble.notify_waiters();
+    }
+}
+
+/// Whether two URLs are the same once parsed (Chromium reports the URL it normalised).
+fn same_url(a: &str, b: &str) -> bool {
+    a == b || matches!((url::Url::parse(a), url::Url::parse(b)), (Ok(a), Ok(b)) if a == b)
+}
+
 /// Keeps a console line for `page.console()` and copies it into the job's log.
 fn push_console(shared: &SlotShared, level: String, text: String) {
     let mut job = shared.current();
-    if job.console.len() < MAX_CONSOLE_LINES {
+    // One more than the cap, so the shim's "console output stopped" line is kept.
+    if job.console.len() <= shared.max_console_lines {
         if let Some(log) = &job.log {
             let level = if level == "error" || level == "warning" {
                 "warn"

@@ -29,6 +29,13 @@ pub struct JobSettings {
     pub max_log_lines: usize,
     /// Bytes of log messages a job's record keeps, all lines together.
     pub max_log_bytes: usize,
+    /// Memory one page's renderer process may hold of its own (anonymous and shared resident
+    /// memory: the JS heap, array buffers, canvases, workers), in MiB. A renderer over it is
+    /// killed and its job fails as `piece-failed`; 0 turns the limit off.
+    pub max_page_memory_mib: u64,
+    /// Console calls one page document makes that are logged; later ones are dropped in the page
+    /// (so a logging loop costs nothing) and one line says so.
+    pub max_console_lines: u32,
 }
 
 impl Default for JobSettings {
@@ -44,6 +51,8 @@ impl Default for JobSettings {
             frame_timeout_ms: 10_000,
             max_log_lines: 200,
             max_log_bytes: 64 << 10,
+            max_page_memory_mib: 512,
+            max_console_lines: 200,
         }
     }
 }

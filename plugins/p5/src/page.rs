@@ -8,6 +8,9 @@ use kiln_sdk::{Error, ErrorKind, ImageFormat, host, template};
 const PAGE_HTML: &str = include_str!("page.html");
 const HARNESS_JS: &str = include_str!("harness.js");
 
+/// How the host's capture says no element matches the selector.
+const NO_CANVAS: &str = "no element matches";
+
 /// Opens a page with p5, the harness and the sketch loaded.
 pub fn open(input: &P5Input, p5: &Library) -> Result<Page, Error> {
     let page = browser::open(PageOptions {
@@ -33,7 +36,26 @@ pub fn open(input: &P5Input, p5: &Library) -> Result<Page, Error> {
     page.serve("/sketch.js", "text/javascript", input.code.as_bytes())?;
     page.serve("/index.html", "text/html", html.as_bytes())?;
     page.navigate("/index.html")?;
+    require_something_to_run(&page)?;
     Ok(page)
+}
+
+/// In global mode p5 starts only when the sketch defines `setup` or `draw`: without either it
+/// never runs, and waiting for its frames would only end at the job's timeout. (A sketch that threw
+/// before defining them is left to fail with what it threw.)
+fn require_something_to_run(page: &Page) -> Result<(), Error> {
+    if !page.errors().is_empty() {
+        return Ok(());
+    }
+    let runs =
+        page.evaluate("typeof window.setup === 'function' || typeof window.draw === 'function'")?;
+    if runs == "false" {
+        return Err(Error::invalid_input(
+            "the sketch defines neither setup() nor draw(), so p5 has nothing to run: global-mode \
+             sketches need `function setup() { ... }` or `function draw() { ... }` at top level",
+        ));
+    }
+    Ok(())
 }
 
 /// Waits until the harness says the requested frames are drawn (or the sketch stopped looping).
@@ -68,8 +90,10 @@ pub fn capture(page: &Page, input: &P5Input, format: ImageFormat) -> Result<Imag
     ))) {
         Ok(image) if image.width() == want_w && image.height() == want_h => return Ok(image),
         Ok(_) => {}
-        // No main canvas (the sketch called noCanvas, or drew into the DOM): use the viewport.
-        Err(err) if err.kind == ErrorKind::PieceFailed => {}
+        // No main canvas (the sketch called noCanvas, or drew into the DOM): use the viewport. A
+        // canvas that cannot be read (over the pixel cap, its context lost) fails the job: the
+        // viewport would show it blank.
+        Err(err) if err.kind == ErrorKind::PieceFailed && err.message.contains(NO_CANVAS) => {}
         Err(err) => return Err(err),
     }
     page.capture(&options(CaptureSource::Viewport))

@@ -618,6 +618,7 @@ impl Bench {
             Some(SEED),
             &nonce,
             true,
+            crate::config::JobSettings::default().max_console_lines,
         )))
         .await?;
         Ok(Self {
