@@ -14,6 +14,22 @@
   const startWall = native.Date.now();
   let now = 0;
 
+  // Errors the clock's own steps caught, with the virtual time each was thrown at. DevTools'
+  // exception event for an error can reach the host after the step that threw has answered,
+  // so the host reads this to name the frame that threw and to miss no error at the end.
+  const thrown = [];
+  function describe(error) {
+    try {
+      return error && error.stack ? String(error.stack) : String(error);
+    } catch (_) {
+      return "an error that cannot be turned into text";
+    }
+  }
+  function caught(error) {
+    thrown.push(Object.freeze({ at: now, message: describe(error) }));
+    reportError(error);
+  }
+
   // Timers: an id-ordered list scanned for the earliest due; pages rarely hold more than a few.
   const timers = new Map();
   let nextTimerId = 1;
@@ -45,7 +61,7 @@
       if (typeof timer.callback === "function") timer.callback.apply(window, timer.args);
       else (0, eval)(String(timer.callback));
     } catch (error) {
-      reportError(error);
+      caught(error);
     } finally {
       nesting = saved;
     }
@@ -100,9 +116,9 @@
       for (const callback of callbacks.values()) {
         try {
           const result = callback(now);
-          if (result && typeof result.then === "function") pending.push(Promise.resolve(result).catch(reportError));
+          if (result && typeof result.then === "function") pending.push(Promise.resolve(result).catch(caught));
         } catch (error) {
-          reportError(error);
+          caught(error);
         }
       }
       await Promise.all(pending);
@@ -142,7 +158,13 @@
   }
 
   Object.defineProperty(window, "__kilnClock", {
-    value: Object.freeze({ advanceTo, now: () => now, native }),
+    value: Object.freeze({
+      advanceTo,
+      now: () => now,
+      thrownCount: () => thrown.length,
+      thrownAt: (index) => thrown[index] || null,
+      native,
+    }),
     enumerable: false,
   });
 })();

@@ -6,7 +6,7 @@
 //! encoding frame `i`, and memory stays flat however long the recording is: ffmpeg's pipe pushes
 //! back when the encoders fall behind.
 
-use super::page::{JobPage, PageErrorRecord};
+use super::page::JobPage;
 use crate::error::RenderError;
 use crate::media::encode::{EncodeSettings, FrameKind, MAX_FPS, VideoEncoder, VideoFormat};
 use crate::media::{HostFrames, ImageFormat};
@@ -195,16 +195,15 @@ impl<'a> Recording<'a> {
         let options = self.options;
         let started = Instant::now();
         // A second recording on the same page goes on from where the clock stands.
-        let start_ms = self
+        let clock = self
             .page
-            .evaluate("window.__kilnClock.now()")
-            .await?
-            .as_f64()
-            .unwrap_or(0.0);
+            .evaluate("[window.__kilnClock.now(), window.__kilnClock.thrownCount()]")
+            .await?;
         let timeline = Timeline {
-            start_ms,
+            start_ms: clock.get(0).and_then(|v| v.as_f64()).unwrap_or(0.0),
             interval_ms: 1000.0 / options.fps,
             errors_before: self.page.error_count(),
+            thrown_before: clock.get(1).and_then(|v| v.as_u64()).unwrap_or(0),
         };
 
         let source = match &options.source {
@@ -254,6 +253,10 @@ impl<'a> Recording<'a> {
             .stream(first.into(), &timeline, &source, frames_tx)
             .await;
         let capture_ms = started.elapsed().as_secs_f64() * 1e3;
+        let streamed = match streamed {
+            Ok(streamed) => self.late_error(&timeline).await.map(|()| streamed),
+            Err(err) => Err(err),
+        };
         let streamed = match streamed {
             Ok(streamed) => streamed,
             Err(err) => {
@@ -349,8 +352,10 @@ impl<'a> Recording<'a> {
                 // The page is stuck mid-step (a loop, or a promise that never settles): it
                 // cannot serve another job.
                 self.page.lease.taint();
+                // The page cannot answer while stuck, so the clock is not asked which frame
+                // threw: the frame that did not finish is named.
                 if let Some(error) = self.page.error_at(errors_before) {
-                    return Err(self.threw(index, ms, &error));
+                    return Err(self.threw(index, timeline, &error));
                 }
                 return Err(RenderError::timeout(format!(
                     "frame {} of {} (at {:.3} s) did not finish within {} ms (jobs.frame_timeout_ms):                      does draw or a timer loop forever, or await a promise that never resolves?",
@@ -362,7 +367,8 @@ impl<'a> Recording<'a> {
             }
         };
         if let Some(error) = self.page.error_at(errors_before) {
-            return Err(self.threw(index, ms, &error));
+            let index = self.frame_that_threw(timeline).await.unwrap_or(index);
+            return Err(self.threw(index, timeline, &error));
         }
         if self.page.crashed() {
             return Err(self.page.crash_error());
@@ -370,7 +376,8 @@ impl<'a> Recording<'a> {
         frame
     }
 
-    fn threw(&self, index: u32, ms: f64, error: &PageErrorRecord) -> RenderError {
+    fn threw(&self, index: u32, timeline: &Timeline, error: &dyn std::fmt::Display) -> RenderError {
+        let ms = timeline.start_ms + f64::from(index) * timeline.interval_ms;
         RenderError::piece_failed(format!(
             "the page threw while recording frame {} of {} (at {:.3} s): {error}",
             index + 1,
@@ -378,6 +385,54 @@ impl<'a> Recording<'a> {
             ms / 1e3
         ))
     }
+
+    /// The frame whose clock step threw this recording's first caught error, as the clock
+    /// recorded it. DevTools reports an exception by an event that can reach the host after the
+    /// step's answer, so the frame being checked when the host sees it may be a later one.
+    async fn frame_that_threw(&self, timeline: &Timeline) -> Option<u32> {
+        let thrown = self.first_thrown(timeline).await?;
+        Some(timeline.frame_of(thrown.at, self.options.frames))
+    }
+
+    async fn first_thrown(&self, timeline: &Timeline) -> Option<Thrown> {
+        let expression = format!("window.__kilnClock.thrownAt({})", timeline.thrown_before);
+        // A page that cannot answer quickly gets the frame the host was checking.
+        let value = tokio::time::timeout(LATE_ERROR_WAIT, self.page.evaluate(&expression))
+            .await
+            .ok()?
+            .ok()?;
+        serde_json::from_value(value).ok()
+    }
+
+    /// Fails the recording if one of its clock steps threw an error whose DevTools event had
+    /// not arrived by the time its frame was checked.
+    async fn late_error(&self, timeline: &Timeline) -> Result<(), RenderError> {
+        let Some(thrown) = self.first_thrown(timeline).await else {
+            return Ok(());
+        };
+        let index = timeline.frame_of(thrown.at, self.options.frames);
+        // The event carries the details DevTools gives (source position); it is normally a
+        // few milliseconds behind.
+        let waited = Instant::now();
+        while waited.elapsed() < LATE_ERROR_WAIT {
+            if let Some(error) = self.page.error_at(timeline.errors_before) {
+                return Err(self.threw(index, timeline, &error));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        Err(self.threw(index, timeline, &thrown.message))
+    }
+}
+
+/// How long a recording waits for the DevTools event of an error its clock caught.
+const LATE_ERROR_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// An error the page's clock caught during a step, as the clock recorded it.
+#[derive(serde::Deserialize)]
+struct Thrown {
+    /// The clock's time when it was thrown.
+    at: f64,
+    message: String,
 }
 
 /// What streaming the frames saw.
@@ -395,6 +450,21 @@ struct Timeline {
     interval_ms: f64,
     /// Page errors from before the recording (they were already reported, or ignored).
     errors_before: usize,
+    /// Errors the clock caught before the recording.
+    thrown_before: u64,
+}
+
+impl Timeline {
+    /// The frame (from 0) whose clock step ran at `at`: a step to frame `i` runs the timers due
+    /// after frame `i - 1` and up to frame `i`, then the animation frames at frame `i`.
+    fn frame_of(&self, at: f64, frames: u32) -> u32 {
+        let steps = ((at - self.start_ms) / self.interval_ms - 1e-6).ceil();
+        if steps.is_finite() {
+            steps.clamp(0.0, f64::from(frames.saturating_sub(1))) as u32
+        } else {
+            0
+        }
+    }
 }
 
 /// Width and height from a PNG's header.
@@ -429,7 +499,7 @@ impl<T> Drop for AbortOnDrop<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::png_size;
+    use super::{Timeline, png_size};
 
     #[test]
     fn png_size_reads_the_header() {
@@ -442,5 +512,24 @@ mod tests {
             .unwrap();
         assert_eq!(png_size(&bytes).unwrap(), (7, 3));
         assert!(png_size(b"nope").is_err());
+    }
+
+    #[test]
+    fn an_error_is_given_the_frame_whose_step_ran_at_its_time() {
+        let timeline = Timeline {
+            start_ms: 1000.0,
+            interval_ms: 1000.0 / 60.0,
+            errors_before: 0,
+            thrown_before: 0,
+        };
+        // Animation frames run at the step's own time.
+        assert_eq!(timeline.frame_of(1000.0 + 36.0 * 1000.0 / 60.0, 60), 36);
+        // A timer due between frames 4 and 5 runs in the step to frame 5.
+        assert_eq!(timeline.frame_of(1000.0 + 4.5 * 1000.0 / 60.0, 60), 5);
+        assert_eq!(timeline.frame_of(1000.0, 60), 0);
+        // Whatever a page reports, the frame stays inside the recording.
+        assert_eq!(timeline.frame_of(f64::NAN, 60), 0);
+        assert_eq!(timeline.frame_of(-5.0, 60), 0);
+        assert_eq!(timeline.frame_of(1e12, 60), 59);
     }
 }
