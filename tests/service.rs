@@ -951,3 +951,106 @@ fn a_flood_of_failing_jobs_leaves_the_data_dir_bounded() {
     let (status, _) = body(http.get(server.url("/jobs/flood-0")).send().unwrap());
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Kills `pid` with SIGKILL.
+fn kill_9(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -9 {pid}");
+}
+
+/// The one browser `server` runs, waiting for it if it is being replaced.
+fn the_browser_of(server: &Server) -> u32 {
+    let started = std::time::Instant::now();
+    loop {
+        if let [pid] = procfs::browsers_under(server.pid())[..] {
+            return pid;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server has no single browser: {:?}",
+            procfs::browsers_under(server.pid())
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn two_browser_kills_and_a_renderer_kill_mid_batch_lose_no_job_of_200() {
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), "[browser]\nprocesses = 1\n");
+    let http = client();
+    let ids: Vec<String> = (0..200).map(|i| format!("chaos-{i}")).collect();
+    // Each job sets up for 50 ms, so a kill lands on jobs in their pages.
+    let code = |id: &str| {
+        format!(
+            "async function setup() {{ createCanvas(40, 40); await new Promise(r => setTimeout(r, 50)); \
+               background(0, 0, 255); noLoop(); }}\n// {id}"
+        )
+    };
+    let batch = json!({"jobs": ids.iter().map(|id| json!({"id": id, "type": "p5", "input": {"code": code(id), "width": 40, "height": 40}})).collect::<Vec<_>>()});
+    let (status, accepted) = body(
+        http.post(server.url("/jobs/batch"))
+            .header("content-type", "application/json")
+            .body(batch.to_string())
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+
+    // Jobs run in the order they were queued: once job N is final, the batch is past it.
+    let limit = Duration::from_secs(300);
+    wait_final(&server, &http, &ids[40], limit);
+    kill_9(the_browser_of(&server));
+    wait_final(&server, &http, &ids[90], limit);
+    let renderers = procfs::renderers(&[the_browser_of(&server)]);
+    assert!(!renderers.is_empty(), "no renderer to kill");
+    kill_9(renderers[0]);
+    wait_final(&server, &http, &ids[140], limit);
+    kill_9(the_browser_of(&server));
+
+    let mut retried = 0;
+    for id in &ids {
+        let job = wait_final(&server, &http, id, limit);
+        assert_eq!(job["status"], "succeeded", "{job}");
+        // The host never went down, so each job was leased once; a kill cost a retry inside it.
+        assert_eq!(job["attempts"], 1, "{job}");
+        let log = job["log"].to_string();
+        retried += usize::from(log.contains("failed, retrying"));
+        let png = http
+            .get(server.url(&format!("/jobs/{id}/artifacts/image.png")))
+            .send()
+            .unwrap()
+            .bytes()
+            .unwrap();
+        let image = image::load_from_memory(&png).unwrap().to_rgba8();
+        assert!(near(image.get_pixel(20, 20), [0, 0, 255, 255], 2), "{id}");
+    }
+    // The kills hit jobs in flight (each was retried once on a fresh page or browser).
+    assert!(retried >= 1, "no job was in flight at any kill");
+    eprintln!("{retried} of 200 jobs were retried after a kill");
+    // Both browsers were replaced, and the host is ready with nothing left queued.
+    let metrics = http
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("kiln_browser_restarts_total 2"),
+        "{metrics}"
+    );
+    let started = std::time::Instant::now();
+    let ready = loop {
+        let (status, ready) = body(http.get(server.url("/ready")).send().unwrap());
+        if status == StatusCode::OK {
+            break ready;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "{ready}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let queued = ready["queued"].as_object().expect("depths per lane");
+    assert!(queued.values().all(|d| d == 0), "{ready}");
+}

@@ -6,6 +6,7 @@ pub mod azurite;
 pub mod loopback;
 pub mod moto;
 pub mod processes;
+pub mod procfs;
 pub mod redis_server;
 
 use kiln::jobs::{JobOutcome, JobSpec};
