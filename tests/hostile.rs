@@ -37,6 +37,8 @@ fn js_on(kiln: &TestKiln, mut input: Value) -> (JobOutcome, Duration) {
 /// Asserts the job failed as `kind` well before the job timeout, and returns its message.
 fn fails_fast(outcome: &JobOutcome, took: Duration, kind: ErrorKind) -> String {
     let message = failure(outcome, kind);
+    // Printed for the record (`--nocapture`): how fast each case fails.
+    eprintln!("failed as {kind:?} in {took:.2?}: {message}");
     assert!(
         took < Duration::from_secs(8),
         "took {took:?} (the job timeout is 20 s): {message}"
@@ -119,6 +121,7 @@ fn assert_quiet_after_the_job(browsers: &[u32]) {
     std::thread::sleep(Duration::from_secs(1));
     let usage = cpu_by_process(&renderers, Duration::from_secs(1));
     let used: f64 = usage.iter().map(|(_, s)| s).sum();
+    eprintln!("renderers alive at the job's end: {used:.2} CPU-s in the second after its first");
     // Spinning, they used 0.6 to 2 CPU-seconds a second here (two cores, other work running).
     assert!(
         used < 0.1,
@@ -130,6 +133,7 @@ fn assert_quiet_after_the_job(browsers: &[u32]) {
     let tree: Vec<u32> = procfs::tree(browsers).into_iter().collect();
     let usage = cpu_by_process(&tree, Duration::from_secs(1));
     let used: f64 = usage.iter().map(|(_, s)| s).sum();
+    eprintln!("the browser tree: {used:.2} CPU-s in the fourth second after the job");
     assert!(
         used < 0.25,
         "the browser used {used:.2} CPU-seconds in the fourth second after the job ({})",
