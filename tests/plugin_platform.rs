@@ -78,7 +78,7 @@ fn each_bad_component_is_refused_at_load_with_its_reason_and_the_rest_serve() {
     assert!(message.contains("not a valid JSON Schema"), "{message}");
     let message = refusal(&catalog, "kiln_test_plugin_hostile.wasm");
     assert!(
-        message.contains("imports kiln:render/browser@1.1.0")
+        message.contains("imports kiln:render/browser@1.2.0")
             && message.contains("`browser` capability")
             && message.contains("plugins.per_plugin.hostile.grants"),
         "{message}"
@@ -217,11 +217,12 @@ fn plugins_load_swap_and_unload_while_the_host_runs() {
     assert!(message.contains("unknown job type \"p5\""), "{message}");
 }
 
-/// A plugin built against the first released contract (`wit/v1.0.0`, with wit-bindgen alone)
-/// loads beside plugins built against the newest, says so, and renders through every 1.0.0
-/// interface: the host serves every released version.
+/// Plugins built against each released contract (`wit/v1.0.0` and `wit/v1.1.0` with
+/// wit-bindgen alone, the SDK at the newest) load side by side, say which they were built
+/// against, and render through their version's interfaces: the host serves every released
+/// version.
 #[test]
-fn a_plugin_built_against_the_oldest_contract_loads_and_renders() {
+fn plugins_built_against_every_released_contract_load_and_render() {
     let kiln = TestKiln::start_with(|config| {
         let plugins = &config.plugin_dirs[0];
         std::fs::copy(
@@ -229,7 +230,19 @@ fn a_plugin_built_against_the_oldest_contract_loads_and_renders() {
             plugins.join("contract_v1_0_0.wasm"),
         )
         .unwrap();
+        std::fs::copy(
+            plugin_wasm("kiln_test_plugin_contract_v1_1_0"),
+            plugins.join("contract_v1_1_0.wasm"),
+        )
+        .unwrap();
+        std::fs::copy(
+            plugin_wasm("kiln_test_plugin_pixels"),
+            plugins.join("pixels.wasm"),
+        )
+        .unwrap();
         grant(config, "contract-v1-0-0", &["browser", "media", "storage"]);
+        grant(config, "contract-v1-1-0", &["browser", "media", "storage"]);
+        grant(config, "pixels", &["media", "storage"]);
     });
     let snapshot = kiln.kiln.plugins.snapshot();
     let contract_of = |name: &str| {
@@ -239,7 +252,9 @@ fn a_plugin_built_against_the_oldest_contract_loads_and_renders() {
     };
     assert!(snapshot.errors().is_empty(), "{:?}", snapshot.errors());
     assert_eq!(contract_of("contract-v1-0-0"), "1.0.0");
-    assert_eq!(contract_of("p5"), "1.1.0");
+    assert_eq!(contract_of("contract-v1-1-0"), "1.1.0");
+    assert_eq!(contract_of("pixels"), "1.2.0");
+    assert_eq!(contract_of("p5"), "1.2.0");
 
     let outcome = kiln.run(json!({
         "type": "contract-v1-0-0",
@@ -268,4 +283,116 @@ fn a_plugin_built_against_the_oldest_contract_loads_and_renders() {
         "{:?}",
         outcome.log
     );
+
+    // 1.1.0: a recording on the virtual clock, its video and poster.
+    let outcome = kiln.run(json!({"type": "contract-v1-1-0", "input": {"size": 16}}));
+    assert!(outcome.succeeded(), "{:?}", outcome.error);
+    let names: Vec<&str> = outcome.artifacts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["video.gif", "poster.png", "report.json"]);
+    let read = |i: usize| {
+        std::fs::read(outcome.artifacts[i].url.strip_prefix("file://").unwrap()).unwrap()
+    };
+    assert!(read(0).starts_with(b"GIF8"));
+    // Frame 2 is at 200 ms, after the page turned blue.
+    let poster = image::load_from_memory(&read(1)).unwrap().to_rgba8();
+    assert!(near(poster.get_pixel(8, 8), [0, 0, 255, 255], 1));
+    let report: serde_json::Value = serde_json::from_slice(&read(2)).unwrap();
+    assert_eq!(report["contract"], "1.1.0");
+    assert_eq!(report["frames"], 4);
+    assert_eq!(report["allIdentical"], false);
+}
+
+/// 1.2.0's `pixels`: a still and videos from RGBA frames the plugin drew, checked pixel by pixel
+/// and frame by frame; frames of the wrong size and sizes over the host's caps are refused by
+/// name.
+#[test]
+fn a_plugin_hands_the_host_rgba_frames_for_a_still_and_videos() {
+    let kiln = TestKiln::start_with(|config| {
+        std::fs::copy(
+            plugin_wasm("kiln_test_plugin_pixels"),
+            config.plugin_dirs[0].join("pixels.wasm"),
+        )
+        .unwrap();
+        grant(config, "pixels", &["media", "storage"]);
+        config.jobs.max_frames = 50;
+    });
+    let outcome = kiln.run(json!({"type": "pixels", "input": {
+        "width": 8, "height": 6, "scale": 2, "frames": 5, "formats": ["gif", "mp4"], "posterFrame": 3,
+    }}));
+    assert!(outcome.succeeded(), "{:?}", outcome.error);
+    let names: Vec<&str> = outcome.artifacts.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "image.png",
+            "video.gif",
+            "video.mp4",
+            "poster.png",
+            "recording.json"
+        ]
+    );
+    let read = |name: &str| {
+        let artifact = outcome.artifacts.iter().find(|a| a.name == name).unwrap();
+        std::fs::read(artifact.url.strip_prefix("file://").unwrap()).unwrap()
+    };
+    // The still is frame 0 at scale 2: a red ramp, white at (0, 0), exact.
+    let still = image::load_from_memory(&read("image.png"))
+        .unwrap()
+        .to_rgba8();
+    assert_eq!(still.dimensions(), (16, 12));
+    assert_eq!(still.get_pixel(1, 1).0, [255, 255, 255, 255]);
+    assert_eq!(still.get_pixel(2, 4).0, [36, 0, 0, 255]);
+    assert_eq!(still.get_pixel(15, 11).0, [255, 0, 0, 255]);
+    // The poster is frame 3: green 120, the white pixel at (3, 0).
+    let poster = image::load_from_memory(&read("poster.png"))
+        .unwrap()
+        .to_rgba8();
+    assert_eq!(poster.dimensions(), (16, 12));
+    assert_eq!(poster.get_pixel(7, 1).0, [255, 255, 255, 255]);
+    assert_eq!(poster.get_pixel(15, 11).0, [255, 120, 0, 255]);
+    // Every frame of the GIF, decoded by ffmpeg: frame i has green 40·i.
+    let gif = outcome
+        .artifacts
+        .iter()
+        .find(|a| a.name == "video.gif")
+        .unwrap();
+    let gif = Path::new(gif.url.strip_prefix("file://").unwrap());
+    for i in 0..5u32 {
+        let pixel = decode_frame(gif, i).get_pixel(15, 11).0;
+        let expected = [255, (i * 40) as u8, 0, 255];
+        assert!(
+            near(
+                &image::Rgba([pixel[0], pixel[1], pixel[2], 255]),
+                expected,
+                8
+            ),
+            "frame {i}: {pixel:?}"
+        );
+    }
+    assert!(read("video.mp4")[4..8] == *b"ftyp");
+    let report: serde_json::Value = serde_json::from_slice(&read("recording.json")).unwrap();
+    assert_eq!(
+        report,
+        json!({"frames": 5, "width": 16, "height": 12, "allIdentical": false})
+    );
+
+    // A frame of the wrong size names its length and the size expected.
+    let outcome = kiln.run(json!({"type": "pixels", "input": {
+        "width": 8, "height": 6, "frames": 3, "formats": ["gif"], "wrongSize": true,
+    }}));
+    let message = failure(&outcome, ErrorKind::InvalidInput);
+    assert!(
+        message.contains("frame 1: got 7 bytes") && message.contains("192"),
+        "{message}"
+    );
+    // More frames than the host takes.
+    let outcome = kiln.run(json!({"type": "pixels", "input": {
+        "width": 8, "height": 6, "frames": 51, "formats": ["gif"],
+    }}));
+    let message = failure(&outcome, ErrorKind::InvalidInput);
+    assert!(message.contains("at most 50 frames"), "{message}");
+    // A still over the host's side.
+    let outcome = kiln.run(json!({"type": "pixels", "input": {"width": 9000, "height": 1}}));
+    let message = failure(&outcome, ErrorKind::InvalidInput);
+    assert!(message.contains("jobs.max_dimension"), "{message}");
 }

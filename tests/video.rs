@@ -124,24 +124,6 @@ fn stream<'a>(probe: &'a Value, kind: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {kind} stream in {probe:#}"))
 }
 
-/// Frame `index` of a video decoded by ffmpeg, as RGB.
-fn decode_frame(path: &Path, index: u32) -> image::RgbImage {
-    let output = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-vf", &format!("select=eq(n\\,{index})"), "-frames:v", "1"])
-        .args(["-f", "image2pipe", "-c:v", "png", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        output.status.success() && !output.stdout.is_empty(),
-        "decoding frame {index} of {} failed: {}",
-        path.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    image::load_from_memory(&output.stdout).unwrap().to_rgb8()
-}
-
 /// Every frame of an animated WebP, decoded by the `image` crate (ffmpeg 5.1 cannot read them).
 fn webp_frames(path: &Path) -> Vec<image::RgbaImage> {
     use image::AnimationDecoder;

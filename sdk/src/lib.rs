@@ -35,7 +35,7 @@ pub mod size;
 pub mod template;
 
 pub use bindings::kiln::render::types::{Artifact, Capability, Error, ErrorKind, ImageFormat};
-pub use bindings::kiln::render::{browser, host, media, storage};
+pub use bindings::kiln::render::{browser, host, media, pixels, storage};
 pub use plugin::{JobContext, Plugin, describe, run};
 
 /// Re-exported so the [`export_plugin!`] macro can name them from the author's crate.
@@ -51,6 +51,7 @@ pub mod prelude {
     };
     pub use crate::host::{self, LogLevel};
     pub use crate::media::{Blob, EncodeOptions, Frames, Image, VideoFormat};
+    pub use crate::pixels::{self, EncoderOptions, FrameEncoder};
     pub use crate::{Artifact, Capability, Error, ErrorKind, ImageFormat, JobContext, Plugin};
     pub use crate::{storage, template};
 }

@@ -249,3 +249,21 @@ pub fn red_circle(size: u32) -> String {
          function draw() {{ background(255); noStroke(); fill(255, 0, 0); circle(width / 2, height / 2, width / 2); }}\n"
     )
 }
+
+/// Frame `index` of a video decoded by ffmpeg, as RGB.
+pub fn decode_frame(path: &Path, index: u32) -> image::RgbImage {
+    let output = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-vf", &format!("select=eq(n\\,{index})"), "-frames:v", "1"])
+        .args(["-f", "image2pipe", "-c:v", "png", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        output.status.success() && !output.stdout.is_empty(),
+        "decoding frame {index} of {} failed: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    image::load_from_memory(&output.stdout).unwrap().to_rgb8()
+}

@@ -15,10 +15,11 @@ mod error;
 mod released;
 pub mod v1_0_0;
 pub mod v1_1_0;
+pub mod v1_2_0;
 mod version;
 
 pub use released::RELEASED;
 pub use version::{ContractVersion, contract_version_of};
 
 /// The newest version: what capability folders implement and the SDK builds against.
-pub use v1_1_0 as latest;
+pub use v1_2_0 as latest;

@@ -13,6 +13,10 @@ pub const RELEASED: &[(&str, &str)] = &[
         "1.1.0",
         "f2fe2cbcb01284b594e3a64b69876f9628a79c15f9d9803722c066e02088cdba",
     ),
+    (
+        "1.2.0",
+        "d9f7736752083c10b81718b35fc9b5b6f8cb64b8d0d49a25586dad7488e1b605",
+    ),
 ];
 
 #[cfg(test)]

@@ -5,7 +5,6 @@ use super::encode::{EncodedVideo, VideoFormat};
 use super::{HostBlob, HostImage, ImageFormat};
 use crate::error::RenderError;
 use bytes::Bytes;
-use image::ImageEncoder as _;
 
 /// The `frames` resource.
 #[derive(Debug, Clone)]
@@ -66,35 +65,14 @@ impl HostFrames {
                 image::imageops::FilterType::Nearest,
             );
         }
-        let (width, height) = frame.dimensions();
-        let mut bytes = Vec::new();
-        let encoded = match format {
-            ImageFormat::Png => image::codecs::png::PngEncoder::new(&mut bytes).write_image(
-                &frame,
-                width,
-                height,
-                image::ExtendedColorType::Rgba8,
-            ),
-            ImageFormat::Jpeg => {
-                let rgb = image::DynamicImage::ImageRgba8(frame).to_rgb8();
-                image::codecs::jpeg::JpegEncoder::new_with_quality(
-                    &mut bytes,
-                    quality.unwrap_or(90).clamp(1, 100),
-                )
-                .write_image(&rgb, width, height, image::ExtendedColorType::Rgb8)
-            }
-            // The `image` crate writes lossless WebP only; `quality` does not apply.
-            ImageFormat::Webp => image::codecs::webp::WebPEncoder::new_lossless(&mut bytes)
-                .write_image(&frame, width, height, image::ExtendedColorType::Rgba8),
-        };
-        encoded.map_err(|e| RenderError::internal(format!("encoding the poster failed: {e}")))?;
-        HostImage::from_encoded(bytes.into(), format)
+        HostImage::encode(&frame, format, quality)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::ImageEncoder as _;
 
     fn png(width: u32, height: u32, rgba: [u8; 4]) -> Bytes {
         let image = image::RgbaImage::from_pixel(width, height, image::Rgba(rgba));

@@ -1,6 +1,7 @@
 //! Encoded images and blobs held by the host on a plugin's behalf.
 
 use crate::error::RenderError;
+use ::image::ImageEncoder as _;
 use bytes::Bytes;
 
 /// Encodings the host produces.
@@ -53,6 +54,44 @@ impl HostImage {
         })?;
         Ok(Self {
             bytes,
+            format,
+            width,
+            height,
+        })
+    }
+
+    /// Encodes RGBA pixels as `format`; `quality` (1–100, default 90) applies to JPEG. The
+    /// `image` crate writes lossless WebP only, so `quality` does not apply to it.
+    pub fn encode(
+        frame: &::image::RgbaImage,
+        format: ImageFormat,
+        quality: Option<u8>,
+    ) -> Result<Self, RenderError> {
+        let (width, height) = frame.dimensions();
+        let mut bytes = Vec::new();
+        let encoded = match format {
+            ImageFormat::Png => ::image::codecs::png::PngEncoder::new(&mut bytes).write_image(
+                frame,
+                width,
+                height,
+                ::image::ExtendedColorType::Rgba8,
+            ),
+            ImageFormat::Jpeg => {
+                let rgb = ::image::DynamicImage::ImageRgba8(frame.clone()).to_rgb8();
+                ::image::codecs::jpeg::JpegEncoder::new_with_quality(
+                    &mut bytes,
+                    quality.unwrap_or(90).clamp(1, 100),
+                )
+                .write_image(&rgb, width, height, ::image::ExtendedColorType::Rgb8)
+            }
+            ImageFormat::Webp => ::image::codecs::webp::WebPEncoder::new_lossless(&mut bytes)
+                .write_image(frame, width, height, ::image::ExtendedColorType::Rgba8),
+        };
+        encoded.map_err(|e| {
+            RenderError::internal(format!("encoding a {format:?} image failed: {e}"))
+        })?;
+        Ok(Self {
+            bytes: bytes.into(),
             format,
             width,
             height,

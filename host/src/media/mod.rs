@@ -6,14 +6,19 @@
 //! - [`encode`]: one ffmpeg process turning a stream of frames into MP4, WebM, WebP and GIF.
 //! - [`tape`]: baking existing frames (a ZIP or stored objects), timings and a soundtrack.
 //! - `frames.rs`: what a recording or a tape left behind (the `frames` resource).
+//! - `pixels.rs`: frames a plugin drew itself, made into stills or streamed into the encoders.
 
 mod binding;
 mod context;
 pub mod encode;
 mod frames;
 mod image;
+mod pixels;
 pub mod tape;
 
 pub use context::{MediaAccess, MediaCtx, MediaView, ObjectReader};
 pub use frames::HostFrames;
 pub use image::{HostBlob, HostImage, ImageFormat};
+pub use pixels::{
+    FrameEncoderOptions, HostFrameEncoder, MAX_SCALE as MAX_PIXELS_SCALE, encode_rgba,
+};

@@ -102,6 +102,9 @@ fn link_contract(linker: &mut Linker<PluginStore>) -> wasmtime::Result<()> {
     now::media::add_to_linker::<_, MediaAccess>(linker, PluginStore::media)?;
     now::storage::add_to_linker::<_, StorageAccess>(linker, PluginStore::storage)?;
     now::browser::add_to_linker::<_, BrowserAccess>(linker, PluginStore::browser)?;
+    // 1.2.0 added `pixels`; its other interfaces are 1.1.0's, which the lines above define, and a
+    // 1.2.0 import of them finds those (wasmtime looks up the newest 1.x of an interface).
+    now::pixels::add_to_linker::<_, MediaAccess>(linker, PluginStore::media)?;
 
     use v1_0_0::kiln::render as first;
     // 1.0.0's `types` is 1.1.0's (no functions, no resources): an instance of the same name.

@@ -4,14 +4,29 @@
 
 use super::store::PluginStore;
 use crate::contract::latest::kiln::render::types::{Artifact, Error as WitError};
-use crate::contract::{ContractVersion, latest, v1_0_0};
+use crate::contract::{ContractVersion, latest, v1_0_0, v1_1_0};
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
 /// The call into the plugin's exports, per contract version.
 pub enum VersionedPre {
     V1_0_0(v1_0_0::PluginPre<PluginStore>),
-    V1_1_0(latest::PluginPre<PluginStore>),
+    V1_1_0(v1_1_0::PluginPre<PluginStore>),
+    V1_2_0(latest::PluginPre<PluginStore>),
+}
+
+/// Each version's `plugin-info` as the newest version's (the fields have not changed).
+macro_rules! newest_info {
+    ($info:expr) => {{
+        let info = $info;
+        latest::PluginInfo {
+            name: info.name,
+            version: info.version,
+            summary: info.summary,
+            input_schema: info.input_schema,
+            capabilities: info.capabilities,
+        }
+    }};
 }
 
 impl VersionedPre {
@@ -19,7 +34,8 @@ impl VersionedPre {
     pub fn new(version: ContractVersion, pre: InstancePre<PluginStore>) -> wasmtime::Result<Self> {
         Ok(match version {
             ContractVersion::V1_0_0 => Self::V1_0_0(v1_0_0::PluginPre::new(pre)?),
-            ContractVersion::V1_1_0 => Self::V1_1_0(latest::PluginPre::new(pre)?),
+            ContractVersion::V1_1_0 => Self::V1_1_0(v1_1_0::PluginPre::new(pre)?),
+            ContractVersion::V1_2_0 => Self::V1_2_0(latest::PluginPre::new(pre)?),
         })
     }
 
@@ -28,6 +44,7 @@ impl VersionedPre {
         match self {
             Self::V1_0_0(_) => ContractVersion::V1_0_0,
             Self::V1_1_0(_) => ContractVersion::V1_1_0,
+            Self::V1_2_0(_) => ContractVersion::V1_2_0,
         }
     }
 
@@ -37,21 +54,19 @@ impl VersionedPre {
         store: &mut Store<PluginStore>,
     ) -> wasmtime::Result<latest::PluginInfo> {
         Ok(match self {
-            Self::V1_0_0(pre) => {
-                let info = pre
-                    .instantiate_async(&mut *store)
+            Self::V1_0_0(pre) => newest_info!(
+                pre.instantiate_async(&mut *store)
                     .await?
                     .call_describe(&mut *store)
-                    .await?;
-                latest::PluginInfo {
-                    name: info.name,
-                    version: info.version,
-                    summary: info.summary,
-                    input_schema: info.input_schema,
-                    capabilities: info.capabilities,
-                }
-            }
-            Self::V1_1_0(pre) => {
+                    .await?
+            ),
+            Self::V1_1_0(pre) => newest_info!(
+                pre.instantiate_async(&mut *store)
+                    .await?
+                    .call_describe(&mut *store)
+                    .await?
+            ),
+            Self::V1_2_0(pre) => {
                 pre.instantiate_async(&mut *store)
                     .await?
                     .call_describe(&mut *store)
@@ -77,6 +92,14 @@ impl VersionedPre {
                 instance.call_run(&mut *store, &job).await
             }
             Self::V1_1_0(pre) => {
+                let job = v1_1_0::Job {
+                    id: id.to_string(),
+                    input,
+                };
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance.call_run(&mut *store, &job).await
+            }
+            Self::V1_2_0(pre) => {
                 let job = latest::Job {
                     id: id.to_string(),
                     input,

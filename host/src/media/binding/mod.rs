@@ -1,6 +1,8 @@
 //! The WIT `media` interface on [`MediaView`]: image, blob and frames resources, and tape
-//! baking. `mod.rs` implements the newest contract; `v1_0_0.rs` adapts 1.0.0 to it.
+//! baking. `mod.rs` implements the newest contract's `media` (unchanged since 1.1.0);
+//! `pixels.rs` its `pixels` (1.2.0); `v1_0_0.rs` adapts 1.0.0's `media` to the newest.
 
+mod pixels;
 mod v1_0_0;
 
 use super::context::MediaView;
