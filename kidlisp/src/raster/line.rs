@@ -9,7 +9,7 @@ use crate::jsnum::{clamp_u8, shr8};
 
 /// Coordinates further out than this are clamped, so a line to 1e12 cannot
 /// loop for hours (AC's own conformance host refuses beyond ±8192).
-pub(crate) const COORD_LIMIT: f64 = 1_000_000.0;
+pub(crate) const COORD_LIMIT: f64 = 65_536.0;
 
 fn lim(v: f64) -> f64 {
     v.clamp(-COORD_LIMIT, COORD_LIMIT)
