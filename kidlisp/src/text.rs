@@ -29,13 +29,15 @@ pub fn measure(text: &str, scale: f64) -> (f64, f64) {
 
 /// Draw `text` with its top-left cell at `(x, y)` in the current ink.
 pub fn draw(g: &mut Gfx, cv: &mut Canvas, text: &str, x: f64, y: f64, scale: f64) {
-    let scale = scale.floor().clamp(1.0, 64.0);
+    let scale = scale.floor().clamp(1.0, 16.0);
     for (row, line) in text.split('\n').enumerate() {
         for (col, ch) in line.chars().take(MAX_CHARS).enumerate() {
             let bits = glyph(ch);
             let cx = x + col as f64 * CELL_W * scale;
             let cy = y + row as f64 * CELL_H * scale;
-            if cx > cv.wf() + g.pan.0.abs() || cy > cv.hf() + g.pan.1.abs() {
+            let cell = CELL_W.max(CELL_H) * scale;
+            let (vx, vy) = (cx + g.pan.0, cy + g.pan.1);
+            if vx >= cv.wf() || vy >= cv.hf() || vx + cell < 0.0 || vy + cell < 0.0 {
                 continue;
             }
             for (gy, bits) in bits.iter().enumerate() {

@@ -5,6 +5,13 @@
 use crate::jsnum;
 use crate::raster::{Canvas, Gfx};
 
+/// The destination positions `min, min+1, …` below `max` that land inside
+/// `[0, limit)` — a mask far larger than the buffer must not mean a long loop.
+fn visible(min: f64, max: f64, limit: f64) -> (f64, f64) {
+    let start = if min < 0.0 { min + (-min).ceil() } else { min };
+    (start, max.min(limit))
+}
+
 /// `scroll dx dy` (§9.1): fractions accumulate (truncating toward zero);
 /// positive dx moves the image left, positive dy moves it down; wraps.
 pub(crate) fn scroll(g: &mut Gfx, cv: &mut Canvas, dx: f64, dy: f64) {
@@ -90,8 +97,10 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
     let temp = cv.px.clone();
     let inv = 1.0 / actual;
     let inv_w = 1.0 / ww;
-    let mut dest_y = min_y;
-    while dest_y < max_y {
+    let (y_start, y_end) = visible(min_y, max_y, cv.hf());
+    let (x_start, x_end) = visible(min_x, max_x, cv.wf());
+    let mut dest_y = y_start;
+    while dest_y < y_end {
         let src_y_base = (dest_y - anchor_y) * inv + anchor_y;
         let wrapped_y = ((src_y_base - min_y) % wh + wh) % wh + min_y;
         let nearest_y = jsnum::round(wrapped_y);
@@ -103,8 +112,8 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
             && final_y >= 0.0
             && final_y < cv.hf()
         {
-            let mut dest_x = min_x;
-            while dest_x < max_x {
+            let mut dest_x = x_start;
+            while dest_x < x_end {
                 let src_x = ((dest_x - anchor_x) * inv + anchor_x) as f32 as f64;
                 let norm = (src_x - min_x) * inv_w;
                 let wrapped = min_x + (norm - norm.floor()) * ww;
@@ -156,12 +165,14 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
     let rad = (k * std::f64::consts::PI) / 180.0;
     let (cos, sin) = (libm::cos(rad), libm::sin(rad));
     let temp = cv.px.clone();
-    let mut dest_y = min_y;
-    while dest_y < max_y {
+    let (y_start, y_end) = visible(min_y, max_y, cv.hf());
+    let (x_start, x_end) = visible(min_x, max_x, cv.wf());
+    let mut dest_y = y_start;
+    while dest_y < y_end {
         let dy = dest_y - cy;
         let (ryx, ryy) = (dy * sin + cx, dy * cos + cy);
-        let mut dest_x = min_x;
-        while dest_x < max_x {
+        let mut dest_x = x_start;
+        while dest_x < x_end {
             let dx = dest_x - cx;
             let mut sx = jsnum::round(dx * cos + ryx);
             let mut sy = jsnum::round(-dx * sin + ryy);
@@ -207,10 +218,12 @@ pub(crate) fn suck(g: &mut Gfx, cv: &mut Canvas, strength: f64, center: Option<(
     let temp = cv.px.clone();
     let (cw, ch) = (cv.wf(), cv.hf());
     let inside = |x: f64, y: f64| x >= 0.0 && y >= 0.0 && x < cw && y < ch;
-    let mut dest_y = min_y;
-    while dest_y < max_y {
-        let mut dest_x = min_x;
-        while dest_x < max_x {
+    let (y_start, y_end) = visible(min_y, max_y, ch);
+    let (x_start, x_end) = visible(min_x, max_x, cw);
+    let mut dest_y = y_start;
+    while dest_y < y_end {
+        let mut dest_x = x_start;
+        while dest_x < x_end {
             if !inside(dest_x, dest_y) {
                 dest_x += 1.0;
                 continue;

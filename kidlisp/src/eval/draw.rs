@@ -112,9 +112,11 @@ impl Interp {
                 let c = |i: usize| a.get(i).map(Value::to_number).filter(|n| !n.is_nan());
                 if a.len() == 4 {
                     raster::line(g, cv, [c(0), c(1), c(2), c(3)]);
-                } else if let (2, Some(p), Some(q)) =
-                    (a.len(), a[0].as_list(), a.get(1).and_then(Value::as_list))
-                {
+                } else if let (2, Some(p), Some(q)) = (
+                    a.len(),
+                    a.first().and_then(Value::as_list),
+                    a.get(1).and_then(Value::as_list),
+                ) {
                     let n = |l: &[Value], i: usize| {
                         l.get(i).map(Value::to_number).filter(|n| !n.is_nan())
                     };

@@ -194,7 +194,11 @@ pub(crate) fn clear(g: &mut Gfx, cv: &mut Canvas) {
         }
     };
     if let Some(f) = g.fade() {
-        let (x0, y0, x1, y1) = (min_x as i64, min_y as i64, max_x as i64, max_y as i64);
+        let (x0, y0) = ((min_x as i64).max(0), (min_y as i64).max(0));
+        let (x1, y1) = (
+            (max_x as i64).min(cv.w as i64),
+            (max_y as i64).min(cv.h as i64),
+        );
         let plain: Option<Vec<[f64; 4]>> = f
             .stops
             .iter()
@@ -224,7 +228,8 @@ pub(crate) fn clear(g: &mut Gfx, cv: &mut Canvas) {
             }
             if dir.starts_with("horizontal") {
                 let max_t = (ww - 1.0).max(1.0);
-                for x in 0..ww as i64 {
+                let lo = (-(min_x as i64)).max(0);
+                for x in lo..(ww as i64).min(cv.w as i64 - min_x as i64) {
                     let t = if rev {
                         (ww - 1.0 - x as f64) / max_t
                     } else {
@@ -232,7 +237,7 @@ pub(crate) fn clear(g: &mut Gfx, cv: &mut Canvas) {
                     };
                     let c = fade::color_at_truncated(t, stops);
                     for y in y0..y1 {
-                        set(cv, x0 + x, y, c);
+                        set(cv, min_x as i64 + x, y, c);
                     }
                 }
                 return;
@@ -301,8 +306,9 @@ pub(crate) fn clear(g: &mut Gfx, cv: &mut Canvas) {
         }
         return;
     }
-    for y in (min_y as i64)..(max_y as i64) {
-        for x in (min_x as i64)..(max_x as i64) {
+    let (w, h) = (cv.w as i64, cv.h as i64);
+    for y in (min_y as i64).max(0)..(max_y as i64).min(h) {
+        for x in (min_x as i64).max(0)..(max_x as i64).min(w) {
             set(cv, x, y, c);
         }
     }
