@@ -162,7 +162,17 @@ pub(crate) fn box_(g: &mut Gfx, cv: &mut Canvas, args: &[Value]) {
 fn fill_box(g: &mut Gfx, cv: &mut Canvas, x: f64, y: f64, w: f64, h: f64) {
     let fade = g.fade();
     let rows = h.max(0.0) as i64;
-    for row in 0..rows {
+    // Rows that fall outside the buffer draw nothing with a solid ink, so skip them.
+    let (first, last) = if fade.is_none() {
+        let top = y + g.pan.1;
+        (
+            (-top).max(0.0) as i64,
+            rows.min((cv.hf() - top).max(0.0) as i64),
+        )
+    } else {
+        (0, rows)
+    };
+    for row in first..last {
         let r = row as f64;
         let Some(f) = &fade else {
             l(g, cv, x, y + r, x + w, y + r);
