@@ -1,0 +1,264 @@
+//! Geometric effects: `scroll` (wrapping shift), `zoom` (nearest-neighbour,
+//! toroidal), `spin` (rigid rotation by whole degrees, the CPU path) and
+//! `suck` (radial bilinear displacement).
+
+use crate::jsnum;
+use crate::raster::{Canvas, Gfx};
+
+/// The destination positions `min, min+1, …` below `max` that land inside
+/// `[0, limit)` — a mask far larger than the buffer must not mean a long loop.
+fn visible(min: f64, max: f64, limit: f64) -> (f64, f64) {
+    let start = if min < 0.0 { min + (-min).ceil() } else { min };
+    (start, max.min(limit))
+}
+
+/// `scroll dx dy` (§9.1): fractions accumulate (truncating toward zero);
+/// positive dx moves the image left, positive dy moves it down; wraps.
+pub(crate) fn scroll(g: &mut Gfx, cv: &mut Canvas, dx: f64, dy: f64) {
+    if (dx == 0.0 && dy == 0.0) || dx.is_nan() || dy.is_nan() {
+        return;
+    }
+    g.scroll_acc.0 += dx;
+    g.scroll_acc.1 += dy;
+    let (ix, iy) = (g.scroll_acc.0.trunc(), g.scroll_acc.1.trunc());
+    g.scroll_acc.0 -= ix;
+    g.scroll_acc.1 -= iy;
+    if ix == 0.0 && iy == 0.0 {
+        return;
+    }
+    let (w, h) = (cv.wf(), cv.hf());
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0, 0.0, w, h);
+    if let Some(m) = g.mask {
+        min_x = m.x.floor().clamp(0.0, w);
+        max_x = (m.x + m.w).ceil().clamp(0.0, w);
+        min_y = m.y.floor().clamp(0.0, h);
+        max_y = (m.y + m.h).ceil().clamp(0.0, h);
+    }
+    let (bw, bh) = (max_x - min_x, max_y - min_y);
+    if bw <= 0.0 || bh <= 0.0 {
+        return;
+    }
+    let fdx = ((ix % bw) + bw) % bw;
+    let fdy = ((iy % bh) + bh) % bh;
+    if fdx == 0.0 && fdy == 0.0 {
+        return;
+    }
+    let (min_x, min_y, bw, bh, fdx, fdy) = (
+        min_x as usize,
+        min_y as usize,
+        bw as usize,
+        bh as usize,
+        fdx as usize,
+        fdy as usize,
+    );
+    let temp = cv.px.clone();
+    for y in 0..bh {
+        let sy = min_y + (y + bh - fdy) % bh;
+        let dy = min_y + y;
+        for x in 0..bw {
+            let sx = min_x + (x + fdx) % bw;
+            let (si, di) = ((sy * cv.w + sx) * 4, (dy * cv.w + min_x + x) * 4);
+            cv.px[di..di + 4].copy_from_slice(&temp[si..si + 4]);
+        }
+    }
+}
+
+/// `zoom level [ax ay]` (§9.2): |level−1| ≥ 0.1 applies directly, smaller
+/// steps accumulate and apply in ±0.05 quanta; sampling wraps around the area.
+/// Source x goes through a `Float32Array` in AC, so it is rounded to f32 here too.
+pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
+    if level == 1.0 || level.is_nan() {
+        return;
+    }
+    let actual = if (level - 1.0).abs() >= 0.1 {
+        g.zoom_acc = 0.0;
+        level
+    } else {
+        g.zoom_acc += level - 1.0;
+        if g.zoom_acc.abs() < 0.05 {
+            return;
+        }
+        let step = g.zoom_acc.signum() * 0.05;
+        g.zoom_acc -= step;
+        1.0 + step
+    };
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0, 0.0, cv.wf(), cv.hf());
+    if let Some(m) = g.mask {
+        min_x = m.x;
+        min_y = m.y;
+        max_x = m.x + m.w;
+        max_y = m.y + m.h;
+    }
+    let (ww, wh) = (max_x - min_x, max_y - min_y);
+    if !(ww > 0.0 && wh > 0.0) {
+        return;
+    }
+    let (anchor_x, anchor_y) = (min_x + ww * ax, min_y + wh * ay);
+    let temp = cv.px.clone();
+    let inv = 1.0 / actual;
+    let inv_w = 1.0 / ww;
+    let (y_start, y_end) = visible(min_y, max_y, cv.hf());
+    let (x_start, x_end) = visible(min_x, max_x, cv.wf());
+    let mut dest_y = y_start;
+    while dest_y < y_end {
+        let src_y_base = (dest_y - anchor_y) * inv + anchor_y;
+        let wrapped_y = ((src_y_base - min_y) % wh + wh) % wh + min_y;
+        let nearest_y = jsnum::round(wrapped_y);
+        let final_y = min_y + ((nearest_y - min_y) % wh + wh) % wh;
+        if final_y >= min_y
+            && final_y < max_y
+            && dest_y >= 0.0
+            && dest_y < cv.hf()
+            && final_y >= 0.0
+            && final_y < cv.hf()
+        {
+            let mut dest_x = x_start;
+            while dest_x < x_end {
+                let src_x = ((dest_x - anchor_x) * inv + anchor_x) as f32 as f64;
+                let norm = (src_x - min_x) * inv_w;
+                let wrapped = min_x + (norm - norm.floor()) * ww;
+                let nearest = jsnum::round(wrapped);
+                let final_x = min_x + ((nearest - min_x) % ww + ww) % ww;
+                if final_x >= min_x
+                    && final_x < max_x
+                    && final_x >= 0.0
+                    && final_x < cv.wf()
+                    && dest_x >= 0.0
+                    && dest_x < cv.wf()
+                {
+                    let si = (final_y as usize * cv.w + final_x as usize) * 4;
+                    let di = (dest_y as usize * cv.w + dest_x as usize) * 4;
+                    cv.px[di..di + 4].copy_from_slice(&temp[si..si + 4]);
+                }
+                dest_x += 1.0;
+            }
+        }
+        dest_y += 1.0;
+    }
+}
+
+/// `spin steps [ax ay]` (§9.3, the CPU `spinBlockBased`): steps accumulate and
+/// the floor is applied as a rigid rotation by that many degrees about the
+/// area's centre, nearest-neighbour, wrapping.
+pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64, f64)>) {
+    if steps == 0.0 || steps.is_nan() {
+        return;
+    }
+    g.spin_acc += steps;
+    let k = g.spin_acc.floor();
+    g.spin_acc -= k;
+    if k == 0.0 {
+        return;
+    }
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0, 0.0, cv.wf(), cv.hf());
+    if let Some(m) = g.mask {
+        min_x = m.x + g.pan.0;
+        min_y = m.y + g.pan.1;
+        max_x = m.x + m.w + g.pan.0;
+        max_y = m.y + m.h + g.pan.1;
+    }
+    let (ww, wh) = (max_x - min_x, max_y - min_y);
+    if !(ww > 0.0 && wh > 0.0) {
+        return;
+    }
+    let (cx, cy) = anchor.unwrap_or((min_x + (ww / 2.0).floor(), min_y + (wh / 2.0).floor()));
+    let rad = (k * std::f64::consts::PI) / 180.0;
+    let (cos, sin) = (libm::cos(rad), libm::sin(rad));
+    let temp = cv.px.clone();
+    let (y_start, y_end) = visible(min_y, max_y, cv.hf());
+    let (x_start, x_end) = visible(min_x, max_x, cv.wf());
+    let mut dest_y = y_start;
+    while dest_y < y_end {
+        let dy = dest_y - cy;
+        let (ryx, ryy) = (dy * sin + cx, dy * cos + cy);
+        let mut dest_x = x_start;
+        while dest_x < x_end {
+            let dx = dest_x - cx;
+            let mut sx = jsnum::round(dx * cos + ryx);
+            let mut sy = jsnum::round(-dx * sin + ryy);
+            sx = min_x + ((sx - min_x) % ww + ww) % ww;
+            sy = min_y + ((sy - min_y) % wh + wh) % wh;
+            sx = sx.min(max_x - 1.0);
+            sy = sy.min(max_y - 1.0);
+            let ok = |v: f64, hi: f64| v >= 0.0 && v < hi;
+            if ok(sx, cv.wf()) && ok(sy, cv.hf()) && ok(dest_x, cv.wf()) && ok(dest_y, cv.hf()) {
+                let si = (sy as usize * cv.w + sx as usize) * 4;
+                let di = (dest_y as usize * cv.w + dest_x as usize) * 4;
+                cv.px[di..di + 4].copy_from_slice(&temp[si..si + 4]);
+            }
+            dest_x += 1.0;
+        }
+        dest_y += 1.0;
+    }
+}
+
+/// `suck strength [cx cy]` (§9.6): accumulate; at |acc| ≥ 0.5 every pixel
+/// samples (bilinear) the point on its ray from the centre |acc| further out
+/// (positive) or closer in (negative).
+pub(crate) fn suck(g: &mut Gfx, cv: &mut Canvas, strength: f64, center: Option<(f64, f64)>) {
+    if strength == 0.0 || strength.is_nan() {
+        return;
+    }
+    g.suck_acc += strength;
+    if g.suck_acc.abs() < 0.5 {
+        return;
+    }
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0, 0.0, cv.wf(), cv.hf());
+    if let Some(m) = g.mask {
+        min_x = m.x;
+        min_y = m.y;
+        max_x = m.x + m.w;
+        max_y = m.y + m.h;
+    }
+    let (ww, wh) = (max_x - min_x, max_y - min_y);
+    let (cx, cy) = center.unwrap_or((min_x + ww * 0.5, min_y + wh * 0.5));
+    let amount = g.suck_acc.abs();
+    let dir = if g.suck_acc > 0.0 { 1.0 } else { -1.0 };
+    g.suck_acc = 0.0;
+    let temp = cv.px.clone();
+    let (cw, ch) = (cv.wf(), cv.hf());
+    let inside = |x: f64, y: f64| x >= 0.0 && y >= 0.0 && x < cw && y < ch;
+    let (y_start, y_end) = visible(min_y, max_y, ch);
+    let (x_start, x_end) = visible(min_x, max_x, cw);
+    let mut dest_y = y_start;
+    while dest_y < y_end {
+        let mut dest_x = x_start;
+        while dest_x < x_end {
+            if !inside(dest_x, dest_y) {
+                dest_x += 1.0;
+                continue;
+            }
+            let di = (dest_y as usize * cv.w + dest_x as usize) * 4;
+            let (dx, dy) = (dest_x - cx, dest_y - cy);
+            let dist = (dx * dx + dy * dy).sqrt();
+            if dist < 1.0 {
+                dest_x += 1.0;
+                continue;
+            }
+            let scale = (dist + dir * amount) / dist;
+            let sx = (cx + dx * scale).min(max_x - 1.0).max(min_x);
+            let sy = (cy + dy * scale).min(max_y - 1.0).max(min_y);
+            let (fx, fy) = (sx.floor(), sy.floor());
+            let (wx, wy) = (sx - fx, sy - fy);
+            let cl = |v: f64, lo: f64, hi: f64| v.min(hi).max(lo);
+            let x1 = cl(fx, min_x, max_x - 1.0);
+            let y1 = cl(fy, min_y, max_y - 1.0);
+            let x2 = cl(fx + 1.0, min_x, max_x - 1.0);
+            let y2 = cl(fy + 1.0, min_y, max_y - 1.0);
+            if !(inside(x1, y1) && inside(x2, y2)) {
+                dest_x += 1.0;
+                continue;
+            }
+            let idx = |x: f64, y: f64| (y as usize * cv.w + x as usize) * 4;
+            let (i1, i2, i3, i4) = (idx(x1, y1), idx(x2, y1), idx(x1, y2), idx(x2, y2));
+            for c in 0..4 {
+                let p = |i: usize| f64::from(temp[i + c]);
+                let top = p(i1) * (1.0 - wx) + p(i2) * wx;
+                let bottom = p(i3) * (1.0 - wx) + p(i4) * wx;
+                cv.px[di + c] = jsnum::clamp_u8(jsnum::round(top * (1.0 - wy) + bottom * wy));
+            }
+            dest_x += 1.0;
+        }
+        dest_y += 1.0;
+    }
+}
