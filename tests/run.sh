@@ -62,7 +62,7 @@ cargo fmt --all --check
 cargo fmt --manifest-path examples/poster-card/Cargo.toml --check
 
 step "clippy (host and SDK, then plugins for wasm32-wasip2)"
-cargo clippy --quiet -p kiln -p kiln-sdk --all-targets -- -D warnings
+cargo clippy --quiet -p kiln -p kiln-sdk -p kidlisp --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}" -- -D warnings
 # The third-party example is its own crate, as an outside author's would be (tests build it
 # again, in their own target dir, and drop it into a running host).
@@ -70,5 +70,5 @@ CARGO_TARGET_DIR="$PWD/target" cargo clippy --quiet --target wasm32-wasip2 --rel
   --manifest-path examples/poster-card/Cargo.toml -- -D warnings
 
 step "unit and end-to-end tests"
-cargo test -p kiln -p kiln-sdk -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video
+cargo test -p kiln -p kiln-sdk -p kidlisp -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video
 CARGO_TARGET_DIR="$PWD/target" cargo test --quiet --manifest-path examples/poster-card/Cargo.toml
