@@ -194,6 +194,19 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
     if let Some(total) = record.timings.total_ms {
         service.metrics.observe("total", total / 1e3);
     }
+    // Remembered before the end is recorded: a client that sees the job succeed and sends the
+    // same job again must find it. The cache answers only for a record that has succeeded, so
+    // an entry written first never serves a job that has not.
+    if let (JobState::Succeeded, Some(key)) = (record.status, &record.cache_key) {
+        let ttl = Duration::from_secs(service.queue_settings.cache_ttl_s);
+        if let Err(err) = service
+            .queue
+            .remember(key.clone(), record.id.clone(), ttl)
+            .await
+        {
+            tracing::warn!(job = %record.id, "cannot remember the result in the cache: {err}");
+        }
+    }
     let recorded = match ending {
         Ending::Bury => {
             service.metrics.buried();
@@ -211,16 +224,6 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
         // The record stays `running`, so the job runs again (after a restart, or once its lease
         // runs out).
         Err(err) => tracing::error!(job = %record.id, "cannot record the job's end: {err}"),
-    }
-    if let (JobState::Succeeded, Some(key)) = (record.status, &record.cache_key) {
-        let ttl = Duration::from_secs(service.queue_settings.cache_ttl_s);
-        if let Err(err) = service
-            .queue
-            .remember(key.clone(), record.id.clone(), ttl)
-            .await
-        {
-            tracing::warn!(job = %record.id, "cannot remember the result in the cache: {err}");
-        }
     }
     service.notify_callback(&record, event);
     service.events.publish(
