@@ -69,6 +69,9 @@ cargo clippy --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}" -- -D
 CARGO_TARGET_DIR="$PWD/target" cargo clippy --quiet --target wasm32-wasip2 --release \
   --manifest-path examples/poster-card/Cargo.toml -- -D warnings
 
+step "deploy files (bash -n, systemd-analyze verify, YAML and Kubernetes schemas)"
+deploy/check.sh
+
 step "unit and end-to-end tests"
 cargo test -p kiln -p kiln-sdk -p kidlisp -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video
 CARGO_TARGET_DIR="$PWD/target" cargo test --quiet --manifest-path examples/poster-card/Cargo.toml
