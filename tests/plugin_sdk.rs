@@ -21,8 +21,8 @@ fn kiln(data: &Path, args: &[&str]) -> Output {
 fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
     let work = tempfile::tempdir().unwrap();
     let data = work.path().join("data");
+    // Not created here: `plugin build --out` creates it.
     let plugins = data.join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
     let dir = work.path().to_str().unwrap();
 
     let new = kiln(&data, &["plugin", "new", "badge", "--dir", dir]);
@@ -34,8 +34,17 @@ fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
     let crate_dir = work.path().join("badge");
     let crate_str = crate_dir.to_str().unwrap();
 
-    // Version 0.1.0, built and checked, then kept under another name.
-    let built = kiln(&data, &["plugin", "build", crate_str]);
+    // Version 0.1.0, built, checked and installed, then kept under another name.
+    let built = kiln(
+        &data,
+        &[
+            "plugin",
+            "build",
+            crate_str,
+            "--out",
+            plugins.to_str().unwrap(),
+        ],
+    );
     assert!(
         built.status.success(),
         "{}",
@@ -46,7 +55,8 @@ fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
     assert_eq!(report["plugin"]["name"], "badge");
     assert_eq!(report["plugin"]["granted"], json!(["media", "storage"]));
     let wasm = report["plugin"]["path"].as_str().unwrap().to_string();
-    std::fs::copy(&wasm, plugins.join("badge-0.1.0.wasm")).unwrap();
+    let installed = plugins.join(std::path::Path::new(&wasm).file_name().unwrap());
+    std::fs::rename(installed, plugins.join("badge-0.1.0.wasm")).unwrap();
 
     // Version 0.2.0, installed into the plugin directory by `--out`.
     let manifest = crate_dir.join("Cargo.toml");

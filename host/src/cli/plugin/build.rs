@@ -14,8 +14,9 @@ pub struct BuildArgs {
     /// The plugin crate's directory.
     #[arg(default_value = ".")]
     pub path: PathBuf,
-    /// Also copy the component into this directory (a running host's plugin directory: it is
-    /// written under a temporary name and renamed, so the host never reads half a file).
+    /// Also copy the component into this directory, created if missing (a running host's plugin
+    /// directory: it is written under a temporary name and renamed, so the host never reads half
+    /// a file).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -35,6 +36,8 @@ pub async fn run(config: Config, args: BuildArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     if let Some(out) = &args.out {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("creating the plugin directory {}", out.display()))?;
         let name = wasm.file_name().context("the component has no file name")?;
         let temporary = out.join(format!("{}.tmp", name.to_string_lossy()));
         std::fs::copy(&wasm, &temporary)
