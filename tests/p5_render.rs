@@ -162,3 +162,47 @@ fn no_loop_sketch_with_frames_stops_after_its_one_draw() {
     let image = artifact_image(&outcome);
     assert_eq!(image.get_pixel(10, 10).0[1], 50);
 }
+
+/// A 1.x sketch with no `p5Version` whose 1.x-only call shape throws under 2.x (the guess) is
+/// tried once under 1.x, which renders it, and the log says so; naming a version, or throwing
+/// for a reason of its own, gets no second try.
+#[test]
+fn a_sketch_that_throws_under_the_guessed_p5_is_tried_once_under_the_other() {
+    let code = "function setup() { createCanvas(40, 40); background(0, 0, 255); noFill();\n\
+                stroke(255, 0, 0); beginShape(); vertex(10, 10);\n\
+                bezierVertex(20, 0, 0, 30, 30, 0, 30, 30, 0); endShape(); noLoop(); }";
+    let job = |extra: serde_json::Value| {
+        let mut input = json!({"code": code, "width": 40, "height": 40});
+        input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        kiln().run(json!({"type": "p5", "input": input}))
+    };
+    let log_of = |outcome: &kiln::jobs::JobOutcome| {
+        outcome
+            .log
+            .iter()
+            .map(|l| l.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+
+    let outcome = job(json!({}));
+    let image = artifact_image(&outcome);
+    assert!(near(image.get_pixel(2, 38), [0, 0, 255, 255], 2));
+    let log = log_of(&outcome);
+    assert!(log.contains("failed under p5 2."), "{log}");
+    assert!(log.contains("trying p5 1."), "{log}");
+    assert!(log.contains("give \"p5Version\": \"1\""), "{log}");
+
+    let outcome = job(json!({"p5Version": "2"}));
+    let message = failure(&outcome, kiln::ErrorKind::PieceFailed);
+    assert!(message.contains("Cannot read properties of undefined"), "{message}");
+    assert!(!log_of(&outcome).contains("trying p5"));
+
+    let outcome = kiln().run(json!({"type": "p5", "input": {
+        "code": "function setup() { createCanvas(20, 20); throw new Error('my own'); }",
+        "width": 20, "height": 20,
+    }}));
+    let message = failure(&outcome, kiln::ErrorKind::PieceFailed);
+    assert!(message.contains("my own"), "{message}");
+    assert!(!log_of(&outcome).contains("trying p5"), "{}", log_of(&outcome));
+}
