@@ -173,7 +173,10 @@ fn a_sketch_that_throws_under_the_guessed_p5_is_tried_once_under_the_other() {
                 bezierVertex(20, 0, 0, 30, 30, 0, 30, 30, 0); endShape(); noLoop(); }";
     let job = |extra: serde_json::Value| {
         let mut input = json!({"code": code, "width": 40, "height": 40});
-        input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         kiln().run(json!({"type": "p5", "input": input}))
     };
     let log_of = |outcome: &kiln::jobs::JobOutcome| {
@@ -195,7 +198,10 @@ fn a_sketch_that_throws_under_the_guessed_p5_is_tried_once_under_the_other() {
 
     let outcome = job(json!({"p5Version": "2"}));
     let message = failure(&outcome, kiln::ErrorKind::PieceFailed);
-    assert!(message.contains("Cannot read properties of undefined"), "{message}");
+    assert!(
+        message.contains("Cannot read properties of undefined"),
+        "{message}"
+    );
     assert!(!log_of(&outcome).contains("trying p5"));
 
     let outcome = kiln().run(json!({"type": "p5", "input": {
@@ -204,5 +210,9 @@ fn a_sketch_that_throws_under_the_guessed_p5_is_tried_once_under_the_other() {
     }}));
     let message = failure(&outcome, kiln::ErrorKind::PieceFailed);
     assert!(message.contains("my own"), "{message}");
-    assert!(!log_of(&outcome).contains("trying p5"), "{}", log_of(&outcome));
+    assert!(
+        !log_of(&outcome).contains("trying p5"),
+        "{}",
+        log_of(&outcome)
+    );
 }

@@ -20,9 +20,14 @@ pub fn other_after(input: &P5Input, first: &Library, error: &Error) -> Option<Li
     if input.p5_version.is_some() || error.kind != ErrorKind::PieceFailed {
         return None;
     }
-    let api_mismatch = ["TypeError", "ReferenceError", "is not a function", "is not defined"]
-        .iter()
-        .any(|marker| error.message.contains(marker));
+    let api_mismatch = [
+        "TypeError",
+        "ReferenceError",
+        "is not a function",
+        "is not defined",
+    ]
+    .iter()
+    .any(|marker| error.message.contains(marker));
     if !api_mismatch {
         return None;
     }
