@@ -72,6 +72,10 @@ CARGO_TARGET_DIR="$PWD/target" cargo clippy --quiet --target wasm32-wasip2 --rel
 step "deploy files (bash -n, systemd-analyze verify, YAML and Kubernetes schemas)"
 deploy/check.sh
 
+step "the SDK packages with its WIT inside"
+cargo package --quiet -p kiln-sdk --allow-dirty >/dev/null
+tar tzf "target/package/kiln-sdk-$(cargo pkgid -p kiln-sdk | sed 's/.*[#@]//').crate" | grep -q '/wit/world.wit'
+
 step "unit and end-to-end tests"
 cargo test -p kiln -p kiln-sdk -p kidlisp -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video
 CARGO_TARGET_DIR="$PWD/target" cargo test --quiet --manifest-path examples/poster-card/Cargo.toml

@@ -1,4 +1,5 @@
-//! Bindings generated from `wit/v1.2.0/` (the newest contract version) for the `kiln:render/plugin@1.2.0` world.
+//! Bindings generated from `wit/v1.2.0/` (the newest contract version, linked as `sdk/wit` so the
+//! packaged crate carries it) for the `kiln:render/plugin@1.2.0` world.
 //!
 //! Most authors use the re-exports at the crate root instead of this module. Every record, field,
 //! function and case carries its WIT doc comment; what wit-bindgen adds around them (package
@@ -7,7 +8,7 @@
 #![allow(missing_docs)]
 
 wit_bindgen::generate!({
-    path: "../wit/v1.2.0",
+    path: "wit",
     world: "kiln:render/plugin@1.2.0",
     pub_export_macro: true,
     export_macro_name: "export_bindings",
