@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 /// artifact or plugin that does not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiErrorKind {
+    /// One of a job's error kinds (`invalid-input`, `denied`, `unavailable`, ...).
     Job(ErrorKind),
+    /// `not-found`.
     NotFound,
 }
 
@@ -74,6 +76,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An error answered with `status`, whose body says `kind` and `message`.
     pub fn new(
         status: StatusCode,
         kind: impl Into<ApiErrorKind>,

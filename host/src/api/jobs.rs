@@ -49,7 +49,9 @@ pub struct Links {
 /// A job accepted (`202`).
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Accepted {
+    /// The job's id: the client's, or a new UUID.
     pub id: String,
+    /// `queued`, or where the job stood when a replayed submission found it.
     pub status: JobState,
     pub links: Links,
 }
@@ -57,7 +59,9 @@ pub struct Accepted {
 /// What `DELETE /jobs/{id}` answers.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Cancellation {
+    /// The job's id.
     pub id: String,
+    /// What was done to it.
     pub status: CancelStatus,
 }
 

@@ -48,7 +48,9 @@ impl EventName {
 /// One event in a job's life.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobEvent {
+    /// Which event: the SSE `event:` field.
     pub event: EventName,
+    /// Its JSON: `{id, attempt}` for `started`, the whole job for a final event, and so on.
     pub data: serde_json::Value,
 }
 
