@@ -672,3 +672,51 @@ fn a_body_that_trickles_in_is_cut_off_at_its_deadline() {
     let (status, _) = body(client().get(server.url("/jobs/trickled")).send().unwrap());
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Every response carries `x-request-id` (the client's own, or a new one); `serve` logs at info by
+/// default, as JSON with `--log-format json`; and a `KILN_SECTION__KEY` variable reaches its key.
+#[test]
+fn requests_carry_ids_logs_are_json_and_the_env_overlay_applies() {
+    let dir = TestDir::new();
+    let (server, before) = Server::start_with_lines(
+        dir.path(),
+        "[service]\nmax_body_bytes = 1000000\n",
+        &["--api-only"],
+        &[
+            ("KILN_LOG_FORMAT", "json".to_string()),
+            ("KILN_SERVICE__MAX_BODY_BYTES", "100".to_string()),
+        ],
+    );
+    let opened = before
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["fields"]["message"] == "artifact store opened");
+    let opened = opened.unwrap_or_else(|| panic!("no JSON info line at start:\n{before:?}"));
+    assert_eq!(opened["level"], "INFO", "{opened}");
+
+    let http = client();
+    let health = http.get(server.url("/health")).send().unwrap();
+    let id = health.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let other = http.get(server.url("/no-such-route")).send().unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), id);
+    let own = http
+        .get(server.url("/health"))
+        .header("x-request-id", "client-chose-this")
+        .send()
+        .unwrap();
+    assert_eq!(own.headers()["x-request-id"], "client-chose-this");
+
+    // The variable wins over the file's service.max_body_bytes.
+    let big = post_json(
+        &http,
+        server.url("/jobs"),
+        &p5_job("big", &"x".repeat(200), 20),
+    );
+    assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(big.headers().contains_key("x-request-id"));
+}

@@ -57,6 +57,15 @@ TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-t
 step "building the test plugins"
 cargo build --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}"
 
+# Unused dependencies: cargo-machete reads each crate's sources for the crates its Cargo.toml
+# names and exits non-zero on one that nothing uses. From crates.io, pinned, once.
+if ! command -v cargo-machete >/dev/null; then
+    step "installing cargo-machete from crates.io"
+    cargo install --locked --quiet cargo-machete@0.9.2
+fi
+step "cargo machete (unused dependencies)"
+cargo machete
+
 step "cargo fmt --check"
 cargo fmt --all --check
 cargo fmt --manifest-path examples/poster-card/Cargo.toml --check

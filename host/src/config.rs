@@ -3,6 +3,9 @@
 //! Every limit Kiln enforces is named here and documented in `docs/operations.md`.
 
 use anyhow::{Context, Result};
+use figment::providers::{Format, Toml};
+use figment::value::{Dict, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -128,115 +131,232 @@ impl Default for ServiceSettings {
     }
 }
 
-impl Config {
-    /// Defaults, then the TOML file (if given), then `KILN_*` environment variables.
-    pub fn load(file: Option<&Path>) -> Result<Self> {
-        let mut config = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading config file {}", path.display()))?;
-                toml::from_str(&text)
-                    .with_context(|| format!("parsing config file {}", path.display()))?
-            }
-            None => Config::default(),
-        };
-        config.apply_env(|key| std::env::var(key).ok())?;
-        Ok(config)
+/// The prefix of every environment variable Kiln reads its configuration from.
+const ENV_PREFIX: &str = "KILN_";
+
+/// Separates the tables of a key in an overlay variable: `KILN_JOBS__TIMEOUT_MS` sets
+/// `jobs.timeout_ms`, `KILN_PLUGINS__PER_PLUGIN__VIDEO__MEMORY_MIB` sets
+/// `plugins.per_plugin.video.memory_mib`.
+const ENV_SEPARATOR: &str = "__";
+
+/// How a variable of the first releases spells its value.
+#[derive(Clone, Copy)]
+enum Spelling {
+    /// The value itself.
+    Plain,
+    /// Paths separated by `:` (`PATH`-style).
+    Paths,
+    /// Items separated by `,`; blank items are skipped.
+    Commas,
+}
+
+/// The variables the first releases documented (docs/operations.md), each with the key it sets.
+/// They still work; the overlay (`KILN_SECTION__KEY`) reaches every key and wins when both are
+/// set.
+const NAMED_ENV: &[(&str, &str, Spelling)] = &[
+    ("KILN_DATA_DIR", "data_dir", Spelling::Plain),
+    ("KILN_PLUGIN_DIRS", "plugin_dirs", Spelling::Paths),
+    ("KILN_LIBRARIES_DIR", "libraries_dir", Spelling::Plain),
+    ("KILN_CHROMIUM", "browser.executable", Spelling::Plain),
+    (
+        "KILN_BROWSER_PROCESSES",
+        "browser.processes",
+        Spelling::Plain,
+    ),
+    (
+        "KILN_PAGES_PER_PROCESS",
+        "browser.pages_per_process",
+        Spelling::Plain,
+    ),
+    ("KILN_JOB_TIMEOUT_MS", "jobs.timeout_ms", Spelling::Plain),
+    ("KILN_STORAGE_URL", "storage.url", Spelling::Plain),
+    (
+        "KILN_STORAGE_PUBLIC_BASE_URL",
+        "storage.public_base_url",
+        Spelling::Plain,
+    ),
+    (
+        "KILN_STORAGE_VERIFY_PUBLIC_URL",
+        "storage.verify_public_url",
+        Spelling::Plain,
+    ),
+    ("KILN_LISTEN", "service.listen", Spelling::Plain),
+    ("KILN_ADMIN_TOKEN", "service.admin_token", Spelling::Plain),
+    (
+        "KILN_WEBHOOK_SECRET",
+        "service.webhook_secret",
+        Spelling::Plain,
+    ),
+    ("KILN_WORKERS", "service.workers", Spelling::Plain),
+    (
+        "KILN_SUBMIT_TOKENS",
+        "service.submit_tokens",
+        Spelling::Commas,
+    ),
+    (
+        "KILN_ALLOWED_HOSTS",
+        "service.allowed_hosts",
+        Spelling::Commas,
+    ),
+    (
+        "KILN_DRAIN_TIMEOUT_S",
+        "service.drain_timeout_s",
+        Spelling::Plain,
+    ),
+    ("KILN_QUEUE_URL", "queue.url", Spelling::Plain),
+    ("KILN_QUEUE_PREFIX", "queue.prefix", Spelling::Plain),
+    ("KILN_QUEUE_LEASE_MS", "queue.lease_ms", Spelling::Plain),
+    (
+        "KILN_QUEUE_MAX_ATTEMPTS",
+        "queue.max_attempts",
+        Spelling::Plain,
+    ),
+    (
+        "KILN_QUEUE_RETRY_BACKOFF_MS",
+        "queue.retry_backoff_ms",
+        Spelling::Plain,
+    ),
+    ("KILN_RECORD_TTL_S", "queue.record_ttl_s", Spelling::Plain),
+    ("KILN_CACHE_TTL_S", "queue.cache_ttl_s", Spelling::Plain),
+];
+
+/// Values from one source, under the name an error shows for them.
+struct Source {
+    metadata: Metadata,
+    data: Result<figment::value::Map<Profile, Dict>, figment::Error>,
+}
+
+impl Provider for Source {
+    fn metadata(&self) -> Metadata {
+        self.metadata.clone()
     }
 
-    /// Applies `KILN_*` overrides read through `var`.
-    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
-        fn parse<T: std::str::FromStr>(key: &str, value: String) -> Result<T>
-        where
-            T::Err: std::fmt::Display,
-        {
-            value
-                .parse()
-                .map_err(|e| anyhow::anyhow!("{key}={value:?} is not valid: {e}"))
+    fn data(&self) -> Result<figment::value::Map<Profile, Dict>, figment::Error> {
+        self.data.clone()
+    }
+}
+
+impl Source {
+    /// The TOML file at `path`; an error names the file and the key as the file spells it.
+    fn file(path: &Path) -> Self {
+        Self {
+            metadata: Metadata::from(
+                "(TOML config file)",
+                figment::Source::File(path.to_path_buf()),
+            )
+            .interpolater(|_: &Profile, keys: &[&str]| keys.join(".")),
+            data: Toml::file_exact(path).data(),
         }
-        if let Some(v) = var("KILN_DATA_DIR") {
-            self.data_dir = v.into();
+    }
+
+    /// One variable's `value` set at `key` (a dotted path); an error names the variable.
+    fn variable(name: &str, key: &str, value: Value) -> Self {
+        let name = name.to_string();
+        let dict = figment::util::nest(key, value)
+            .into_dict()
+            .expect("a non-empty key nests into a dict");
+        Self {
+            metadata: Metadata::named(format!("environment variable {name}"))
+                .interpolater(move |_: &Profile, _: &[&str]| name.clone()),
+            data: Ok(Profile::Default.collect(dict)),
         }
-        if let Some(v) = var("KILN_PLUGIN_DIRS") {
-            self.plugin_dirs = std::env::split_paths(&v).collect();
+    }
+}
+
+/// An overlay variable's value: `[...]` and `{...}` are read as figment's lists and tables, and
+/// anything else as text, which becomes a number or a boolean where the key wants one (so a token
+/// of digits stays as written).
+fn overlay_value(text: &str) -> Value {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        text.parse().unwrap_or_else(|never| match never {})
+    } else {
+        Value::from(text.to_string())
+    }
+}
+
+/// The config key an overlay variable sets: `KILN_JOBS__TIMEOUT_MS` → `jobs.timeout_ms`; `None`
+/// for variables that are not overlay variables (no `__`, like `KILN_CONFIG` or the named ones).
+fn overlay_key(name: &str) -> Option<String> {
+    let rest = name.strip_prefix(ENV_PREFIX)?;
+    if !rest.contains(ENV_SEPARATOR) {
+        return None;
+    }
+    let parts: Vec<String> = rest
+        .split(ENV_SEPARATOR)
+        .map(|part| part.to_ascii_lowercase())
+        .collect();
+    // `KILN_JOBS____X` or a trailing `__` names no key; figment would nest an empty name.
+    parts
+        .iter()
+        .all(|part| !part.is_empty())
+        .then(|| parts.join("."))
+}
+
+impl Config {
+    /// Defaults, then the TOML file (if given), then `KILN_*` environment variables: first the
+    /// named ones of the first releases (`KILN_LISTEN`, ...), then the overlay
+    /// (`KILN_SECTION__KEY`), which can set every key. An error names where the bad value came
+    /// from: the file and the key, or the variable.
+    pub fn load(file: Option<&Path>) -> Result<Self> {
+        Self::from_sources(file, std::env::vars())
+    }
+
+    /// [`Self::load`] with the environment given as `vars`.
+    fn from_sources(
+        file: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            // figment takes a missing file for an empty one; a file named on purpose must exist.
+            anyhow::ensure!(
+                path.is_file(),
+                "config file {} does not exist (given by --config or KILN_CONFIG)",
+                path.display()
+            );
+            figment = figment.merge(Source::file(path));
         }
-        if let Some(v) = var("KILN_LIBRARIES_DIR") {
-            self.libraries_dir = v.into();
+        let mut vars: Vec<(String, String)> = vars
+            .into_iter()
+            .filter(|(name, _)| name.starts_with(ENV_PREFIX))
+            .collect();
+        // Sorted, so that the order in which variables are merged (and errors listed) is stable.
+        vars.sort();
+        for (name, key, spelling) in NAMED_ENV {
+            let Some((_, text)) = vars.iter().find(|(n, _)| n == name) else {
+                continue;
+            };
+            let value = match spelling {
+                Spelling::Plain => Value::from(text.clone()),
+                Spelling::Paths => Value::from(
+                    std::env::split_paths(text)
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .collect::<Vec<_>>(),
+                ),
+                Spelling::Commas => Value::from(
+                    text.split(',')
+                        .map(str::trim)
+                        .filter(|item| !item.is_empty())
+                        .map(String::from)
+                        .collect::<Vec<_>>(),
+                ),
+            };
+            figment = figment.merge(Source::variable(name, key, value));
         }
-        if let Some(v) = var("KILN_CHROMIUM") {
-            self.browser.executable = v.into();
+        for (name, text) in &vars {
+            if let Some(key) = overlay_key(name) {
+                figment = figment.merge(Source::variable(name, &key, overlay_value(text)));
+            }
         }
-        if let Some(v) = var("KILN_BROWSER_PROCESSES") {
-            self.browser.processes = parse("KILN_BROWSER_PROCESSES", v)?;
-        }
-        if let Some(v) = var("KILN_PAGES_PER_PROCESS") {
-            self.browser.pages_per_process = parse("KILN_PAGES_PER_PROCESS", v)?;
-        }
-        if let Some(v) = var("KILN_JOB_TIMEOUT_MS") {
-            self.jobs.timeout_ms = parse("KILN_JOB_TIMEOUT_MS", v)?;
-        }
-        if let Some(v) = var("KILN_STORAGE_URL") {
-            self.storage.url = Some(v);
-        }
-        if let Some(v) = var("KILN_STORAGE_PUBLIC_BASE_URL") {
-            self.storage.public_base_url = Some(v);
-        }
-        if let Some(v) = var("KILN_STORAGE_VERIFY_PUBLIC_URL") {
-            self.storage.verify_public_url = parse("KILN_STORAGE_VERIFY_PUBLIC_URL", v)?;
-        }
-        if let Some(v) = var("KILN_LISTEN") {
-            self.service.listen = v;
-        }
-        if let Some(v) = var("KILN_ADMIN_TOKEN") {
-            self.service.admin_token = Some(v);
-        }
-        if let Some(v) = var("KILN_WEBHOOK_SECRET") {
-            self.service.webhook_secret = Some(v);
-        }
-        if let Some(v) = var("KILN_WORKERS") {
-            self.service.workers = parse("KILN_WORKERS", v)?;
-        }
-        if let Some(v) = var("KILN_SUBMIT_TOKENS") {
-            self.service.submit_tokens = v
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(String::from)
-                .collect();
-        }
-        if let Some(v) = var("KILN_ALLOWED_HOSTS") {
-            self.service.allowed_hosts = v
-                .split(',')
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(String::from)
-                .collect();
-        }
-        if let Some(v) = var("KILN_QUEUE_URL") {
-            self.queue.url = Some(v);
-        }
-        if let Some(v) = var("KILN_QUEUE_PREFIX") {
-            self.queue.prefix = v;
-        }
-        if let Some(v) = var("KILN_QUEUE_LEASE_MS") {
-            self.queue.lease_ms = parse("KILN_QUEUE_LEASE_MS", v)?;
-        }
-        if let Some(v) = var("KILN_QUEUE_MAX_ATTEMPTS") {
-            self.queue.max_attempts = parse("KILN_QUEUE_MAX_ATTEMPTS", v)?;
-        }
-        if let Some(v) = var("KILN_QUEUE_RETRY_BACKOFF_MS") {
-            self.queue.retry_backoff_ms = parse("KILN_QUEUE_RETRY_BACKOFF_MS", v)?;
-        }
-        if let Some(v) = var("KILN_RECORD_TTL_S") {
-            self.queue.record_ttl_s = parse("KILN_RECORD_TTL_S", v)?;
-        }
-        if let Some(v) = var("KILN_DRAIN_TIMEOUT_S") {
-            self.service.drain_timeout_s = parse("KILN_DRAIN_TIMEOUT_S", v)?;
-        }
-        if let Some(v) = var("KILN_CACHE_TTL_S") {
-            self.queue.cache_ttl_s = parse("KILN_CACHE_TTL_S", v)?;
-        }
-        Ok(())
+        // Lossy: text from the environment becomes the number or boolean its key wants.
+        figment.extract_lossy().map_err(|err| {
+            let errors: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
+            anyhow::anyhow!(
+                "invalid configuration: {}; see docs/operations.md for the keys and their types",
+                errors.join("; ")
+            )
+        })
     }
 
     /// The plugin directories in force.
@@ -392,16 +512,107 @@ mod tests {
         assert!(err.to_string().contains("unknown field `timeout`"), "{err}");
     }
 
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn config_file(text: &str) -> tempfile::NamedTempFile {
+        let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        file
+    }
+
     #[test]
-    fn env_overrides_file_and_bad_values_name_the_variable() {
-        let mut config = Config::default();
-        config
-            .apply_env(|k| (k == "KILN_BROWSER_PROCESSES").then(|| "3".to_string()))
-            .unwrap();
+    fn the_env_overlay_overrides_a_file_key_and_reaches_nested_tables() {
+        let file = config_file("[jobs]\ntimeout_ms = 5000\nmax_frames = 10\n");
+        let config = Config::from_sources(
+            Some(file.path()),
+            vars(&[
+                ("KILN_JOBS__TIMEOUT_MS", "7000"),
+                ("KILN_SERVICE__ADMIN_TOKEN", "0123"),
+                ("KILN_SERVICE__SUBMIT_TOKENS", "[a, b]"),
+                ("KILN_STORAGE__OPTIONS__AWS_REGION", "eu-west-1"),
+                ("KILN_PLUGINS__PER_PLUGIN__VIDEO__MEMORY_MIB", "64"),
+                ("KILN_BROWSER__SANDBOX", "false"),
+                // Not config: Kiln's other variables are left alone.
+                ("KILN_CONFIG", "elsewhere.toml"),
+                ("KILN_TEST_MOTO_SERVER", "/bin/true"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.jobs.timeout_ms, 7000,
+            "the variable wins over the file"
+        );
+        assert_eq!(config.jobs.max_frames, 10, "the file's other keys stay");
+        assert_eq!(config.service.admin_token.as_deref(), Some("0123"));
+        assert_eq!(config.service.submit_tokens, ["a", "b"]);
+        assert_eq!(config.storage.options["aws_region"], "eu-west-1");
+        assert_eq!(config.plugins.per_plugin["video"].memory_mib, Some(64));
+        assert!(!config.browser.sandbox);
+    }
+
+    #[test]
+    fn the_named_variables_still_work_and_the_overlay_wins() {
+        let config = Config::from_sources(
+            None,
+            vars(&[
+                ("KILN_BROWSER_PROCESSES", "3"),
+                ("KILN_PLUGIN_DIRS", "/a:/b"),
+                ("KILN_SUBMIT_TOKENS", "x, ,y"),
+                ("KILN_LISTEN", "0.0.0.0:1"),
+                ("KILN_SERVICE__LISTEN", "127.0.0.1:2"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(config.browser.processes, 3);
-        let err = config
-            .apply_env(|k| (k == "KILN_JOB_TIMEOUT_MS").then(|| "soon".to_string()))
-            .unwrap_err();
-        assert!(err.to_string().contains("KILN_JOB_TIMEOUT_MS"), "{err}");
+        assert_eq!(
+            config.plugin_dirs,
+            [PathBuf::from("/a"), PathBuf::from("/b")]
+        );
+        assert_eq!(config.service.submit_tokens, ["x", "y"]);
+        assert_eq!(config.service.listen, "127.0.0.1:2");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_source() {
+        let err = Config::from_sources(None, vars(&[("KILN_JOB_TIMEOUT_MS", "soon")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KILN_JOB_TIMEOUT_MS"), "{err}");
+
+        let err = Config::from_sources(None, vars(&[("KILN_JOBS__MAX_FRAMES", "many")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("KILN_JOBS__MAX_FRAMES") && err.contains("\"many\""),
+            "{err}"
+        );
+
+        let file = config_file("[queue]\nmax_attempts = \"thrice\"\n");
+        let err = Config::from_sources(Some(file.path()), Vec::new())
+            .unwrap_err()
+            .to_string();
+        let path = file.path().display().to_string();
+        assert!(
+            err.contains("queue.max_attempts") && err.contains(&path),
+            "{err}"
+        );
+
+        let err = Config::from_sources(None, vars(&[("KILN_JOBS__TIMEOUT", "5")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("timeout") && err.contains("KILN_JOBS__TIMEOUT"),
+            "{err}"
+        );
+
+        let err = Config::from_sources(Some(Path::new("/nonexistent/kiln.toml")), Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/kiln.toml"), "{err}");
     }
 }

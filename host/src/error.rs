@@ -1,48 +1,30 @@
 //! The typed error every capability returns; its kind decides what happens next.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// What kind of failure this is. Mirrors the WIT `error-kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ErrorKind {
-    /// The client's input is wrong; not retried.
-    InvalidInput,
-    /// The piece threw or never became ready.
-    PieceFailed,
-    /// A deadline passed.
-    Timeout,
-    /// A host resource (browser, storage) is down; retried.
-    Unavailable,
-    /// A capability was not granted.
-    Denied,
-    /// A bug or broken invariant.
-    Internal,
-}
-
-impl ErrorKind {
-    /// The kebab-case name used in JSON and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::InvalidInput => "invalid-input",
-            ErrorKind::PieceFailed => "piece-failed",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Unavailable => "unavailable",
-            ErrorKind::Denied => "denied",
-            ErrorKind::Internal => "internal",
-        }
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+wire_enum! {
+    /// What kind of failure this is. Mirrors the WIT `error-kind`; its kebab-case name is used
+    /// in JSON and logs.
+    pub enum ErrorKind {
+        /// The client's input is wrong; not retried.
+        InvalidInput = "invalid-input",
+        /// The piece threw or never became ready.
+        PieceFailed = "piece-failed",
+        /// A deadline passed.
+        Timeout = "timeout",
+        /// A host resource (browser, storage) is down; retried.
+        Unavailable = "unavailable",
+        /// A capability was not granted.
+        Denied = "denied",
+        /// A bug or broken invariant.
+        Internal = "internal",
     }
 }
 
 /// A failure with its kind and a message that says what failed and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, utoipa::ToSchema,
+)]
 #[error("{kind}: {message}")]
 pub struct RenderError {
     pub kind: ErrorKind,

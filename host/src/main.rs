@@ -5,7 +5,7 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = kiln::cli::Cli::parse();
-    kiln::cli::init_tracing(cli.verbose);
+    kiln::cli::init_tracing(&cli);
     match kiln::cli::run(cli).await {
         Ok(code) => code,
         Err(err) => {

@@ -85,6 +85,21 @@ impl Server {
         Self { child, base }
     }
 
+    /// As [`Self::start_with`]; also returns what it printed on stderr before its "listening
+    /// on" line.
+    pub fn start_with_lines(
+        dir: &Path,
+        config: &str,
+        args: &[&str],
+        env: &[(&str, String)],
+    ) -> (Self, Vec<String>) {
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let (child, base, before) =
+            spawn_until_with_lines(dir, "kiln.toml", config, &all, env, "kiln: listening on ");
+        (Self { child, base }, before)
+    }
+
     /// `kiln serve --listen <listen> <args…>`; also returns what it printed on stderr before
     /// its "listening on" line.
     pub fn start_listening(

@@ -2,6 +2,7 @@
 //! `service.admin_token` may do that and use the admin routes.
 
 use super::error::ApiError;
+use crate::error::ErrorKind;
 use crate::service::Service;
 use axum::http::{HeaderMap, StatusCode};
 
@@ -36,7 +37,7 @@ pub fn require_admin(service: &Service, headers: &HeaderMap) -> Result<(), ApiEr
     if service.settings.admin_token.is_none() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "denied",
+            ErrorKind::Denied,
             "the admin routes are off: set service.admin_token to turn them on",
         ));
     }
@@ -45,7 +46,7 @@ pub fn require_admin(service: &Service, headers: &HeaderMap) -> Result<(), ApiEr
     }
     Err(ApiError::new(
         StatusCode::UNAUTHORIZED,
-        "denied",
+        ErrorKind::Denied,
         "this route needs Authorization: Bearer <service.admin_token>",
     ))
 }
@@ -65,7 +66,7 @@ pub fn require_submit(service: &Service, headers: &HeaderMap) -> Result<(), ApiE
     }
     Err(ApiError::new(
         StatusCode::UNAUTHORIZED,
-        "denied",
+        ErrorKind::Denied,
         "submitting and cancelling jobs needs Authorization: Bearer <a token of service.submit_tokens>",
     ))
 }

@@ -1,8 +1,9 @@
 //! `/dead-letters` (admin): jobs that used up their attempts, and re-queueing them.
 
 use super::auth::require_admin;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorAnswer};
 use super::jobs::record_json;
+use crate::queue::JobRecord;
 use crate::service::Service;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -10,6 +11,16 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 /// `GET /dead-letters`: their records, newest first.
+#[utoipa::path(
+    get,
+    path = "/dead-letters",
+    tag = "admin",
+    responses(
+        (status = 200, description = "`{jobs: [Job]}`: jobs that used up queue.max_attempts, newest first"),
+        (status = 401, description = "No or wrong token", body = ErrorAnswer),
+        (status = 403, description = "Admin routes are off", body = ErrorAnswer),
+    ),
+)]
 pub async fn list(
     State(service): State<Arc<Service>>,
     headers: HeaderMap,
@@ -25,6 +36,18 @@ pub async fn list(
 }
 
 /// `POST /dead-letters/{id}/requeue`: queues the job again with fresh attempts (202).
+#[utoipa::path(
+    post,
+    path = "/dead-letters/{id}/requeue",
+    tag = "admin",
+    params(("id" = String, Path, description = "The dead letter's job id")),
+    responses(
+        (status = 202, description = "Queued again with fresh attempts", body = JobRecord),
+        (status = 401, description = "No or wrong token", body = ErrorAnswer),
+        (status = 403, description = "Admin routes are off", body = ErrorAnswer),
+        (status = 404, description = "Not a dead letter", body = ErrorAnswer),
+    ),
+)]
 pub async fn requeue(
     State(service): State<Arc<Service>>,
     Path(id): Path<String>,

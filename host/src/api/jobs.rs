@@ -2,9 +2,11 @@
 
 use super::auth::require_submit;
 use super::error::ApiError;
+use super::error::ErrorAnswer;
+use crate::error::ErrorKind;
 use crate::jobs::JobSpec;
-use crate::queue::{Cancelled, JobRecord, Lane, Submitted};
-use crate::service::{JobEvent, Phase, Service, SubmitError, SubmitOptions};
+use crate::queue::{Cancelled, JobRecord, JobState, Lane, Submitted};
+use crate::service::{EventName, JobEvent, Phase, Service, SubmitError, SubmitOptions};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -18,28 +20,77 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SubmitQuery {
-    /// Hold the request up to this many seconds for the job to finish.
+    /// Hold the request up to this many seconds (at most service.max_wait_s) for the job to
+    /// finish.
     wait: Option<u64>,
     /// `interactive` (default) or `bulk`.
     lane: Option<Lane>,
-    /// Render again even if the result cache holds this job's result.
+    /// Render again even if the result cache holds a succeeded job of the same type, plugin
+    /// version and input.
     #[serde(default)]
+    #[param(required = false)]
     force: bool,
 }
 
+/// Where a job's own routes are.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Links {
+    /// `GET` the job.
+    #[serde(rename = "self")]
+    pub this: String,
+    /// Its Server-Sent Events.
+    pub events: String,
+}
+
+/// A job accepted (`202`).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    /// The job's id: the client's, or a new UUID.
+    pub id: String,
+    /// `queued`, or where the job stood when a replayed submission found it.
+    pub status: JobState,
+    pub links: Links,
+}
+
+/// What `DELETE /jobs/{id}` answers.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Cancellation {
+    /// The job's id.
+    pub id: String,
+    /// What was done to it.
+    pub status: CancelStatus,
+}
+
+wire_enum! {
+    /// What `DELETE /jobs/{id}` did.
+    pub enum CancelStatus {
+        /// The job was waiting and is removed.
+        Cancelled = "cancelled",
+        /// The job is running; its worker is stopping it.
+        Cancelling = "cancelling",
+    }
+}
+
 /// The links a job's responses carry.
-fn links(id: &str) -> serde_json::Value {
-    serde_json::json!({ "self": format!("/jobs/{id}"), "events": format!("/jobs/{id}/events") })
+fn links(id: &str) -> Links {
+    Links {
+        this: format!("/jobs/{id}"),
+        events: format!("/jobs/{id}/events"),
+    }
 }
 
 /// A job record as the API shows it.
 pub(super) fn record_json(record: &JobRecord) -> serde_json::Value {
     let mut value = record.public_json();
     if let Some(object) = value.as_object_mut() {
-        object.insert("links".into(), links(&record.id));
+        object.insert(
+            "links".into(),
+            serde_json::to_value(links(&record.id)).expect("links serialize"),
+        );
     }
     value
 }
@@ -59,7 +110,7 @@ pub(super) fn require_json(headers: &HeaderMap, route: &str) -> Result<(), ApiEr
     }
     Err(ApiError::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "invalid-input",
+        ErrorKind::InvalidInput,
         match given {
             Some(given) => format!(
                 "{route} takes a JSON body sent as Content-Type: application/json, not {given:?}"
@@ -77,13 +128,13 @@ pub(super) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, A
         if super::server::is_body_timeout(&rejection) {
             ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
-                "invalid-input",
+                ErrorKind::InvalidInput,
                 "the request body did not arrive within service.body_read_timeout_ms",
             )
         } else if status == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 status,
-                "invalid-input",
+                ErrorKind::InvalidInput,
                 "the request body is larger than service.max_body_bytes",
             )
         } else {
@@ -106,7 +157,11 @@ pub(super) fn submit_error(err: SubmitError) -> ApiError {
             retry_after_s,
         } => ApiError {
             retry_after_s: Some(retry_after_s),
-            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "unavailable", message)
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::Unavailable,
+                message,
+            )
         },
         SubmitError::Unavailable(message) => ApiError::unavailable(message),
     }
@@ -114,6 +169,29 @@ pub(super) fn submit_error(err: SubmitError) -> ApiError {
 
 /// `POST /jobs`: 202 with `{id, status, links}`; with `?wait=S`, 200 and the finished record if
 /// it finishes within S seconds.
+#[utoipa::path(
+    post,
+    path = "/jobs",
+    tag = "jobs",
+    params(
+        SubmitQuery,
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters. A second submission of the same request with the same key gets the first job back (header Idempotent-Replayed: true); another request with the key is 422"),
+    ),
+    request_body(content = JobSpec, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Finished within `wait`, or answered from the result cache (header Kiln-Cache: hit)", body = JobRecord),
+        (status = 202, description = "Accepted", body = Accepted),
+        (status = 400, description = "Malformed JSON or envelope", body = ErrorAnswer),
+        (status = 401, description = "Submit tokens are configured and the request carries none of them", body = ErrorAnswer),
+        (status = 403, description = "Host or Origin not in service.allowed_hosts", body = ErrorAnswer),
+        (status = 408, description = "Body not received within service.body_read_timeout_ms", body = ErrorAnswer),
+        (status = 413, description = "Body over service.max_body_bytes", body = ErrorAnswer),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorAnswer),
+        (status = 422, description = "Unknown type, input against the plugin's schema or this host's job limits, a taken id, or an Idempotency-Key used for another request", body = ErrorAnswer),
+        (status = 429, description = "Queue full; see Retry-After", body = ErrorAnswer),
+        (status = 503, description = "Queue unavailable; nothing was written", body = ErrorAnswer),
+    ),
+)]
 pub async fn submit(
     State(service): State<Arc<Service>>,
     params: Result<Query<SubmitQuery>, QueryRejection>,
@@ -155,8 +233,11 @@ pub async fn submit(
         mark_replayed(&mut response, replayed);
         return Ok(response);
     }
-    let body =
-        serde_json::json!({ "id": record.id, "status": record.status, "links": links(&record.id) });
+    let body = Accepted {
+        links: links(&record.id),
+        id: record.id,
+        status: record.status,
+    };
     let mut response = (StatusCode::ACCEPTED, axum::Json(body)).into_response();
     mark_replayed(&mut response, replayed);
     Ok(response)
@@ -288,9 +369,12 @@ fn mark_replayed(response: &mut Response, replayed: bool) {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Many jobs in one request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Batch {
+pub struct Batch {
+    /// Job envelopes; each is accepted or refused on its own.
+    #[schema(value_type = Vec<JobSpec>)]
     jobs: Vec<serde_json::Value>,
     /// Default `bulk`.
     #[serde(default)]
@@ -298,6 +382,18 @@ struct Batch {
 }
 
 /// `POST /jobs/batch`: `{"jobs": [...], "lane"?}`; each job is accepted or refused on its own.
+#[utoipa::path(
+    post,
+    path = "/jobs/batch",
+    tag = "jobs",
+    request_body(content = Batch, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Each job accepted (`{index, id, status, links}`) or refused (`{index, error}`) on its own"),
+        (status = 400, description = "Malformed batch", body = ErrorAnswer),
+        (status = 401, description = "No submit token", body = ErrorAnswer),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorAnswer),
+    ),
+)]
 pub async fn submit_batch(
     State(service): State<Arc<Service>>,
     headers: HeaderMap,
@@ -321,7 +417,7 @@ pub async fn submit_batch(
         results.push(match submitted {
             Ok(Submitted::New(record) | Submitted::Existing(record)) => serde_json::json!({ "index": index, "id": record.id, "status": record.status, "links": links(&record.id) }),
             Ok(Submitted::Cached(record)) => serde_json::json!({ "index": index, "id": record.id, "status": record.status, "cached": true, "links": links(&record.id) }),
-            Err(err) => serde_json::json!({ "index": index, "error": { "kind": err.kind, "message": err.message } }),
+            Err(err) => serde_json::json!({ "index": index, "error": err.body() }),
         });
     }
     Ok((
@@ -341,6 +437,16 @@ pub(super) async fn find(service: &Service, id: &str) -> Result<JobRecord, ApiEr
 }
 
 /// `GET /jobs/{id}`.
+#[utoipa::path(
+    get,
+    path = "/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job, with `links`", body = JobRecord),
+        (status = 404, description = "No such job", body = ErrorAnswer),
+    ),
+)]
 pub async fn status(
     State(service): State<Arc<Service>>,
     Path(id): Path<String>,
@@ -350,6 +456,19 @@ pub async fn status(
 }
 
 /// `DELETE /jobs/{id}`: a queued job is removed (200); a running one is stopped (202).
+#[utoipa::path(
+    delete,
+    path = "/jobs/{id}",
+    tag = "jobs",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "A queued job, removed: `{id, status: cancelled}`", body = Cancellation),
+        (status = 202, description = "A running job, being stopped: `{id, status: cancelling}`", body = Cancellation),
+        (status = 401, description = "No submit token", body = ErrorAnswer),
+        (status = 404, description = "No such job", body = ErrorAnswer),
+        (status = 409, description = "Already ended", body = ErrorAnswer),
+    ),
+)]
 pub async fn cancel(
     State(service): State<Arc<Service>>,
     Path(id): Path<String>,
@@ -361,33 +480,39 @@ pub async fn cancel(
         .await
         .map_err(|e| ApiError::unavailable(e.to_string()))?;
     let (status, state) = match result {
-        Cancelled::WasQueued => (StatusCode::OK, "cancelled"),
-        Cancelled::IsRunning => (StatusCode::ACCEPTED, "cancelling"),
+        Cancelled::WasQueued => (StatusCode::OK, CancelStatus::Cancelled),
+        Cancelled::IsRunning => (StatusCode::ACCEPTED, CancelStatus::Cancelling),
         Cancelled::AlreadyDone => {
             let record = find(&service, &id).await?;
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "invalid-input",
-                format!("job {id:?} has already ended ({:?})", record.status).to_lowercase(),
+                ErrorKind::InvalidInput,
+                format!("job {id:?} has already ended ({})", record.status),
             ));
         }
         Cancelled::NotFound => return Err(ApiError::not_found(format!("no job {id:?}"))),
     };
-    Ok((
-        status,
-        axum::Json(serde_json::json!({ "id": id, "status": state })),
-    )
-        .into_response())
+    Ok((status, axum::Json(Cancellation { id, status: state })).into_response())
 }
 
 fn sse_event(event: &JobEvent) -> Event {
     Event::default()
-        .event(event.event)
+        .event(event.event.as_str())
         .data(event.data.to_string())
 }
 
 /// `GET /jobs/{id}/events`: Server-Sent Events, starting with where the job stands now and ending
 /// after its final event (or when the service has drained and stops).
+#[utoipa::path(
+    get,
+    path = "/jobs/{id}/events",
+    tag = "jobs",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "Server-Sent Events named by EventName: where the job stands now, then started, progress, retrying, and succeeded, failed or cancelled with the whole job", content_type = "text/event-stream", body = EventName),
+        (status = 404, description = "No such job", body = ErrorAnswer),
+    ),
+)]
 pub async fn events(
     State(service): State<Arc<Service>>,
     Path(id): Path<String>,
@@ -402,13 +527,7 @@ pub async fn events(
         }
     };
     let current = JobEvent {
-        event: match record.status {
-            crate::queue::JobState::Queued => "queued",
-            crate::queue::JobState::Running => "started",
-            crate::queue::JobState::Succeeded => "succeeded",
-            crate::queue::JobState::Failed => "failed",
-            crate::queue::JobState::Cancelled => "cancelled",
-        },
+        event: EventName::for_state(record.status),
         data: record_json(&record),
     };
     let stream = futures::stream::unfold(
@@ -438,6 +557,20 @@ pub async fn events(
 }
 
 /// `GET /jobs/{id}/artifacts/{name}`: the bytes, or a redirect to the store's public URL.
+#[utoipa::path(
+    get,
+    path = "/jobs/{id}/artifacts/{name}",
+    tag = "jobs",
+    params(
+        ("id" = String, Path, description = "The job's id"),
+        ("name" = String, Path, description = "The artifact's name"),
+    ),
+    responses(
+        (status = 200, description = "The artifact's bytes, with its content type"),
+        (status = 307, description = "Redirect to the public URL (with storage.public_base_url)"),
+        (status = 404, description = "No such job or artifact", body = ErrorAnswer),
+    ),
+)]
 pub async fn artifact(
     State(service): State<Arc<Service>>,
     Path((id, name)): Path<(String, String)>,

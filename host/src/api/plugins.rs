@@ -3,7 +3,8 @@
 //! plugin directory are, before anything is written.
 
 use super::auth::require_admin;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorAnswer};
+use crate::error::ErrorKind;
 use crate::service::Service;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -14,6 +15,16 @@ use std::sync::Arc;
 
 /// `GET /plugins/{name}`: every loaded version with its schema, and refusals of files that
 /// carry the name.
+#[utoipa::path(
+    get,
+    path = "/plugins/{name}",
+    tag = "plugins",
+    params(("name" = String, Path, description = "The plugin's name")),
+    responses(
+        (status = 200, description = "The plugin's loaded versions with schemas, and refusals of its files"),
+        (status = 404, description = "No such plugin", body = ErrorAnswer),
+    ),
+)]
 pub async fn show(
     State(service): State<Arc<Service>>,
     Path(name): Path<String>,
@@ -46,6 +57,20 @@ pub async fn show(
 /// `PUT /plugins/{name}` (admin): the body is a component. It is loaded and checked first; only
 /// a plugin that a host would serve, and whose `describe` name is `name`, is written (as
 /// `<name>-<version>.wasm` in the first plugin directory) and loaded at once.
+#[utoipa::path(
+    put,
+    path = "/plugins/{name}",
+    tag = "admin",
+    params(("name" = String, Path, description = "The plugin's name, as its `describe` gives it")),
+    request_body(content = String, content_type = "application/wasm", description = "The component, up to service.max_plugin_bytes"),
+    responses(
+        (status = 201, description = "Checked, written and loaded"),
+        (status = 401, description = "No or wrong token", body = ErrorAnswer),
+        (status = 403, description = "Admin routes are off", body = ErrorAnswer),
+        (status = 408, description = "Body not received within service.body_read_timeout_ms", body = ErrorAnswer),
+        (status = 422, description = "Refused, with the reason", body = ErrorAnswer),
+    ),
+)]
 pub async fn upload(
     State(service): State<Arc<Service>>,
     Path(name): Path<String>,
@@ -57,13 +82,13 @@ pub async fn upload(
         if super::server::is_body_timeout(&e) {
             return ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
-                "invalid-input",
+                ErrorKind::InvalidInput,
                 "the component did not arrive within service.body_read_timeout_ms",
             );
         }
         ApiError::new(
             e.status(),
-            "invalid-input",
+            ErrorKind::InvalidInput,
             format!(
                 "cannot read the component: {e} (uploads are limited by service.max_plugin_bytes)"
             ),
@@ -81,14 +106,14 @@ pub async fn upload(
         .map_err(|e| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid-input",
+                ErrorKind::InvalidInput,
                 format!("the component was refused: {e:#}"),
             )
         })?;
     if plugin.info.name != name {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-input",
+            ErrorKind::InvalidInput,
             format!(
                 "the component describes itself as {:?}, not {name:?}; PUT it at /plugins/{}",
                 plugin.info.name, plugin.info.name
@@ -112,6 +137,18 @@ pub async fn upload(
 
 /// `DELETE /plugins/{name}` (admin): removes the files of every loaded version of `name` from
 /// the plugin directories and unloads them. Running jobs finish on the version they have.
+#[utoipa::path(
+    delete,
+    path = "/plugins/{name}",
+    tag = "admin",
+    params(("name" = String, Path, description = "The plugin's name")),
+    responses(
+        (status = 200, description = "Every version unloaded: `{unloaded}`"),
+        (status = 401, description = "No or wrong token", body = ErrorAnswer),
+        (status = 403, description = "Admin routes are off", body = ErrorAnswer),
+        (status = 404, description = "Not loaded", body = ErrorAnswer),
+    ),
+)]
 pub async fn remove(
     State(service): State<Arc<Service>>,
     Path(name): Path<String>,

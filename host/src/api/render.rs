@@ -6,10 +6,11 @@
 //! route's own.
 
 use super::auth::require_submit;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorAnswer};
 use super::jobs::{
     body_bytes, mark_cached, require_json, submit_error, submit_following, wait_for_end,
 };
+use crate::error::ErrorKind;
 use crate::jobs::JobSpec;
 use crate::queue::{JobRecord, JobState, Submitted};
 use crate::service::{Service, SubmitOptions};
@@ -28,6 +29,26 @@ const RENDER_HEADER: &str = "kiln-render";
 /// `GET /render/{type}.{ext}`: answers from the result cache; renders only for a request that
 /// carries `Kiln-Render` or `Authorization`, so an `<img>` or a link on another site cannot make
 /// this host render.
+#[utoipa::path(
+    get,
+    path = "/render/{target}",
+    tag = "render",
+    params(
+        ("target" = String, Path, description = "`<type>.<ext>`, e.g. `p5.png`: the artifact whose name ends in `.<ext>` is returned"),
+        ("force" = Option<bool>, Query, description = "Render even on a cache hit"),
+        ("wait" = Option<u64>, Query, description = "Seconds to wait (at most service.max_wait_s)"),
+        ("Kiln-Render" = Option<String>, Header, description = "Any value: lets the request start a render (a web page elsewhere cannot send it)"),
+    ),
+    responses(
+        (status = 200, description = "The artifact's bytes; headers Kiln-Job and, from the cache, Kiln-Cache: hit"),
+        (status = 400, description = "A query value does not match the schema's type", body = ErrorAnswer),
+        (status = 401, description = "No submit token", body = ErrorAnswer),
+        (status = 404, description = "The job made no artifact with that extension", body = ErrorAnswer),
+        (status = 422, description = "Unknown type, or input against the schema or this host's job limits", body = ErrorAnswer),
+        (status = 428, description = "Not in the cache, and the request carries neither Kiln-Render nor Authorization", body = ErrorAnswer),
+        (status = 504, description = "Not finished within wait", body = ErrorAnswer),
+    ),
+)]
 pub async fn render(
     State(service): State<Arc<Service>>,
     Path(target): Path<String>,
@@ -42,6 +63,24 @@ pub async fn render(
 
 /// `POST /render/{type}.{ext}`: the same, with the input as a JSON object in the body (query
 /// parameters add to it; the body wins).
+#[utoipa::path(
+    post,
+    path = "/render/{target}",
+    tag = "render",
+    params(
+        ("target" = String, Path, description = "`<type>.<ext>`, e.g. `p5.png`"),
+        ("force" = Option<bool>, Query, description = "Render even on a cache hit"),
+        ("wait" = Option<u64>, Query, description = "Seconds to wait (at most service.max_wait_s)"),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "The job's input (query parameters add to it; the body wins)"),
+    responses(
+        (status = 200, description = "The artifact's bytes"),
+        (status = 400, description = "The body is not a JSON object", body = ErrorAnswer),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorAnswer),
+        (status = 422, description = "Unknown type, or input against the schema or this host's job limits", body = ErrorAnswer),
+        (status = 504, description = "Not finished within wait", body = ErrorAnswer),
+    ),
+)]
 pub async fn render_post(
     State(service): State<Arc<Service>>,
     Path(target): Path<String>,
@@ -113,7 +152,7 @@ async fn render_with(
             Some(record) => respond(service, &record, ext, true).await,
             None => Err(ApiError::new(
                 StatusCode::PRECONDITION_REQUIRED,
-                "denied",
+                ErrorKind::Denied,
                 format!(
                     "GET /render answers from the result cache, and renders only for a request with a Kiln-Render header (any value) or Authorization, which a web page elsewhere cannot send: add `Kiln-Render: 1`, or POST the input as JSON to /render/{target}"
                 ),
@@ -135,7 +174,7 @@ async fn render_with(
                 .ok_or_else(|| {
                     ApiError::new(
                         StatusCode::GATEWAY_TIMEOUT,
-                        "timeout",
+                        ErrorKind::Timeout,
                         format!(
                             "job {id} did not finish within {}s; GET /jobs/{id} follows it",
                             wait.as_secs()
@@ -147,7 +186,7 @@ async fn render_with(
         (Submitted::New(record) | Submitted::Existing(record), None) => {
             return Err(ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ErrorKind::Internal,
                 format!(
                     "job {} was queued but its events could not be followed",
                     record.id

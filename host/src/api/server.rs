@@ -12,6 +12,7 @@
 
 use super::error::ApiError;
 use crate::config::ServiceSettings;
+use crate::error::ErrorKind;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -111,10 +112,10 @@ async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
 
 /// Answers a connection over the cap with `503` and closes it, without reading from it.
 fn refuse(stream: TcpStream, max_connections: usize) {
-    let body = serde_json::json!({"error": {"kind": "unavailable", "message": format!(
+    let body = ApiError::unavailable(format!(
         "this server has its most connections open (service.max_connections = {max_connections}); retry later"
-    )}})
-    .to_string();
+    ));
+    let body = serde_json::json!({ "error": body.body() }).to_string();
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
          connection: close\r\ncontent-length: {}\r\n\r\n{body}",
@@ -278,7 +279,7 @@ impl AllowedHosts {
             if !allowed {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
-                    "denied",
+                    ErrorKind::Denied,
                     format!(
                         "this server does not answer to the host {host:?}: add it to service.allowed_hosts if clients reach the server by that name"
                     ),
@@ -294,7 +295,7 @@ impl AllowedHosts {
             if !allowed {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
-                    "denied",
+                    ErrorKind::Denied,
                     format!(
                         "requests from web pages at {origin:?} are refused: that origin is not in service.allowed_hosts"
                     ),

@@ -1,6 +1,6 @@
 //! `/health`, `/ready`, `/metrics`, `/plugins`, and the 404 for everything else.
 
-use super::error::ApiError;
+use super::error::{ApiError, ApiErrorKind, ErrorAnswer};
 use crate::service::Service;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
@@ -8,11 +8,26 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 /// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "system",
+    responses((status = 200, description = "The process answers: `{status: ok}`")),
+)]
 pub async fn health() -> Response {
     axum::Json(serde_json::json!({ "status": "ok" })).into_response()
 }
 
 /// Readiness: the queue answers and, in a process that runs jobs, a browser is running.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "system",
+    responses(
+        (status = 200, description = "Ready: `{status: ready, queued}`"),
+        (status = 503, description = "Not ready: the queue does not answer, or no browser runs in a process that runs jobs", body = ErrorAnswer),
+    ),
+)]
 pub async fn ready(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
     if let Some(pool) = &service.kiln.pool
         && pool.browser_pids().is_empty()
@@ -30,6 +45,15 @@ pub async fn ready(State(service): State<Arc<Service>>) -> Result<Response, ApiE
 }
 
 /// Prometheus metrics.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "system",
+    responses(
+        (status = 200, description = "Prometheus text exposition (0.0.4)", content_type = "text/plain"),
+        (status = 503, description = "The queue does not answer", body = ErrorAnswer),
+    ),
+)]
 pub async fn metrics(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
     let depths = service
         .queue
@@ -40,10 +64,23 @@ pub async fn metrics(State(service): State<Arc<Service>>) -> Result<Response, Ap
         depths,
         service.kiln.pool.as_ref().map_or(0, |pool| pool.restarts()),
     );
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+        )],
+        text,
+    )
+        .into_response())
 }
 
 /// The plugins loaded now, and files that were refused.
+#[utoipa::path(
+    get,
+    path = "/plugins",
+    tag = "plugins",
+    responses((status = 200, description = "Loaded plugins with their schemas and grants, and refused files")),
+)]
 pub async fn plugins(State(service): State<Arc<Service>>) -> Response {
     let snapshot = service.kiln.plugins.snapshot();
     let plugins: Vec<_> = snapshot.plugins().map(|p| p.report()).collect();
@@ -54,7 +91,7 @@ pub async fn plugins(State(service): State<Arc<Service>>) -> Response {
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not-found",
+        ApiErrorKind::NotFound,
         format!("no route {}; GET /openapi.json lists them", uri.path()),
     )
 }

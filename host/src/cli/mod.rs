@@ -26,9 +26,14 @@ pub struct Cli {
     /// TOML config file (see docs/operations.md); KILN_* variables override it.
     #[arg(long, global = true, env = "KILN_CONFIG")]
     pub config: Option<PathBuf>,
-    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    /// More log output on stderr (-v info, -vv debug). `serve` and `worker` log at info
+    /// already. RUST_LOG overrides both.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How log lines are written on stderr: `text` for people, `json` (one object a line) for
+    /// log collectors.
+    #[arg(long, global = true, value_enum, env = "KILN_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,19 +56,47 @@ pub enum Command {
     Bench(bench::BenchArgs),
 }
 
-/// Logs go to stderr so stdout stays machine-readable.
-pub fn init_tracing(verbose: u8) {
-    let default = match verbose {
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event, with its span's fields (a request's id, method and path).
+    Json,
+}
+
+impl Cli {
+    /// The long-running commands log at `info` by default: an operator wants to see requests,
+    /// retries and restarts without asking. The one-shot commands stay quiet (`warn`).
+    fn default_log_level(&self) -> u8 {
+        match self.command {
+            Command::Serve(_) | Command::Worker(_) => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// Logs go to stderr so stdout stays machine-readable. RUST_LOG, when set, replaces the level
+/// that `-v` and the command choose.
+pub fn init_tracing(cli: &Cli) {
+    let default = match cli.verbose.max(cli.default_log_level()) {
         0 => "warn",
         1 => "info,chromiumoxide=warn",
         _ => "debug,chromiumoxide=info",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One stored object, as reported to clients.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StoredArtifact {
     pub name: String,
     pub key: String,

@@ -4,17 +4,23 @@ use crate::error::RenderError;
 use serde::Deserialize;
 
 /// One job as submitted. `type` may pin a version: `p5@0.1.0`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = JobEnvelope)]
 pub struct JobSpec {
     /// Client-chosen id (letters, digits, `-`, `_`, at most 128); generated when absent.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,128}$")]
     pub id: Option<String>,
+    /// A job type, optionally pinned to a plugin version: `p5` or `p5@0.1.0`.
     #[serde(rename = "type")]
     pub job_type: String,
+    /// Validated against the plugin's input schema (`GET /plugins`).
     pub input: serde_json::Value,
-    /// A URL the finished job is POSTed to (`kiln serve` only; needs `service.webhook_secret`).
+    /// A URL the finished job is POSTed to (`kiln serve` only; needs `service.webhook_secret`),
+    /// signed `X-Kiln-Signature: sha256=HMAC(service.webhook_secret, body)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uri")]
     pub callback: Option<String>,
 }
 

@@ -12,8 +12,8 @@ mod settings;
 
 pub use embedded::EmbeddedQueue;
 pub use record::{
-    DroppedInput, JobRecord, JobState, Lane, LaneDepths, LogEntry, Timings, capped_log,
-    now_ms as record_now_ms,
+    ClientProtocol, DroppedInput, JobRecord, JobState, Lane, LaneDepths, LogEntry, Timings,
+    capped_log, now_ms as record_now_ms,
 };
 pub use redis::{INGRESS_GROUP, RedisKeys, RedisQueue, WORKER_GROUP, emprops_result};
 pub use settings::QueueSettings;

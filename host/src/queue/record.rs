@@ -6,26 +6,36 @@ use crate::storage::StoredArtifact;
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Which lane a job waits in. Workers drain `interactive` first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Lane {
-    /// Someone is waiting for it (the default, and every `?wait` request).
-    #[default]
-    Interactive,
-    /// Batches and backfills.
-    Bulk,
+wire_enum! {
+    /// Which lane a job waits in. Workers drain `interactive` first.
+    #[derive(Default)]
+    pub enum Lane {
+        /// Someone is waiting for it (the default, and every `?wait` request).
+        #[default]
+        Interactive = "interactive",
+        /// Batches and backfills.
+        Bulk = "bulk",
+    }
 }
 
-/// Where a job stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobState {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
+wire_enum! {
+    /// Where a job stands.
+    pub enum JobState {
+        Queued = "queued",
+        Running = "running",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
+wire_enum! {
+    /// Which client protocol submitted a job, when it was not Kiln's own HTTP API or Redis
+    /// stream: its result is answered in that protocol's shape too.
+    pub enum ClientProtocol {
+        /// emprops-style clients: jobs LPUSHed onto `queue.emprops_list`.
+        Emprops = "emprops",
+    }
 }
 
 impl JobState {
@@ -36,7 +46,7 @@ impl JobState {
 }
 
 /// Time spent per stage, in milliseconds.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Timings {
     /// From acceptance to a worker taking it.
     pub queued_ms: Option<f64>,
@@ -47,7 +57,8 @@ pub struct Timings {
 }
 
 /// One job.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Job)]
 pub struct JobRecord {
     pub id: String,
     #[serde(rename = "type")]
@@ -91,6 +102,7 @@ pub struct JobRecord {
     /// The hash of the submitted envelope (type, input, the client's id, callback), kept with an
     /// idempotency key so that the key reused for another request is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
     pub request_hash: Option<String>,
     /// The job's log (plugin, page, network and host lines), capped by `jobs.max_log_lines` and
     /// `jobs.max_log_bytes`; filled when the job ends.
@@ -98,12 +110,14 @@ pub struct JobRecord {
     pub log: Vec<LogEntry>,
     /// Which client protocol submitted it: `emprops` jobs get their result in that shape too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub source: Option<ClientProtocol>,
     /// Position in its lane (the queue's own bookkeeping).
     #[serde(default)]
+    #[schema(ignore)]
     pub seq: u64,
     /// The queue's handle on a leased job (Redis: its lane and stream entry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
     pub lease: Option<String>,
     /// Set when the input was larger than `queue.max_kept_input_bytes` and was dropped from
     /// the record once the job ended (`input` is then `null`).
@@ -112,7 +126,7 @@ pub struct JobRecord {
 }
 
 /// What is left of an input dropped from an ended job's record.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct DroppedInput {
     /// Its size as JSON.
     pub bytes: u64,
@@ -199,7 +213,7 @@ impl JobRecord {
 }
 
 /// One line of a job's log as the record keeps it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct LogEntry {
     /// Milliseconds since the job started.
     pub at_ms: u64,
@@ -249,7 +263,7 @@ pub fn capped_log(lines: &[LogLine], max_lines: usize, max_bytes: usize) -> Vec<
 }
 
 /// Jobs waiting per lane.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LaneDepths {
     pub interactive: u64,
     pub bulk: u64,

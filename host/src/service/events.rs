@@ -1,5 +1,6 @@
 //! Per-job event channels: what a worker publishes and `GET /jobs/{id}/events` streams.
 
+use crate::queue::JobState;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,34 +9,55 @@ use tokio::sync::{broadcast, mpsc};
 /// Events buffered per subscriber; a subscriber that falls further behind skips ahead.
 const BUFFER: usize = 64;
 
-/// Every event name, so events that arrive from other processes keep static names.
-const NAMES: [&str; 7] = [
-    "queued",
-    "started",
-    "progress",
-    "retrying",
-    "succeeded",
-    "failed",
-    "cancelled",
-];
+wire_enum! {
+    /// The name of an event in a job's life: the SSE `event:` field, and `event` in the
+    /// messages processes exchange over Redis.
+    pub enum EventName {
+        /// The job waits in its lane (again, after a drain put it back).
+        Queued = "queued",
+        /// An attempt started.
+        Started = "started",
+        /// The plugin reported progress.
+        Progress = "progress",
+        /// An attempt failed as `unavailable` and the job waits to run again.
+        Retrying = "retrying",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
 
-/// The static name of `event`, if it is one of Kiln's.
-pub fn event_name(event: &str) -> Option<&'static str> {
-    NAMES.iter().copied().find(|name| *name == event)
+impl EventName {
+    /// Whether nothing follows this event.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+
+    /// The event that says a job is in `state` (a running job has `started`).
+    pub fn for_state(state: JobState) -> Self {
+        match state {
+            JobState::Queued => Self::Queued,
+            JobState::Running => Self::Started,
+            JobState::Succeeded => Self::Succeeded,
+            JobState::Failed => Self::Failed,
+            JobState::Cancelled => Self::Cancelled,
+        }
+    }
 }
 
 /// One event in a job's life.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobEvent {
-    /// `queued`, `started`, `progress`, `retrying`, `succeeded`, `failed` or `cancelled`.
-    pub event: &'static str,
+    /// Which event: the SSE `event:` field.
+    pub event: EventName,
+    /// Its JSON: `{id, attempt}` for `started`, the whole job for a final event, and so on.
     pub data: serde_json::Value,
 }
 
 impl JobEvent {
     /// Whether nothing follows this event.
     pub fn is_final(&self) -> bool {
-        matches!(self.event, "succeeded" | "failed" | "cancelled")
+        self.event.is_final()
     }
 }
 

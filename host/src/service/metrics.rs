@@ -1,7 +1,17 @@
-//! Counters and histograms for `GET /metrics`, in Prometheus' text format.
+//! Counters, gauges and histograms for `GET /metrics`, kept in a `prometheus-client` registry and
+//! exposed in Prometheus' text format (0.0.4).
+//!
+//! The names and labels are part of the API (docs/api.md lists them, dashboards query them); the
+//! label values are the protocol's own enums, so a lane or a status has one spelling everywhere.
 
-use crate::queue::LaneDepths;
-use std::collections::BTreeMap;
+use crate::error::ErrorKind;
+use crate::queue::{JobState, Lane, LaneDepths};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use std::fmt::Write;
 use std::sync::Mutex;
 
@@ -10,201 +20,294 @@ const BUCKETS: [f64; 12] = [
     0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
-}
-
-impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                self.counts[i] += 1;
-            }
-        }
-        self.count += 1;
-        self.sum += seconds;
+wire_enum! {
+    /// A stage of a job's life that `kiln_job_stage_seconds` times.
+    pub enum Stage {
+        /// From acceptance to a worker taking it.
+        Queued = "queued",
+        /// One attempt's run in this process.
+        Run = "run",
+        /// From acceptance to the final state.
+        Total = "total",
     }
 }
 
-#[derive(Default)]
-struct Inner {
-    submitted: BTreeMap<&'static str, u64>,
-    finished: BTreeMap<&'static str, u64>,
-    failures: BTreeMap<String, u64>,
-    in_flight: i64,
-    cache_hits: u64,
-    retries: u64,
-    dead_letters: u64,
-    stages: BTreeMap<&'static str, Histogram>,
+/// What `kiln_queue_depth` counts: the jobs waiting in a lane, or those backing off before a
+/// retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Waiting {
+    Lane(Lane),
+    Retrying,
+}
+
+// Label values are written as the enums' wire strings: one spelling in JSON, SSE and metrics.
+macro_rules! label_value {
+    ($($ty:ty),+) => {$(
+        impl EncodeLabelValue for $ty {
+            fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+                encoder.write_str(self.as_str())
+            }
+        }
+    )+};
+}
+label_value!(Lane, JobState, ErrorKind, Stage);
+
+impl EncodeLabelValue for Waiting {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        encoder.write_str(match self {
+            Waiting::Lane(lane) => lane.as_str(),
+            Waiting::Retrying => "retrying",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct DepthLabels {
+    lane: Waiting,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct LaneLabels {
+    lane: Lane,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct StatusLabels {
+    status: JobState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct KindLabels {
+    kind: ErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct StageLabels {
+    stage: Stage,
+}
+
+fn stage_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
 }
 
 /// The service's metrics.
-#[derive(Default)]
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    registry: Registry,
+    queue_depth: Family<DepthLabels, Gauge>,
+    in_flight: Gauge,
+    submitted: Family<LaneLabels, Counter>,
+    finished: Family<StatusLabels, Counter>,
+    failures: Family<KindLabels, Counter>,
+    cache_hits: Counter,
+    retries: Counter,
+    dead_letters: Counter,
+    browser_restarts: Counter,
+    stages: Family<StageLabels, Histogram, fn() -> Histogram>,
+    /// Held while a scrape brings the gauges read at scrape time up to date and encodes them, so
+    /// two scrapes at once do not both add the browser restarts they saw.
+    scrape: Mutex<()>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let metrics = Self {
+            registry: Registry::default(),
+            queue_depth: Family::default(),
+            in_flight: Gauge::default(),
+            submitted: Family::default(),
+            finished: Family::default(),
+            failures: Family::default(),
+            cache_hits: Counter::default(),
+            retries: Counter::default(),
+            dead_letters: Counter::default(),
+            browser_restarts: Counter::default(),
+            stages: Family::new_with_constructor(stage_histogram),
+            scrape: Mutex::new(()),
+        };
+        let mut registry = Registry::default();
+        // Counters are registered without `_total`: the encoder adds it.
+        registry.register(
+            "kiln_queue_depth",
+            "Jobs waiting, per lane",
+            metrics.queue_depth.clone(),
+        );
+        registry.register(
+            "kiln_cache_hits",
+            "Submissions answered from the result cache",
+            metrics.cache_hits.clone(),
+        );
+        registry.register(
+            "kiln_job_retries",
+            "Failed attempts put back to run again",
+            metrics.retries.clone(),
+        );
+        registry.register(
+            "kiln_dead_letters",
+            "Jobs that used up their attempts",
+            metrics.dead_letters.clone(),
+        );
+        registry.register(
+            "kiln_jobs_in_flight",
+            "Jobs running in this process",
+            metrics.in_flight.clone(),
+        );
+        registry.register(
+            "kiln_jobs_submitted",
+            "Jobs accepted, per lane",
+            metrics.submitted.clone(),
+        );
+        registry.register(
+            "kiln_jobs_finished",
+            "Jobs that ended, per status",
+            metrics.finished.clone(),
+        );
+        registry.register(
+            "kiln_job_failures",
+            "Failed jobs, per error kind",
+            metrics.failures.clone(),
+        );
+        registry.register(
+            "kiln_browser_restarts",
+            "Browsers replaced after dying",
+            metrics.browser_restarts.clone(),
+        );
+        registry.register(
+            "kiln_job_stage_seconds",
+            "Time per job stage",
+            metrics.stages.clone(),
+        );
+        Self {
+            registry,
+            ..metrics
+        }
+    }
 }
 
 impl Metrics {
-    pub fn submitted(&self, lane: &'static str) {
-        *self.lock().submitted.entry(lane).or_default() += 1;
+    /// A job was accepted into `lane`.
+    pub fn submitted(&self, lane: Lane) {
+        self.submitted.get_or_create(&LaneLabels { lane }).inc();
     }
 
+    /// A worker of this process started a job.
     pub fn started(&self) {
-        self.lock().in_flight += 1;
+        self.in_flight.inc();
     }
 
     /// A job ended with `status`; `failure` is the error kind when it failed.
-    pub fn finished(&self, status: &'static str, failure: Option<String>) {
-        let mut inner = self.lock();
-        inner.in_flight -= 1;
-        *inner.finished.entry(status).or_default() += 1;
+    pub fn finished(&self, status: JobState, failure: Option<ErrorKind>) {
+        self.in_flight.dec();
+        self.finished.get_or_create(&StatusLabels { status }).inc();
         if let Some(kind) = failure {
-            *inner.failures.entry(kind).or_default() += 1;
+            self.failures.get_or_create(&KindLabels { kind }).inc();
         }
     }
 
     /// A submission was answered from the result cache.
     pub fn cache_hit(&self) {
-        self.lock().cache_hits += 1;
+        self.cache_hits.inc();
     }
 
     /// A failed attempt was put back to run again after a backoff.
     pub fn retried(&self) {
-        let mut inner = self.lock();
-        inner.in_flight -= 1;
-        inner.retries += 1;
+        self.in_flight.dec();
+        self.retries.inc();
     }
 
     /// A job used up its attempts and became a dead letter (counted in `finished` too).
     pub fn buried(&self) {
-        self.lock().dead_letters += 1;
+        self.dead_letters.inc();
     }
 
     /// A job this process was running was taken over by another worker.
     pub fn lease_lost(&self) {
-        self.lock().in_flight -= 1;
+        self.in_flight.dec();
     }
 
     /// A job was cancelled before it started.
     pub fn cancelled_while_queued(&self) {
-        *self.lock().finished.entry("cancelled").or_default() += 1;
+        self.finished
+            .get_or_create(&StatusLabels {
+                status: JobState::Cancelled,
+            })
+            .inc();
     }
 
-    /// Time spent in `stage` (`queued`, `run`, `total`).
-    pub fn observe(&self, stage: &'static str, seconds: f64) {
-        self.lock()
-            .stages
-            .entry(stage)
-            .or_default()
+    /// Time spent in `stage`.
+    pub fn observe(&self, stage: Stage, seconds: f64) {
+        self.stages
+            .get_or_create(&StageLabels { stage })
             .observe(seconds);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().expect("metrics lock")
-    }
-
-    /// The exposition text, with the gauges read now.
+    /// The exposition text, with the queue depths and the pool's browser restarts read now.
     pub fn render(&self, depths: LaneDepths, browser_restarts: u64) -> String {
-        let inner = self.lock();
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP kiln_queue_depth Jobs waiting, per lane.\n# TYPE kiln_queue_depth gauge"
-        );
-        let _ = writeln!(
-            out,
-            "kiln_queue_depth{{lane=\"interactive\"}} {}",
-            depths.interactive
-        );
-        let _ = writeln!(out, "kiln_queue_depth{{lane=\"bulk\"}} {}", depths.bulk);
-        let _ = writeln!(
-            out,
-            "kiln_queue_depth{{lane=\"retrying\"}} {}",
-            depths.retrying
-        );
-        for (name, help, value) in [
-            (
-                "kiln_cache_hits_total",
-                "Submissions answered from the result cache.",
-                inner.cache_hits,
-            ),
-            (
-                "kiln_job_retries_total",
-                "Failed attempts put back to run again.",
-                inner.retries,
-            ),
-            (
-                "kiln_dead_letters_total",
-                "Jobs that used up their attempts.",
-                inner.dead_letters,
-            ),
+        let _scrape = self.scrape.lock().expect("metrics scrape lock");
+        for (lane, depth) in [
+            (Waiting::Lane(Lane::Interactive), depths.interactive),
+            (Waiting::Lane(Lane::Bulk), depths.bulk),
+            (Waiting::Retrying, depths.retrying),
         ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-            );
+            self.queue_depth
+                .get_or_create(&DepthLabels { lane })
+                .set(i64::try_from(depth).unwrap_or(i64::MAX));
         }
-        let _ = writeln!(
-            out,
-            "# HELP kiln_jobs_in_flight Jobs running in this process.\n# TYPE kiln_jobs_in_flight gauge"
-        );
-        let _ = writeln!(out, "kiln_jobs_in_flight {}", inner.in_flight);
-        let _ = writeln!(
-            out,
-            "# HELP kiln_jobs_submitted_total Jobs accepted, per lane.\n# TYPE kiln_jobs_submitted_total counter"
-        );
-        for (lane, n) in &inner.submitted {
-            let _ = writeln!(out, "kiln_jobs_submitted_total{{lane=\"{lane}\"}} {n}");
+        // The pool counts its restarts; the counter follows it (it never goes down).
+        let seen = self.browser_restarts.get();
+        if browser_restarts > seen {
+            self.browser_restarts.inc_by(browser_restarts - seen);
         }
-        let _ = writeln!(
-            out,
-            "# HELP kiln_jobs_finished_total Jobs that ended, per status.\n# TYPE kiln_jobs_finished_total counter"
-        );
-        for (status, n) in &inner.finished {
-            let _ = writeln!(out, "kiln_jobs_finished_total{{status=\"{status}\"}} {n}");
-        }
-        let _ = writeln!(
-            out,
-            "# HELP kiln_job_failures_total Failed jobs, per error kind.\n# TYPE kiln_job_failures_total counter"
-        );
-        for (kind, n) in &inner.failures {
-            let _ = writeln!(out, "kiln_job_failures_total{{kind=\"{kind}\"}} {n}");
-        }
-        let _ = writeln!(
-            out,
-            "# HELP kiln_browser_restarts_total Browsers replaced after dying.\n# TYPE kiln_browser_restarts_total counter"
-        );
-        let _ = writeln!(out, "kiln_browser_restarts_total {browser_restarts}");
-        let _ = writeln!(
-            out,
-            "# HELP kiln_job_stage_seconds Time per job stage.\n# TYPE kiln_job_stage_seconds histogram"
-        );
-        for (stage, histogram) in &inner.stages {
-            for (bound, count) in BUCKETS.iter().zip(histogram.counts) {
-                let _ = writeln!(
-                    out,
-                    "kiln_job_stage_seconds_bucket{{stage=\"{stage}\",le=\"{bound}\"}} {count}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "kiln_job_stage_seconds_bucket{{stage=\"{stage}\",le=\"+Inf\"}} {}",
-                histogram.count
-            );
-            let _ = writeln!(
-                out,
-                "kiln_job_stage_seconds_sum{{stage=\"{stage}\"}} {}",
-                histogram.sum
-            );
-            let _ = writeln!(
-                out,
-                "kiln_job_stage_seconds_count{{stage=\"{stage}\"}} {}",
-                histogram.count
-            );
-        }
+        let mut out = String::new();
+        prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry)
+            .expect("writing metrics to a String cannot fail");
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_keeps_the_documented_names_and_labels() {
+        let metrics = Metrics::default();
+        metrics.submitted(Lane::Bulk);
+        metrics.started();
+        metrics.finished(JobState::Failed, Some(ErrorKind::PieceFailed));
+        metrics.cancelled_while_queued();
+        metrics.cache_hit();
+        metrics.observe(Stage::Run, 0.3);
+        let text = metrics.render(
+            LaneDepths {
+                interactive: 2,
+                bulk: 0,
+                retrying: 1,
+            },
+            3,
+        );
+        for line in [
+            "kiln_queue_depth{lane=\"interactive\"} 2",
+            "kiln_queue_depth{lane=\"bulk\"} 0",
+            "kiln_queue_depth{lane=\"retrying\"} 1",
+            "kiln_jobs_in_flight 0",
+            "kiln_jobs_submitted_total{lane=\"bulk\"} 1",
+            "kiln_jobs_finished_total{status=\"failed\"} 1",
+            "kiln_jobs_finished_total{status=\"cancelled\"} 1",
+            "kiln_job_failures_total{kind=\"piece-failed\"} 1",
+            "kiln_cache_hits_total 1",
+            "kiln_job_retries_total 0",
+            "kiln_dead_letters_total 0",
+            "kiln_browser_restarts_total 3",
+            "kiln_job_stage_seconds_count{stage=\"run\"} 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
+        }
+        assert!(
+            text.contains("# TYPE kiln_job_stage_seconds histogram"),
+            "{text}"
+        );
+        // A second scrape does not count the same restarts again.
+        let text = metrics.render(LaneDepths::default(), 3);
+        assert!(text.contains("kiln_browser_restarts_total 3\n"), "{text}");
     }
 }

@@ -10,7 +10,7 @@ mod redis_events;
 mod webhooks;
 mod workers;
 
-pub use events::{EventHub, JobEvent};
+pub use events::{EventHub, EventName, JobEvent};
 pub use metrics::Metrics;
 pub use webhooks::signature as webhook_signature;
 
@@ -19,8 +19,8 @@ use crate::config::{Config, QueueSettings, ServiceSettings};
 use crate::error::RenderError;
 use crate::jobs::JobSpec;
 use crate::queue::{
-    Cancelled, EmbeddedQueue, JobQueue, JobRecord, JobState, Lane, LogEntry, QueueError,
-    RedisQueue, Retention, Submitted, Timings,
+    Cancelled, ClientProtocol, EmbeddedQueue, JobQueue, JobRecord, JobState, Lane, LogEntry,
+    QueueError, RedisQueue, Retention, Submitted, Timings,
 };
 use anyhow::{Result, bail};
 use std::collections::HashMap;
@@ -106,7 +106,7 @@ pub struct SubmitOptions {
     /// Render again even if the result cache holds this job's result.
     pub force: bool,
     /// The client protocol (`emprops` jobs also get their result in that shape).
-    pub source: Option<String>,
+    pub source: Option<ClientProtocol>,
     /// The spec's id was made up by the API, not chosen by the client: a result-cache hit then
     /// answers with the earlier job instead of making a job under that id, and the id is no part
     /// of the request an idempotency key remembers.
@@ -331,10 +331,7 @@ impl Service {
                 Ok(Submitted::Existing(earlier))
             }
             Ok(Submitted::New(record)) => {
-                self.metrics.submitted(match lane {
-                    Lane::Interactive => "interactive",
-                    Lane::Bulk => "bulk",
-                });
+                self.metrics.submitted(lane);
                 self.wake.notify_waiters();
                 Ok(Submitted::New(record))
             }
@@ -402,12 +399,12 @@ impl Service {
             Cancelled::WasQueued => {
                 self.metrics.cancelled_while_queued();
                 if let Ok(Some(record)) = self.queue.get(id.to_string()).await {
-                    self.notify_callback(&record, "cancelled");
+                    self.notify_callback(&record, EventName::Cancelled);
                 }
                 self.events.publish(
                     id,
                     JobEvent {
-                        event: "cancelled",
+                        event: EventName::Cancelled,
                         data: serde_json::json!({ "id": id }),
                     },
                 )
@@ -423,7 +420,7 @@ impl Service {
     }
 
     /// POSTs the ended `record` to its callback, if it has one (in the background).
-    pub(crate) fn notify_callback(&self, record: &JobRecord, event: &'static str) {
+    pub(crate) fn notify_callback(&self, record: &JobRecord, event: EventName) {
         let (Some(url), Some(secret)) = (&record.callback, &self.settings.webhook_secret) else {
             return;
         };

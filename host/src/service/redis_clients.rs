@@ -13,7 +13,9 @@
 use super::{Service, SubmitError, SubmitOptions};
 use crate::error::RenderError;
 use crate::jobs::JobSpec;
-use crate::queue::{INGRESS_GROUP, JobRecord, JobState, Lane, RedisQueue, Submitted};
+use crate::queue::{
+    ClientProtocol, INGRESS_GROUP, JobRecord, JobState, Lane, RedisQueue, Submitted,
+};
 use redis::AsyncCommands;
 use redis::streams::{StreamReadOptions, StreamReadReply};
 use std::sync::Arc;
@@ -77,10 +79,11 @@ async fn read_stream(service: Arc<Service>, redis: RedisQueue) {
                         .get(name)
                         .and_then(|v| redis::from_redis_value_ref(v).ok())
                 };
-                let lane = match field("lane").as_deref() {
-                    Some("bulk") => Lane::Bulk,
-                    _ => Lane::Interactive,
-                };
+                // An absent or unknown lane is the default one, as it always was.
+                let lane = field("lane")
+                    .as_deref()
+                    .and_then(Lane::from_wire)
+                    .unwrap_or_default();
                 let options = SubmitOptions {
                     lane,
                     idempotency_key: field("idempotency_key"),
@@ -131,7 +134,7 @@ async fn read_emprops(service: Arc<Service>, redis: RedisQueue) {
             Ok(Some(text)) => {
                 let options = SubmitOptions {
                     idempotency_key: envelope_id(&text).map(|id| format!("emprops:{id}")),
-                    source: Some("emprops".into()),
+                    source: Some(ClientProtocol::Emprops),
                     ..SubmitOptions::default()
                 };
                 accept(&service, &redis, text.clone(), options).await;
@@ -149,7 +152,7 @@ async fn read_emprops(service: Arc<Service>, redis: RedisQueue) {
 /// Queues one job sent through Redis; a refused one gets a failed record and result at once,
 /// so its client is not left waiting.
 async fn accept(service: &Service, redis: &RedisQueue, text: String, options: SubmitOptions) {
-    let source = options.source.clone();
+    let source = options.source;
     let id = envelope_id(&text);
     let refusal = match JobSpec::from_json(&text) {
         Err(err) => err,

@@ -4,7 +4,7 @@
 //! a waiting request also reads the job's record, so a lost event only delays it.
 
 use super::Service;
-use super::events::{JobEvent, event_name};
+use super::events::{EventName, JobEvent};
 use crate::queue::RedisQueue;
 use futures::StreamExt;
 use std::sync::Arc;
@@ -72,7 +72,7 @@ async fn subscribe(service: Arc<Service>, redis: RedisQueue) {
             }
             let (Some(id), Some(name)) = (
                 value["id"].as_str(),
-                value["event"].as_str().and_then(event_name),
+                value["event"].as_str().and_then(EventName::from_wire),
             ) else {
                 continue;
             };

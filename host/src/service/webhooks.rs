@@ -10,6 +10,7 @@
 //! was checked, whatever the name resolves to by then (no DNS-rebinding gap). Redirects are not
 //! followed and no proxy is used.
 
+use super::EventName;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -287,14 +288,14 @@ pub fn deliver(
     settings: WebhookSettings,
     url: String,
     job: String,
-    event: &'static str,
+    event: EventName,
     body: Vec<u8>,
 ) {
     tokio::spawn(async move {
         let delivery = uuid::Uuid::new_v4().to_string();
         let signed = signature(&settings.secret, &body);
         let headers = [
-            ("x-kiln-event", event),
+            ("x-kiln-event", event.as_str()),
             ("x-kiln-delivery", delivery.as_str()),
             ("x-kiln-signature", signed.as_str()),
         ];

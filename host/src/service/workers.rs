@@ -3,7 +3,8 @@
 //! letter once it has used up its attempts. A drain (SIGTERM) stops the leasing; one that runs
 //! out of time stops the running job and puts it back without counting its attempt.
 
-use super::{JobEvent, Phase, Service};
+use super::metrics::Stage;
+use super::{EventName, JobEvent, Phase, Service};
 use crate::error::{ErrorKind, RenderError};
 use crate::jobs::{JobObserver, JobOutcome, JobSpec};
 use crate::queue::{JobRecord, JobState, LeaseState, QueueError, Released, capped_log};
@@ -67,7 +68,7 @@ impl JobObserver for Publisher {
         self.service.events.publish(
             &self.id,
             JobEvent {
-                event: "started",
+                event: EventName::Started,
                 data: serde_json::json!({ "id": self.id, "attempt": attempt }),
             },
         );
@@ -77,7 +78,7 @@ impl JobObserver for Publisher {
         self.service.events.publish(
             &self.id,
             JobEvent {
-                event: "progress",
+                event: EventName::Progress,
                 data: serde_json::json!({ "id": self.id, "fraction": fraction, "stage": stage }),
             },
         );
@@ -103,7 +104,7 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
     let started = Instant::now();
     service.metrics.started();
     if let Some(queued) = record.timings.queued_ms {
-        service.metrics.observe("queued", queued / 1e3);
+        service.metrics.observe(Stage::Queued, queued / 1e3);
     }
     let max_attempts = service.queue_settings.max_attempts;
     let result = if record.attempts > max_attempts {
@@ -180,19 +181,20 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
         // run again).
         record.drop_large_input(service.queue_settings.max_kept_input_bytes);
     }
-    let (status, event) = match record.status {
-        JobState::Succeeded => ("succeeded", "succeeded"),
-        JobState::Cancelled => ("cancelled", "cancelled"),
-        _ => ("failed", "failed"),
+    // A job that ends here has a final state; anything else is recorded as failed.
+    let status = match record.status {
+        JobState::Succeeded | JobState::Cancelled => record.status,
+        _ => JobState::Failed,
     };
+    let event = EventName::for_state(status);
     service
         .metrics
-        .finished(status, record.error.as_ref().map(|e| e.kind.to_string()));
+        .finished(status, record.error.as_ref().map(|e| e.kind));
     service
         .metrics
-        .observe("run", started.elapsed().as_secs_f64());
+        .observe(Stage::Run, started.elapsed().as_secs_f64());
     if let Some(total) = record.timings.total_ms {
-        service.metrics.observe("total", total / 1e3);
+        service.metrics.observe(Stage::Total, total / 1e3);
     }
     // Remembered before the end is recorded: a client that sees the job succeed and sends the
     // same job again must find it. The cache answers only for a record that has succeeded, so
@@ -297,7 +299,7 @@ async fn put_back(service: &Arc<Service>, record: JobRecord) -> bool {
             service.events.publish(
                 &id,
                 JobEvent {
-                    event: "queued",
+                    event: EventName::Queued,
                     data: serde_json::json!({ "id": id, "reason": "the host stopped" }),
                 },
             );
@@ -332,7 +334,7 @@ async fn retry(service: &Arc<Service>, record: JobRecord, delay: Duration) {
         Ok(()) => service.events.publish(
             &id,
             JobEvent {
-                event: "retrying",
+                event: EventName::Retrying,
                 data: serde_json::json!({
                     "id": id, "attempt": attempt, "delay_ms": delay.as_millis() as u64, "error": message
                 }),

@@ -32,11 +32,7 @@ impl RedisKeys {
 
     /// Stream of a lane's waiting jobs (field `id`), read through [`WORKER_GROUP`].
     pub fn lane(&self, lane: Lane) -> String {
-        let name = match lane {
-            Lane::Interactive => "interactive",
-            Lane::Bulk => "bulk",
-        };
-        format!("{}:lane:{name}", self.prefix)
+        format!("{}:lane:{}", self.prefix, lane.as_str())
     }
 
     /// Sorted set of jobs backing off before a retry, scored by when they are due (Unix ms).

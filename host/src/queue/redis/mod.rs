@@ -13,7 +13,7 @@ mod scripts;
 
 pub use keys::{INGRESS_GROUP, RedisKeys, WORKER_GROUP};
 
-use super::record::{JobRecord, JobState, Lane, LaneDepths, now_ms};
+use super::record::{ClientProtocol, JobRecord, JobState, LaneDepths, now_ms};
 use super::{Cancelled, JobQueue, LeaseState, QueueError, Released, Submitted};
 use crate::queue::QueueSettings;
 use futures::FutureExt;
@@ -46,34 +46,6 @@ pub struct RedisQueue {
 
 fn unavailable(err: impl std::fmt::Display) -> QueueError {
     QueueError::Unavailable(format!("Redis: {err}"))
-}
-
-fn lane_name(lane: Lane) -> &'static str {
-    match lane {
-        Lane::Interactive => "interactive",
-        Lane::Bulk => "bulk",
-    }
-}
-
-fn state_name(state: JobState) -> &'static str {
-    match state {
-        JobState::Queued => "queued",
-        JobState::Running => "running",
-        JobState::Succeeded => "succeeded",
-        JobState::Failed => "failed",
-        JobState::Cancelled => "cancelled",
-    }
-}
-
-fn parse_state(name: &str) -> Option<JobState> {
-    Some(match name {
-        "queued" => JobState::Queued,
-        "running" => JobState::Running,
-        "succeeded" => JobState::Succeeded,
-        "failed" => JobState::Failed,
-        "cancelled" => JobState::Cancelled,
-        _ => return None,
-    })
 }
 
 fn encode(record: &JobRecord) -> String {
@@ -164,7 +136,7 @@ impl RedisQueue {
         let key = self.keys.result(&record.id);
         pipe.lpush(&key, record.public_json().to_string())
             .expire(&key, ttl);
-        if record.source.as_deref() == Some("emprops") {
+        if record.source == Some(ClientProtocol::Emprops) {
             let reply = self.keys.emprops_result(&record.id);
             pipe.lpush(&reply, emprops_result(record).to_string())
                 .expire(&reply, ttl);
@@ -182,7 +154,7 @@ impl RedisQueue {
             .submit
             .arg(self.keys.prefix())
             .arg(&record.id)
-            .arg(lane_name(record.lane))
+            .arg(record.lane.as_str())
             .arg(encode(&record))
             .arg(record.idempotency_key.as_deref().unwrap_or(""))
             .arg(self.max_queued)
@@ -211,8 +183,10 @@ impl RedisQueue {
     }
 
     async fn store_final_now(&self, record: JobRecord) -> Result<(), QueueError> {
-        let emprops = match record.source.as_deref() {
-            Some("emprops") => serde_json::to_string(&emprops_result(&record)).unwrap_or_default(),
+        let emprops = match record.source {
+            Some(ClientProtocol::Emprops) => {
+                serde_json::to_string(&emprops_result(&record)).unwrap_or_default()
+            }
             _ => String::new(),
         };
         let reply: String = self
@@ -220,9 +194,9 @@ impl RedisQueue {
             .store_final
             .arg(self.keys.prefix())
             .arg(&record.id)
-            .arg(lane_name(record.lane))
+            .arg(record.lane.as_str())
             .arg(encode(&record))
-            .arg(state_name(record.status))
+            .arg(record.status.as_str())
             .arg(self.record_ttl_s)
             .arg(record.public_json().to_string())
             .arg(emprops)
@@ -294,8 +268,10 @@ impl RedisQueue {
         if !bury {
             stored.drop_large_input(self.max_kept_input_bytes);
         }
-        let emprops = match stored.source.as_deref() {
-            Some("emprops") => serde_json::to_string(&emprops_result(&stored)).unwrap_or_default(),
+        let emprops = match stored.source {
+            Some(ClientProtocol::Emprops) => {
+                serde_json::to_string(&emprops_result(&stored)).unwrap_or_default()
+            }
             _ => String::new(),
         };
         let done: i64 = self
@@ -304,7 +280,7 @@ impl RedisQueue {
                 &record,
                 vec![
                     encode(&stored),
-                    state_name(stored.status).to_string(),
+                    stored.status.as_str().to_string(),
                     self.record_ttl_s.to_string(),
                     stored.public_json().to_string(),
                     if bury { "1" } else { "0" }.to_string(),
@@ -371,7 +347,7 @@ impl RedisQueue {
         };
         let mut record = decode(&record)?;
         // The hash's own fields move on without rewriting the record.
-        if let Some(state) = status.as_deref().and_then(parse_state) {
+        if let Some(state) = status.as_deref().and_then(JobState::from_wire) {
             record.status = state;
         }
         if let Some(attempts) = attempts {
@@ -523,7 +499,7 @@ pub fn emprops_result(record: &JobRecord) -> serde_json::Value {
     if !succeeded {
         result["error"] = match &record.error {
             Some(err) => format!("{}: {}", err.kind, err.message).into(),
-            None => format!("the job was {}", state_name(record.status)).into(),
+            None => format!("the job was {}", record.status.as_str()).into(),
         };
     }
     result
