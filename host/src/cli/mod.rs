@@ -47,7 +47,8 @@ pub enum Command {
     Plugins(plugins::PluginsArgs),
     /// Plugin author tools: `new`, `build`, `check`.
     Plugin(plugin::PluginArgs),
-    /// Measures Kiln against a bare chromiumoxide loop (see docs/benchmarks.md).
+    /// Benchmarks (see docs/benchmarks.md): runs `kiln-bench` from beside this binary with the
+    /// same arguments; `kiln bench --help` lists them.
     Bench(bench::BenchArgs),
 }
 
@@ -66,15 +67,17 @@ pub fn init_tracing(verbose: u8) {
         .try_init();
 }
 
+/// Runs the command `cli` names.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
-    let config = Config::load(cli.config.as_deref())?;
+    let config = || Config::load(cli.config.as_deref());
     match cli.command {
-        Command::Serve(args) => serve::run(config, args).await,
-        Command::Worker(args) => worker::run(config, args).await,
-        Command::Render(args) => render::run(config, args).await,
-        Command::Batch(args) => batch::run(config, args).await,
-        Command::Plugins(args) => plugins::run(config, args).await,
-        Command::Plugin(args) => plugin::run(config, args).await,
-        Command::Bench(args) => bench::run(config, args).await,
+        Command::Serve(args) => serve::run(config()?, args).await,
+        Command::Worker(args) => worker::run(config()?, args).await,
+        Command::Render(args) => render::run(config()?, args).await,
+        Command::Batch(args) => batch::run(config()?, args).await,
+        Command::Plugins(args) => plugins::run(config()?, args).await,
+        Command::Plugin(args) => plugin::run(config()?, args).await,
+        // kiln-bench reads the config itself.
+        Command::Bench(args) => bench::run(cli.config.as_deref(), cli.verbose, args),
     }
 }
