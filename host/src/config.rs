@@ -227,6 +227,9 @@ impl Config {
         if let Some(v) = var("KILN_QUEUE_RETRY_BACKOFF_MS") {
             self.queue.retry_backoff_ms = parse("KILN_QUEUE_RETRY_BACKOFF_MS", v)?;
         }
+        if let Some(v) = var("KILN_QUEUE_RETRY_MAX_BACKOFF_MS") {
+            self.queue.retry_max_backoff_ms = parse("KILN_QUEUE_RETRY_MAX_BACKOFF_MS", v)?;
+        }
         if let Some(v) = var("KILN_RECORD_TTL_S") {
             self.queue.record_ttl_s = parse("KILN_RECORD_TTL_S", v)?;
         }
@@ -261,6 +264,12 @@ impl Config {
         anyhow::ensure!(
             self.queue.max_attempts >= 1,
             "queue.max_attempts must be at least 1"
+        );
+        anyhow::ensure!(
+            self.queue.retry_max_backoff_ms >= self.queue.retry_backoff_ms,
+            "queue.retry_max_backoff_ms ({}) must be at least queue.retry_backoff_ms ({})",
+            self.queue.retry_max_backoff_ms,
+            self.queue.retry_backoff_ms
         );
         anyhow::ensure!(
             self.queue.lease_ms >= 1000,

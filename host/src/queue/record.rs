@@ -55,7 +55,8 @@ pub struct JobRecord {
     pub input: serde_json::Value,
     pub lane: Lane,
     pub status: JobState,
-    /// Attempts started: runs interrupted by a crash of the host count too.
+    /// Attempts started: runs interrupted by a crash of the host count too, clean stops (a
+    /// drain that ran out of time, `release`) do not.
     pub attempts: u32,
     /// The worker that ran (or runs) its last attempt: its Redis consumer name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,7 +206,8 @@ pub struct LogEntry {
     pub at_ms: u64,
     /// `debug`, `info`, `warn` or `error`.
     pub level: String,
-    /// `plugin`, `page`, `network` or `host`.
+    /// `plugin`, `page`, `network` or `host`; and `queue` for what the service's worker noted
+    /// between attempts (a retry), kept from one attempt to the next.
     pub source: String,
     pub message: String,
 }
