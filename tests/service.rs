@@ -1062,3 +1062,166 @@ fn two_browser_kills_and_a_renderer_kill_mid_batch_lose_no_job_of_200() {
     let queued = ready["queued"].as_object().expect("depths per lane");
     assert!(queued.values().all(|d| d == 0), "{ready}");
 }
+
+/// `wasm` with its version string `from` changed to `to` (same length): a second release of the
+/// same plugin without a second build. Panics unless `from` occurs exactly once in the component
+/// (the string `describe` returns), so nothing else is changed with it.
+fn released_as(wasm: &[u8], from: &str, to: &str) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let at: Vec<usize> = wasm
+        .windows(from.len())
+        .enumerate()
+        .filter(|(_, w)| *w == from.as_bytes())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 1, "{from:?} is not in the component exactly once");
+    let mut patched = wasm.to_vec();
+    patched[at[0]..at[0] + to.len()].copy_from_slice(to.as_bytes());
+    patched
+}
+
+/// The versions of `name` a server has loaded, newest first.
+fn loaded_versions(server: &Server, http: &reqwest::blocking::Client, name: &str) -> Vec<String> {
+    let (status, plugin) = body(
+        http.get(server.url(&format!("/plugins/{name}")))
+            .send()
+            .unwrap(),
+    );
+    if status == StatusCode::NOT_FOUND {
+        return Vec::new();
+    }
+    assert_eq!(status, StatusCode::OK, "{plugin}");
+    plugin["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Polls until the server has loaded exactly `versions` of `name`.
+fn wait_versions(server: &Server, http: &reqwest::blocking::Client, name: &str, versions: &[&str]) {
+    let started = std::time::Instant::now();
+    loop {
+        let loaded = loaded_versions(server, http, name);
+        if loaded == versions {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{name}: loaded {loaded:?}, waiting for {versions:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A job is pinned at submit to the plugin version its input was checked against, and its
+/// result-cache key names the plugin that ran. Replaced between submit and run:
+/// - while the pinned version is still loaded, the job runs on it, even with a newer one there;
+/// - once it is gone, a job submitted as `p5` runs on the newest `p5` and its record (plugin,
+///   log, cache key) says so, while a job submitted as `p5@0.1.0` fails as `invalid-input`
+///   naming the version it asked for.
+#[test]
+fn a_job_runs_on_the_plugin_version_pinned_at_submit_and_says_so_when_it_cannot() {
+    let dir = TestDir::new();
+    let plugins = dir.path().join("plugins");
+    let server = Server::start(
+        dir.path(),
+        "[service]\nworkers = 1\n[plugins]\nwatch_interval_ms = 50\n",
+    );
+    let http = client();
+    // Holds the one worker until cancelled, so the jobs behind it wait while plugins change.
+    let hold = |id: &str| {
+        json!({"id": id, "type": "p5", "input": {"width": 20, "height": 20,
+            "code": "async function setup() { createCanvas(20, 20); await new Promise(r => setTimeout(r, 60000)); }"}})
+    };
+    let release = |id: &str| {
+        let (status, reply) = body(
+            http.delete(server.url(&format!("/jobs/{id}")))
+                .send()
+                .unwrap(),
+        );
+        assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+    };
+    let input =
+        |n: u32| json!({"code": format!("{}\n// {n}", red_circle(30)), "width": 30, "height": 30});
+
+    post_json(&http, &server, "/jobs", &hold("hold-1"));
+    wait_running(&server, &http, "hold-1");
+    for (id, job_type, n) in [
+        ("implicit-old", "p5", 1),
+        ("hold-2", "", 0),
+        ("implicit-gone", "p5", 2),
+        ("explicit-gone", "p5@0.1.0", 3),
+    ] {
+        let job = match job_type {
+            "" => hold(id),
+            _ => json!({"id": id, "type": job_type, "input": input(n)}),
+        };
+        let (status, reply) = body(post_json(&http, &server, "/jobs", &job));
+        assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
+        let (_, queued) = body(http.get(server.url(&format!("/jobs/{id}"))).send().unwrap());
+        assert_eq!(queued["status"], "queued", "{queued}");
+        assert_eq!(queued["plugin"], "p5@0.1.0", "pinned at submit: {queued}");
+    }
+
+    // 0.2.0 arrives beside 0.1.0: the job pinned to 0.1.0 still runs on it.
+    let p5 = std::fs::read(plugins.join("kiln_plugin_p5.wasm")).unwrap();
+    std::fs::write(
+        plugins.join("p5-next.wasm"),
+        released_as(&p5, "0.1.0", "0.2.0"),
+    )
+    .unwrap();
+    wait_versions(&server, &http, "p5", &["0.2.0", "0.1.0"]);
+    release("hold-1");
+    let job = wait_final(&server, &http, "implicit-old", Duration::from_secs(60));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["plugin"], "p5@0.1.0", "{job}");
+
+    // 0.1.0 goes while hold-2 runs.
+    wait_running(&server, &http, "hold-2");
+    std::fs::remove_file(plugins.join("kiln_plugin_p5.wasm")).unwrap();
+    wait_versions(&server, &http, "p5", &["0.2.0"]);
+    release("hold-2");
+
+    // Submitted as `p5`: it runs on the newest p5, and its record says so.
+    let job = wait_final(&server, &http, "implicit-gone", Duration::from_secs(60));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["plugin"], "p5@0.2.0", "{job}");
+    assert!(
+        job["log"].as_array().unwrap().iter().any(|line| line["message"]
+            .as_str()
+            .unwrap()
+            .contains("p5@0.1.0, which the job was pinned to at submit, is no longer loaded: running p5@0.2.0")),
+        "{job}"
+    );
+    // Submitted as `p5@0.1.0`: not run on another version.
+    let job = wait_final(&server, &http, "explicit-gone", Duration::from_secs(60));
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["error"]["kind"], "invalid-input", "{job}");
+    let message = job["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the job asked for p5@0.1.0, which is no longer loaded"),
+        "{message}"
+    );
+
+    // The cache names the plugin that ran: the same input as `p5` (now 0.2.0) is answered by the
+    // job 0.2.0 ran, and not by the one 0.1.0 ran.
+    let (status, hit) = body(post_json(
+        &http,
+        &server,
+        "/jobs",
+        &json!({"id": "same-as-gone", "type": "p5", "input": input(2)}),
+    ));
+    assert_eq!(status, StatusCode::OK, "{hit}");
+    assert_eq!(hit["cached_from"], "implicit-gone", "{hit}");
+    let (status, miss) = body(post_json(
+        &http,
+        &server,
+        "/jobs",
+        &json!({"id": "same-as-old", "type": "p5", "input": input(1)}),
+    ));
+    assert_eq!(status, StatusCode::ACCEPTED, "{miss}");
+    let (_, miss) = body(http.get(server.url("/jobs/same-as-old")).send().unwrap());
+    assert_eq!(miss["plugin"], "p5@0.2.0", "{miss}");
+}

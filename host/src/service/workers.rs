@@ -1,11 +1,12 @@
-//! A worker: lease a job, run one attempt of it while renewing the lease, publish its events,
-//! and record how it ended: done, put back to retry after a backoff, or buried as a dead letter
-//! once it has used up its attempts. The queue is the one retry owner here: the runner makes
-//! exactly one attempt per lease (`JobRunner::run_once`), so `jobs.unavailable_retries`, the
-//! command line's in-process retries, never stacks on it. A drain (SIGTERM) stops the leasing;
-//! one that runs out of time stops the running job and puts it back without counting its attempt.
+//! A worker: lease a job, run one attempt of it on the plugin version it was pinned to while
+//! renewing the lease, publish its events, and record how it ended: done, put back to retry after
+//! a backoff, or buried as a dead letter once it has used up its attempts. The queue is the one
+//! retry owner here: the runner makes exactly one attempt per lease (`JobRunner::run_once`), so
+//! `jobs.unavailable_retries`, the command line's in-process retries, never stacks on it. A drain
+//! (SIGTERM) stops the leasing; one that runs out of time stops the running job and puts it back
+//! without counting its attempt.
 
-use super::{JobEvent, Phase, Service};
+use super::{JobEvent, Phase, Pinned, Service, cache};
 use crate::error::{ErrorKind, RenderError};
 use crate::jobs::{JobObserver, JobOutcome, JobSpec};
 use crate::queue::{JobRecord, JobState, LeaseState, LogEntry, QueueError, Released, capped_log};
@@ -18,9 +19,9 @@ use tokio::sync::Notify;
 const EMBEDDED_IDLE_POLL: Duration = Duration::from_millis(500);
 /// Pause after the queue itself failed, before trying again.
 const QUEUE_RETRY: Duration = Duration::from_secs(1);
-/// The `source` of the lines a worker writes into a job's record between attempts (a retry).
-/// They are kept from one attempt to the next, while each attempt's own log replaces the one
-/// before.
+/// The `source` of the lines a worker writes into a job's record between attempts (a retry, a
+/// pinned plugin version that was gone). They are kept from one attempt to the next, while each
+/// attempt's own log replaces the one before.
 const NOTE_SOURCE: &str = "queue";
 
 /// Worker `n`'s loop; runs until the service drains (or aborts it).
@@ -128,8 +129,31 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
             record.id
         ))))
     } else {
-        match service.kiln.plugins.resolve(&record.job_type) {
-            Ok(plugin) => run_leased(service, &record, plugin).await,
+        match service.plugin_for(&record) {
+            Ok(Pinned { plugin, replaced }) => {
+                if let Some(pinned) = replaced {
+                    let label = plugin.label();
+                    tracing::warn!(job = %record.id, pinned = %pinned, running = %label, "the plugin version the job was pinned to is no longer loaded; running the newest");
+                    notes.push(note(
+                        &record,
+                        "warn",
+                        format!(
+                            "{pinned}, which the job was pinned to at submit, is no longer \
+                             loaded: running {label}, the newest version of {}",
+                            plugin.info.name
+                        ),
+                    ));
+                    // The result cache must name the plugin that ran.
+                    if record.cache_key.is_some() {
+                        record.cache_key = Some(cache::key(
+                            &plugin.info.name,
+                            &plugin.info.version,
+                            &record.input,
+                        ));
+                    }
+                }
+                run_leased(service, &record, plugin).await
+            }
             Err(err) => Ok(JobOutcome::from_error(err)),
         }
     };
@@ -171,7 +195,11 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
                 jobs.max_log_lines,
                 jobs.max_log_bytes,
             ));
-            record.plugin = outcome.plugin.clone();
+            // The plugin that ran; a job that never reached one keeps the version it was
+            // pinned to, so its record says which.
+            if outcome.plugin.is_some() {
+                record.plugin = outcome.plugin.clone();
+            }
             record.status = if outcome.succeeded() {
                 JobState::Succeeded
             } else {
