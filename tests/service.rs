@@ -140,7 +140,10 @@ fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
     for id in ["long-1", "long-2"] {
         post(&p5_job(id, SLOW_SKETCH, 40, 240).to_string());
     }
-    std::thread::sleep(Duration::from_millis(500));
+    // Both are past their page's set-up and drawing frames.
+    for id in ["long-1", "long-2"] {
+        wait_progress(&server, &http, id);
+    }
     post(&p5_job("waiting", SLOW_SKETCH, 40, 1).to_string());
     let (status, cancelled) = body(http.delete(server.url("/jobs/waiting")).send().unwrap());
     assert_eq!(status, StatusCode::OK, "{cancelled}");
@@ -226,7 +229,8 @@ fn a_full_queue_answers_429_with_retry_after() {
             .unwrap()
     };
     assert_eq!(post("running").status(), StatusCode::ACCEPTED);
-    std::thread::sleep(Duration::from_millis(500));
+    // The one worker holds it, so the next two wait.
+    wait_running(&server, &http, "running");
     assert_eq!(post("waiting-1").status(), StatusCode::ACCEPTED);
     assert_eq!(post("waiting-2").status(), StatusCode::ACCEPTED);
     let refused = post("one-too-many");
@@ -773,6 +777,22 @@ fn wait_running(server: &Server, http: &reqwest::blocking::Client, id: &str) {
     }
 }
 
+/// Waits until job `id` reports progress (its page is set up and drawing), reading its events.
+fn wait_progress(server: &Server, http: &reqwest::blocking::Client, id: &str) {
+    let events = http
+        .get(server.url(&format!("/jobs/{id}/events")))
+        .send()
+        .unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(events).lines().map_while(Result::ok) {
+        if line == "event: progress" {
+            return;
+        }
+        seen.push(line);
+    }
+    panic!("{id} ended without reporting progress: {seen:?}");
+}
+
 /// The records of `ids` in the embedded queue of a server that has exited, and how many jobs it
 /// left running (what a crash leaves; opening the queue puts them back).
 fn stored_jobs(dir: &std::path::Path, ids: &[&str]) -> (Vec<kiln::queue::JobRecord>, usize) {
@@ -847,14 +867,27 @@ fn a_drain_out_of_time_puts_jobs_back_without_spending_attempts_and_no_client_ho
                 format!("{status} {}", reply["status"])
             }));
             let events_url = server.url("/jobs/long/events");
+            let (connected, following) = std::sync::mpsc::channel();
             clients.push(std::thread::spawn(move || {
                 let events = client().get(events_url).send().unwrap();
+                connected.send(()).unwrap();
                 let mut text = String::new();
                 std::io::Read::read_to_string(&mut BufReader::new(events), &mut text)
                     .expect("the event stream ends cleanly");
                 "events ended".to_string()
             }));
-            std::thread::sleep(Duration::from_millis(500));
+            // Both clients are in: the stream has answered, and the waiting job is queued.
+            following
+                .recv_timeout(Duration::from_secs(10))
+                .expect("the event stream answers");
+            let started = std::time::Instant::now();
+            while body(http.get(server.url("/jobs/patient")).send().unwrap()).0 != StatusCode::OK {
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "the ?wait request was not taken"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
         } else {
             wait_running(&server, &http, "long");
         }
@@ -946,10 +979,19 @@ fn a_flood_of_failing_jobs_leaves_the_data_dir_bounded() {
         end <= after_warm_up + (8 << 20),
         "still growing: {after_warm_up} bytes after 15 jobs, {end} after 60"
     );
-    // The records themselves expire after queue.record_ttl_s.
-    std::thread::sleep(Duration::from_millis(2500));
-    let (status, _) = body(http.get(server.url("/jobs/flood-0")).send().unwrap());
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The records themselves expire after queue.record_ttl_s (swept every second).
+    let started = std::time::Instant::now();
+    loop {
+        let (status, record) = body(http.get(server.url("/jobs/flood-0")).send().unwrap());
+        if status == StatusCode::NOT_FOUND {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "flood-0 is still kept 10 s later, with queue.record_ttl_s = 1: {record}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Kills `pid` with SIGKILL.
