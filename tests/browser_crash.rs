@@ -1,5 +1,8 @@
-//! A browser killed mid-job: the job fails as unavailable, is retried once on the replacement
-//! browser, and succeeds.
+//! A browser killed mid-job: the job fails as unavailable and is retried once on the replacement
+//! browser by the layer that owns retries where it runs. On the command line's path
+//! (`JobRunner::run`, what `kiln render` and `kiln batch` run) that is the runner, in-process; on
+//! the service's (`JobRunner::run_once`) the runner makes one attempt and leaves the retry to the
+//! queue (tested end to end in tests/service.rs).
 
 mod common;
 
@@ -27,11 +30,7 @@ fn killed_browser_is_replaced_and_its_job_retried() {
     let outcome = block_on(async move {
         let running = tokio::spawn(async move { runner.run(&spec).await });
         tokio::time::sleep(Duration::from_millis(700)).await;
-        let status = std::process::Command::new("kill")
-            .args(["-9", &old_pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        kill_9(old_pid);
         running.await.unwrap()
     });
 
@@ -62,4 +61,32 @@ fn killed_browser_is_replaced_and_its_job_retried() {
         .browser_pids();
     assert_eq!(new_pids.len(), 1);
     assert_ne!(new_pids[0], old_pid, "the replacement is a new process");
+
+    // The service's path: one attempt, no retry of its own; the failure is the queue's to retry.
+    let job = json!({"id": "service-victim", "type": "p5", "input": {"code": code, "width": 40, "height": 40}});
+    let spec: kiln::jobs::JobSpec = serde_json::from_value(job).unwrap();
+    let runner = kiln.kiln.runner.clone();
+    let plugin = kiln.kiln.plugins.resolve("p5").unwrap();
+    let victim = new_pids[0];
+    let outcome = block_on(async move {
+        let running = tokio::spawn(async move { runner.run_once(&spec, plugin, None).await });
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        kill_9(victim);
+        running.await.unwrap()
+    });
+    let message = failure(&outcome, kiln::ErrorKind::Unavailable);
+    assert_eq!(outcome.attempts, 1, "{message}\n{:#?}", outcome.log);
+    assert!(
+        !outcome.log.iter().any(|l| l.message.contains("retrying")),
+        "{:#?}",
+        outcome.log
+    );
+}
+
+fn kill_9(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -9 {pid}");
 }

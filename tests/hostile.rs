@@ -211,6 +211,8 @@ fn a_page_left_spinning_on_its_main_thread_is_stopped_after_its_job() {
 }
 
 // --- 3. A dead renderer is `unavailable`, at once ----------------------------------------------
+// (These run jobs as the command line does, `JobRunner::run`, whose in-process retry is the one
+// retry there; the service's queue retries instead, tested in tests/service.rs.)
 
 #[test]
 fn a_killed_renderer_fails_its_job_as_unavailable_at_once_and_the_retry_succeeds() {

@@ -5,12 +5,23 @@ mod common;
 
 use common::*;
 use kiln::ErrorKind;
-use kiln::jobs::JobSpec;
+use kiln::jobs::{JobObserver, JobSpec};
 use kiln::plugins::PluginCatalog;
 use serde_json::json;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Says when a job's first attempt starts (its plugin resolved and held).
+struct FirstAttempt(Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
+
+impl JobObserver for FirstAttempt {
+    fn attempt_started(&self, _attempt: u32) {
+        if let Some(started) = self.0.lock().unwrap().take() {
+            let _ = started.send(());
+        }
+    }
+}
 
 /// Writes `bytes` as `dir/name` the way a deploy should: a temporary name, then a rename.
 fn drop_in(dir: &Path, name: &str, bytes: &[u8]) {
@@ -193,9 +204,15 @@ fn plugins_load_swap_and_unload_while_the_host_runs() {
         "width": 50, "height": 50, "frames": 90}}))
     .unwrap();
     let runner = Arc::clone(&kiln.kiln.runner);
+    let (started, attempt) = tokio::sync::oneshot::channel();
+    let observer: Arc<dyn JobObserver> = Arc::new(FirstAttempt(Mutex::new(Some(started))));
     let outcome = block_on(async {
-        let running = tokio::spawn(async move { runner.run(&spec).await });
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        let running = tokio::spawn(async move { runner.run_observed(&spec, Some(observer)).await });
+        // The job has resolved its plugin and started its attempt.
+        tokio::time::timeout(Duration::from_secs(10), attempt)
+            .await
+            .expect("the job started within 10 s")
+            .unwrap();
         std::fs::remove_file(plugins.join("kiln_plugin_p5.wasm")).unwrap();
         let unloaded = Instant::now();
         while catalog.resolve("p5").is_ok() {

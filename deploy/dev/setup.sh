@@ -45,6 +45,6 @@ cp target/wasm32-wasip2/release/kiln_plugin_p5.wasm .kiln/plugins/p5.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_js.wasm .kiln/plugins/js.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_video.wasm .kiln/plugins/video.wasm
 
-say "building kiln"
-cargo build --quiet -p kiln
+say "building kiln and kiln-bench (which \`kiln bench\` runs)"
+cargo build --quiet -p kiln -p kiln-bench
 say "ready: target/debug/kiln (plugins in .kiln/plugins)"

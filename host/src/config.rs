@@ -216,6 +216,11 @@ const NAMED_ENV: &[(&str, &str, Spelling)] = &[
         "queue.retry_backoff_ms",
         Spelling::Plain,
     ),
+    (
+        "KILN_QUEUE_RETRY_MAX_BACKOFF_MS",
+        "queue.retry_max_backoff_ms",
+        Spelling::Plain,
+    ),
     ("KILN_RECORD_TTL_S", "queue.record_ttl_s", Spelling::Plain),
     ("KILN_CACHE_TTL_S", "queue.cache_ttl_s", Spelling::Plain),
 ];
@@ -381,6 +386,12 @@ impl Config {
         anyhow::ensure!(
             self.queue.max_attempts >= 1,
             "queue.max_attempts must be at least 1"
+        );
+        anyhow::ensure!(
+            self.queue.retry_max_backoff_ms >= self.queue.retry_backoff_ms,
+            "queue.retry_max_backoff_ms ({}) must be at least queue.retry_backoff_ms ({})",
+            self.queue.retry_max_backoff_ms,
+            self.queue.retry_backoff_ms
         );
         anyhow::ensure!(
             self.queue.lease_ms >= 1000,

@@ -1,9 +1,14 @@
-//! Runs one job end to end: resolve the plugin, validate the input, run it, retry what is
-//! retryable, and report.
+//! Runs one job end to end: resolve the plugin, validate the input, run it, and report.
+//!
+//! Who retries a job that failed as `unavailable` (a browser or the store was down) depends on
+//! where it runs, and exactly one layer does: in-process for the command line ([`JobRunner::run`],
+//! `jobs.unavailable_retries` more attempts), and the queue for the service, which makes one
+//! attempt per lease ([`JobRunner::run_once`]) and leases the job again after a backoff
+//! (`queue.max_attempts`, `queue.retry_backoff_ms`; see `service/workers.rs`).
 
 use crate::error::ErrorKind;
 use crate::jobs::{JobContext, JobLimits, JobLog, JobObserver, JobOutcome, JobSpec, JobStatus};
-use crate::plugins::{HostServices, PluginCatalog, PluginEngine, run_plugin};
+use crate::plugins::{HostServices, LoadedPlugin, PluginCatalog, PluginEngine, run_plugin};
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
@@ -16,16 +21,20 @@ pub struct JobRunner {
     pub services: Arc<HostServices>,
     /// Limits for every job; the plugin's policy sets the timeout.
     pub limits: JobLimits,
+    /// Extra in-process attempts [`Self::run`] gives a job that failed as `unavailable`
+    /// (`jobs.unavailable_retries`); [`Self::run_once`] gives none.
     pub unavailable_retries: u32,
 }
 
 impl JobRunner {
-    /// Runs `spec` to completion. Never panics on bad input: every failure is in the outcome.
+    /// Runs `spec` to completion with the plugin its type resolves to now, retrying in-process
+    /// (`unavailable_retries`) what failed as `unavailable`: what `kiln render` and `kiln batch`
+    /// run. Never panics on bad input: every failure is in the outcome.
     pub async fn run(&self, spec: &JobSpec) -> JobOutcome {
         self.run_observed(spec, None).await
     }
 
-    /// Runs `spec`, telling `observer` about attempts and progress.
+    /// As [`Self::run`], telling `observer` about attempts and progress.
     pub async fn run_observed(
         &self,
         spec: &JobSpec,
@@ -33,13 +42,35 @@ impl JobRunner {
     ) -> JobOutcome {
         let id = spec.id_or_new();
         let span = tracing::info_span!("job", id = %id, job_type = %spec.job_type);
-        self.run_with_id(id, spec, observer).instrument(span).await
+        self.run_with_id(id, spec, None, self.unavailable_retries, observer)
+            .instrument(span)
+            .await
     }
 
+    /// One attempt of `spec` on `plugin` (already resolved by the caller: the version the job
+    /// was pinned to), with no retry of any kind: the service's path, whose queue owns retries.
+    /// The input is checked against `plugin`'s schema first.
+    pub async fn run_once(
+        &self,
+        spec: &JobSpec,
+        plugin: Arc<LoadedPlugin>,
+        observer: Option<Arc<dyn JobObserver>>,
+    ) -> JobOutcome {
+        let id = spec.id_or_new();
+        let span = tracing::info_span!("job", id = %id, job_type = %spec.job_type);
+        self.run_with_id(id, spec, Some(plugin), 0, observer)
+            .instrument(span)
+            .await
+    }
+
+    /// Runs `spec` on `plugin` (or the one its type resolves to), with up to `retries` more
+    /// attempts after an `unavailable` failure.
     async fn run_with_id(
         &self,
         id: String,
         spec: &JobSpec,
+        plugin: Option<Arc<LoadedPlugin>>,
+        retries: u32,
         observer: Option<Arc<dyn JobObserver>>,
     ) -> JobOutcome {
         let started = Instant::now();
@@ -60,7 +91,10 @@ impl JobRunner {
         };
 
         let result = async {
-            let plugin = self.plugins.resolve(&spec.job_type)?;
+            let plugin = match plugin {
+                Some(plugin) => plugin,
+                None => self.plugins.resolve(&spec.job_type)?,
+            };
             outcome.plugin = Some(plugin.label());
             plugin.validate_input(&spec.input)?;
             let input_json = spec.input.to_string();
@@ -84,8 +118,7 @@ impl JobRunner {
                 .await;
                 match result {
                     Err(err)
-                        if err.kind == ErrorKind::Unavailable
-                            && outcome.attempts <= self.unavailable_retries =>
+                        if err.kind == ErrorKind::Unavailable && outcome.attempts <= retries =>
                     {
                         log.warn(
                             "host",

@@ -86,7 +86,7 @@ pub async fn answer_request(
 
 /// How libraries are served: immutable, so Blink's memory cache keeps them (and their compiled
 /// code) for the next job on the same origin.
-pub(crate) fn library_headers() -> Vec<HeaderEntry> {
+pub(super) fn library_headers() -> Vec<HeaderEntry> {
     vec![
         HeaderEntry::new("Content-Type", "text/javascript"),
         HeaderEntry::new("Cache-Control", "public, max-age=31536000, immutable"),
@@ -94,7 +94,7 @@ pub(crate) fn library_headers() -> Vec<HeaderEntry> {
 }
 
 /// Answers one paused request with `status`, `headers` and `body`.
-pub(crate) async fn fulfil(
+pub(super) async fn fulfil(
     page: &Page,
     event: &EventRequestPaused,
     status: i64,

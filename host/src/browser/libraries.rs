@@ -5,6 +5,13 @@ use anyhow::{Context, Result};
 use bytes::Bytes;
 use std::path::Path;
 
+/// Where libraries are served: this path on each job's own origin. Same-origin, so when a page's
+/// origin ring comes back to an origin, Blink's memory cache still holds the library it loaded
+/// there, compiled code included (a library at one shared URL is re-fetched and recompiled on every
+/// origin change: the memory cache keeps one entry per URL, and a CORS entry only for the origin
+/// that requested it; measured in docs/benchmarks.md).
+pub const LIBRARY_PATH: &str = "/.kiln/lib/";
+
 /// One served library file.
 #[derive(Debug, Clone)]
 pub struct Library {
@@ -54,7 +61,7 @@ impl Libraries {
                 .and_then(|f| f.to_str())
                 .unwrap_or(file);
             items.push(Library {
-                url: format!("{}{name}@{version}/{file_name}", super::LIBRARY_PATH),
+                url: format!("{}{name}@{version}/{file_name}", LIBRARY_PATH),
                 name: name.to_string(),
                 version,
                 bytes: bytes.into(),

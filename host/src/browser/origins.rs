@@ -7,6 +7,38 @@
 //! handful of origins instead of minting one per job keeps Chromium's per-origin caches warm
 //! (docs/benchmarks.md: one fresh origin per job cost 1.4× throughput).
 
+/// Job documents are served from origins `https://j<n>.kiln.invalid`, a few per page, reused only
+/// once the document that used one is gone and its storage cleared (see [`OriginRing`]), so nothing
+/// the web platform keys by origin (localStorage, IndexedDB, Cache Storage, BroadcastChannel)
+/// reaches the next job. Cookies, which browsers share across origins of one site, are switched
+/// off in pages (see `slot.rs` and `shim.rs`). `.invalid` never resolves, so nothing but
+/// Kiln's interception can answer; https makes pages a secure context.
+pub fn job_origin(n: u64) -> String {
+    format!("https://j{n}.kiln.invalid")
+}
+
+/// Splits a URL on any job origin into `(origin, path with query)`; `None` for any other URL.
+pub fn split_job_url(url: &str) -> Option<(&str, &str)> {
+    const PREFIX: &str = "https://j";
+    const SUFFIX: &str = ".kiln.invalid";
+    let rest = url.strip_prefix(PREFIX)?;
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    if digits == 0 {
+        return None;
+    }
+    let after = rest[digits..].strip_prefix(SUFFIX)?;
+    if !(after.is_empty() || after.starts_with('/')) {
+        return None;
+    }
+    let origin_len = PREFIX.len() + digits + SUFFIX.len();
+    Some((
+        &url[..origin_len],
+        if after.is_empty() { "/" } else { after },
+    ))
+}
+
 /// Where an origin stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -86,7 +118,7 @@ impl OriginRing {
 
 #[cfg(test)]
 mod tests {
-    use super::OriginRing;
+    use super::{OriginRing, job_origin, split_job_url};
 
     fn ring() -> OriginRing {
         OriginRing::new(vec!["a".into(), "b".into()])
@@ -131,5 +163,29 @@ mod tests {
         ring.cleared("a");
         assert_eq!(ring.enter(|| unreachable!()), "b");
         assert_eq!(ring.dirty(), vec!["a".to_string()]);
+    }
+
+    #[test]
+    fn job_urls_split_into_origin_and_path() {
+        assert_eq!(job_origin(7), "https://j7.kiln.invalid");
+        assert_eq!(
+            split_job_url("https://j7.kiln.invalid/a.js?x"),
+            Some(("https://j7.kiln.invalid", "/a.js?x"))
+        );
+        assert_eq!(
+            split_job_url("https://j12.kiln.invalid"),
+            Some(("https://j12.kiln.invalid", "/"))
+        );
+        for other in [
+            "https://j.kiln.invalid/",
+            "https://j7.kiln.invalid.evil.com/",
+            "https://j7.kiln.invalid@evil.com/",
+            "http://j7.kiln.invalid/",
+            "https://j7x.kiln.invalid/",
+            "https://lib.kiln.invalid/p5.js",
+            "file:///etc/passwd",
+        ] {
+            assert_eq!(split_job_url(other), None, "{other}");
+        }
     }
 }

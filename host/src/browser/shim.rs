@@ -12,7 +12,7 @@
 ///
 /// With `virtual_time` the page also gets Kiln's virtual clock (`clock.js`), held at 0 until the
 /// host advances it.
-pub(crate) fn init_script(
+pub(super) fn init_script(
     seed: Option<u64>,
     job_nonce: &str,
     virtual_time: bool,

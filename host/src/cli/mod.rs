@@ -52,7 +52,8 @@ pub enum Command {
     Plugins(plugins::PluginsArgs),
     /// Plugin author tools: `new`, `build`, `check`.
     Plugin(plugin::PluginArgs),
-    /// Measures Kiln against a bare chromiumoxide loop (see docs/benchmarks.md).
+    /// Benchmarks (see docs/benchmarks.md): runs `kiln-bench` from beside this binary with the
+    /// same arguments; `kiln bench --help` lists them.
     Bench(bench::BenchArgs),
 }
 
@@ -79,7 +80,13 @@ impl Cli {
 /// Logs go to stderr so stdout stays machine-readable. RUST_LOG, when set, replaces the level
 /// that `-v` and the command choose.
 pub fn init_tracing(cli: &Cli) {
-    let default = match cli.verbose.max(cli.default_log_level()) {
+    init_logging(cli.verbose.max(cli.default_log_level()), cli.log_format);
+}
+
+/// Installs the stderr logger at `level` (0 warn, 1 info, 2 or more debug) in `format`, for
+/// binaries beside `kiln` (`kiln-bench`) that log the way it does.
+pub fn init_logging(level: u8, format: LogFormat) {
+    let default = match level {
         0 => "warn",
         1 => "info,chromiumoxide=warn",
         _ => "debug,chromiumoxide=info",
@@ -89,7 +96,7 @@ pub fn init_tracing(cli: &Cli) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = match cli.log_format {
+    let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder
             .json()
@@ -99,15 +106,17 @@ pub fn init_tracing(cli: &Cli) {
     };
 }
 
+/// Runs the command `cli` names.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
-    let config = Config::load(cli.config.as_deref())?;
+    let config = || Config::load(cli.config.as_deref());
     match cli.command {
-        Command::Serve(args) => serve::run(config, args).await,
-        Command::Worker(args) => worker::run(config, args).await,
-        Command::Render(args) => render::run(config, args).await,
-        Command::Batch(args) => batch::run(config, args).await,
-        Command::Plugins(args) => plugins::run(config, args).await,
-        Command::Plugin(args) => plugin::run(config, args).await,
-        Command::Bench(args) => bench::run(config, args).await,
+        Command::Serve(args) => serve::run(config()?, args).await,
+        Command::Worker(args) => worker::run(config()?, args).await,
+        Command::Render(args) => render::run(config()?, args).await,
+        Command::Batch(args) => batch::run(config()?, args).await,
+        Command::Plugins(args) => plugins::run(config()?, args).await,
+        Command::Plugin(args) => plugin::run(config()?, args).await,
+        // kiln-bench reads the config itself.
+        Command::Bench(args) => bench::run(cli.config.as_deref(), cli.verbose, args),
     }
 }

@@ -12,7 +12,9 @@ pub struct JobSettings {
     pub max_dimension: u32,
     /// Largest width × height × scale² of one capture.
     pub max_pixels: u64,
-    /// Extra attempts for a job that failed as `unavailable` (e.g. its browser crashed).
+    /// Extra in-process attempts `kiln render` and `kiln batch` give a job that failed as
+    /// `unavailable` (e.g. its browser crashed). The service does not use it: its queue retries
+    /// (`queue.max_attempts`, `queue.retry_backoff_ms`), so the two never stack.
     pub unavailable_retries: u32,
     /// Most frames in one recording or baked tape.
     pub max_frames: u32,

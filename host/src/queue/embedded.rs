@@ -187,16 +187,20 @@ impl EmbeddedQueue {
             if jobs.get(record.id.as_str()).map_err(unavailable)?.is_some() {
                 return Err(QueueError::Duplicate(record.id));
             }
-            let queued = txn
-                .open_table(INTERACTIVE)
-                .map_err(unavailable)?
-                .len()
-                .map_err(unavailable)?
-                + txn
-                    .open_table(BULK)
+            // Jobs backing off before a retry wait too, as on Redis.
+            let mut queued = 0;
+            for table in [INTERACTIVE, BULK] {
+                queued += txn
+                    .open_table(table)
                     .map_err(unavailable)?
                     .len()
                     .map_err(unavailable)?;
+            }
+            queued += txn
+                .open_table(DELAYED)
+                .map_err(unavailable)?
+                .len()
+                .map_err(unavailable)?;
             if queued >= self.max_queued {
                 return Err(QueueError::Full {
                     queued,
@@ -752,6 +756,9 @@ impl JobQueue for EmbeddedQueue {
     }
 }
 
+/// What is the embedded queue's own: reopening its file after a crash, records from older
+/// files, and the file's size. The behaviour both queues share is tested once for both, in
+/// tests/queue_conformance.rs.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -761,7 +768,7 @@ mod tests {
     }
 
     #[test]
-    fn interactive_jobs_go_first_and_running_jobs_come_back_after_a_crash() {
+    fn running_jobs_come_back_first_after_a_crash() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("queue.redb");
         {
@@ -770,10 +777,8 @@ mod tests {
             queue.submit_now(job("bulk-1", Lane::Bulk)).unwrap();
             queue.submit_now(job("fast-1", Lane::Interactive)).unwrap();
             queue.submit_now(job("bulk-2", Lane::Bulk)).unwrap();
-            let first = queue.lease_now().unwrap().unwrap();
-            assert_eq!((first.id.as_str(), first.attempts), ("fast-1", 1));
-            let second = queue.lease_now().unwrap().unwrap();
-            assert_eq!(second.id, "bulk-1");
+            assert_eq!(queue.lease_now().unwrap().unwrap().id, "fast-1");
+            assert_eq!(queue.lease_now().unwrap().unwrap().id, "bulk-1");
             // The process "dies" here with fast-1 and bulk-1 running.
         }
         let (queue, recovered) = EmbeddedQueue::open(&path, 10).unwrap();
@@ -792,187 +797,10 @@ mod tests {
         assert_eq!(next.id, "bulk-1", "recovered jobs run before later ones");
     }
 
-    #[test]
-    fn retries_wait_out_their_backoff_and_dead_letters_requeue_from_a_first_attempt() {
-        let dir = tempfile::tempdir().unwrap();
-        let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 10).unwrap();
-        queue.submit_now(job("flaky", Lane::Bulk)).unwrap();
-        let leased = queue.lease_now().unwrap().unwrap();
-        queue.retry_now(leased, Duration::from_millis(300)).unwrap();
-        assert_eq!(queue.depths_now().unwrap().retrying, 1);
-        assert!(
-            queue.lease_now().unwrap().is_none(),
-            "leased before its backoff ended"
-        );
-        std::thread::sleep(Duration::from_millis(350));
-        let mut again = queue.lease_now().unwrap().unwrap();
-        assert_eq!((again.id.as_str(), again.attempts), ("flaky", 2));
-        assert_eq!(queue.depths_now().unwrap().total(), 0);
-
-        again.status = JobState::Failed;
-        queue.bury_now(&again).unwrap();
-        let dead = queue.dead_letters_now().unwrap();
-        assert_eq!(dead.len(), 1);
-        assert_eq!(dead[0].id, "flaky");
-        let requeued = queue.requeue_now("flaky").unwrap().unwrap();
-        assert_eq!((requeued.status, requeued.attempts), (JobState::Queued, 0));
-        assert!(queue.dead_letters_now().unwrap().is_empty());
-        assert!(
-            queue.requeue_now("flaky").unwrap().is_none(),
-            "not a dead letter any more"
-        );
-        let third = queue.lease_now().unwrap().unwrap();
-        assert_eq!((third.id.as_str(), third.attempts), ("flaky", 1));
-    }
-
-    #[test]
-    fn the_cache_answers_succeeded_jobs_until_their_ttl_ends() {
-        let dir = tempfile::tempdir().unwrap();
-        let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 10).unwrap();
-        queue.submit_now(job("done", Lane::Interactive)).unwrap();
-        let mut done = queue.lease_now().unwrap().unwrap();
-        done.status = JobState::Succeeded;
-        queue.put_record(&done).unwrap();
-        queue
-            .remember_now("k", "done", Duration::from_millis(200))
-            .unwrap();
-        assert_eq!(queue.cached_now("k").unwrap().unwrap().id, "done");
-        assert!(queue.cached_now("other").unwrap().is_none());
-        std::thread::sleep(Duration::from_millis(250));
-        assert!(queue.cached_now("k").unwrap().is_none(), "expired");
-    }
-
-    #[test]
-    fn an_idempotency_key_returns_the_first_job() {
-        let dir = tempfile::tempdir().unwrap();
-        let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 10).unwrap();
-        let mut first = job("first", Lane::Interactive);
-        first.idempotency_key = Some("k1".into());
-        assert!(matches!(
-            queue.submit_now(first).unwrap(),
-            Submitted::New(_)
-        ));
-        let mut again = job("second", Lane::Interactive);
-        again.idempotency_key = Some("k1".into());
-        match queue.submit_now(again).unwrap() {
-            Submitted::Existing(record) => assert_eq!(record.id, "first"),
-            other => panic!("expected the first job, got {other:?}"),
-        }
-        assert_eq!(queue.depths_now().unwrap().total(), 1);
-    }
-
-    #[test]
-    fn a_full_queue_and_a_duplicate_id_are_refused_and_queued_jobs_cancel() {
-        let dir = tempfile::tempdir().unwrap();
-        let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 2).unwrap();
-        queue.submit_now(job("a", Lane::Interactive)).unwrap();
-        assert!(matches!(
-            queue.submit_now(job("a", Lane::Bulk)),
-            Err(QueueError::Duplicate(_))
-        ));
-        queue.submit_now(job("b", Lane::Bulk)).unwrap();
-        assert!(matches!(
-            queue.submit_now(job("c", Lane::Bulk)),
-            Err(QueueError::Full {
-                queued: 2,
-                limit: 2
-            })
-        ));
-        assert_eq!(queue.cancel_now("b").unwrap(), Cancelled::WasQueued);
-        assert_eq!(
-            queue.get_now("b").unwrap().unwrap().status,
-            JobState::Cancelled
-        );
-        assert_eq!(queue.cancel_now("b").unwrap(), Cancelled::AlreadyDone);
-        assert_eq!(queue.cancel_now("zzz").unwrap(), Cancelled::NotFound);
-        let leased = queue.lease_now().unwrap().unwrap();
-        assert_eq!(leased.id, "a");
-        assert_eq!(queue.cancel_now("a").unwrap(), Cancelled::IsRunning);
-        assert!(queue.lease_now().unwrap().is_none());
-    }
-
     fn ended(mut record: JobRecord, status: JobState) -> JobRecord {
         record.status = status;
         record.finished_at = Some(now_ms());
         record
-    }
-
-    #[test]
-    fn ended_jobs_expire_after_the_ttl_and_large_inputs_are_dropped() {
-        let dir = tempfile::tempdir().unwrap();
-        let retention = Retention {
-            record_ttl: Duration::from_millis(300),
-            max_kept_input_bytes: 1000,
-        };
-        let (queue, _) =
-            EmbeddedQueue::open_with(&dir.path().join("q.redb"), 10, retention).unwrap();
-        let mut big = job("big", Lane::Interactive);
-        big.input = serde_json::json!({ "code": "x".repeat(5000) });
-        big.idempotency_key = Some("k-big".into());
-        queue.submit_now(big).unwrap();
-        queue.submit_now(job("small", Lane::Interactive)).unwrap();
-        queue.submit_now(job("doomed", Lane::Interactive)).unwrap();
-        queue.submit_now(job("revived", Lane::Interactive)).unwrap();
-        let big = queue.lease_now().unwrap().unwrap();
-        assert_eq!(
-            big.input["code"].as_str().unwrap().len(),
-            5000,
-            "kept while it runs"
-        );
-        queue.put_record(&ended(big, JobState::Failed)).unwrap();
-        let small = queue.lease_now().unwrap().unwrap();
-        queue
-            .put_record(&ended(small, JobState::Succeeded))
-            .unwrap();
-        let mut doomed = queue.lease_now().unwrap().unwrap();
-        doomed.input = serde_json::json!({ "code": "y".repeat(5000) });
-        queue.bury_now(&ended(doomed, JobState::Failed)).unwrap();
-        let revived = queue.lease_now().unwrap().unwrap();
-        queue.bury_now(&ended(revived, JobState::Failed)).unwrap();
-
-        let big = queue.get_now("big").unwrap().unwrap();
-        assert!(big.input.is_null(), "{:?}", big.input);
-        let dropped = big.input_dropped.unwrap();
-        assert!(
-            dropped.bytes > 5000 && dropped.sha256.len() == 64,
-            "{dropped:?}"
-        );
-        assert_eq!(
-            queue.get_now("small").unwrap().unwrap().input,
-            serde_json::json!({})
-        );
-        let dead = queue.dead_letters_now().unwrap();
-        assert_eq!(dead.len(), 2);
-        assert!(
-            dead.iter().all(|d| d.input_dropped.is_none()),
-            "dead letters keep their input to run again"
-        );
-        // A requeued dead letter runs again and no longer expires.
-        queue.requeue_now("revived").unwrap().unwrap();
-
-        assert_eq!(queue.expire_now().unwrap(), 0, "nothing is due yet");
-        std::thread::sleep(Duration::from_millis(350));
-        assert_eq!(queue.expire_now().unwrap(), 3);
-        for id in ["big", "small", "doomed"] {
-            assert!(queue.get_now(id).unwrap().is_none(), "{id} is still kept");
-        }
-        assert!(queue.dead_letters_now().unwrap().is_empty());
-        assert_eq!(
-            queue.get_now("revived").unwrap().unwrap().status,
-            JobState::Queued
-        );
-        // The idempotency key went with its job: it names a new one now.
-        let mut again = job("big-2", Lane::Interactive);
-        again.idempotency_key = Some("k-big".into());
-        assert!(matches!(
-            queue.submit_now(again).unwrap(),
-            Submitted::New(_)
-        ));
-        // A job cancelled while it waited expires as well.
-        assert_eq!(queue.cancel_now("big-2").unwrap(), Cancelled::WasQueued);
-        std::thread::sleep(Duration::from_millis(350));
-        assert_eq!(queue.expire_now().unwrap(), 1);
-        assert!(queue.get_now("big-2").unwrap().is_none());
     }
 
     #[test]
@@ -1000,34 +828,6 @@ mod tests {
         let (queue, _) = EmbeddedQueue::open_with(&path, 10, retention).unwrap();
         assert_eq!(queue.expire_now().unwrap(), 1, "ended 10 s ago, kept 5 s");
         assert!(queue.get_now("old").unwrap().is_none());
-    }
-
-    #[test]
-    fn a_released_job_goes_first_without_counting_the_attempt() {
-        let dir = tempfile::tempdir().unwrap();
-        let (queue, _) = EmbeddedQueue::open(&dir.path().join("q.redb"), 10).unwrap();
-        queue.submit_now(job("a", Lane::Bulk)).unwrap();
-        queue.submit_now(job("b", Lane::Bulk)).unwrap();
-        let a = queue.lease_now().unwrap().unwrap();
-        assert_eq!(a.attempts, 1);
-        queue.submit_now(job("c", Lane::Bulk)).unwrap();
-        assert_eq!(queue.release_now(a.clone()).unwrap(), Released::Queued);
-        let stored = queue.get_now("a").unwrap().unwrap();
-        assert_eq!((stored.status, stored.attempts), (JobState::Queued, 0));
-        assert!(
-            matches!(queue.release_now(a), Err(QueueError::LeaseLost(_))),
-            "released twice"
-        );
-        // Three clean stops in a row spend no attempt at all.
-        for _ in 0..3 {
-            let again = queue.lease_now().unwrap().unwrap();
-            assert_eq!((again.id.as_str(), again.attempts), ("a", 1));
-            queue.release_now(again).unwrap();
-        }
-        let order: Vec<String> = std::iter::from_fn(|| queue.lease_now().unwrap())
-            .map(|r| r.id)
-            .collect();
-        assert_eq!(order, ["a", "b", "c"]);
     }
 
     #[test]

@@ -66,12 +66,16 @@ pub struct JobRecord {
     pub input: serde_json::Value,
     pub lane: Lane,
     pub status: JobState,
-    /// Attempts started: runs interrupted by a crash of the host count too.
+    /// Attempts started: runs interrupted by a crash of the host count too, clean stops (a
+    /// drain that ran out of time, `release`) do not.
     pub attempts: u32,
     /// The worker that ran (or runs) its last attempt: its Redis consumer name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker: Option<String>,
-    /// `name@version` of the plugin that ran it.
+    /// `name@version` of the plugin the job is pinned to from its submission (the version its
+    /// input was checked against and its cache key names), and once it has run, of the plugin
+    /// that ran it: the same, unless the pinned version was gone by then (see
+    /// `Service::plugin_for`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin: Option<String>,
     /// Unix milliseconds.
@@ -90,7 +94,9 @@ pub struct JobRecord {
     /// Where the finished job is POSTed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<String>,
-    /// The result-cache key: type, plugin version and input, hashed.
+    /// The result-cache key: type, plugin version and input, hashed; it names the plugin that
+    /// ran the job (a job run on another version than the one pinned at submit gets that
+    /// version's key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_key: Option<String>,
     /// Set when the record was answered from the result cache instead of a new render.
@@ -219,7 +225,9 @@ pub struct LogEntry {
     pub at_ms: u64,
     /// `debug`, `info`, `warn` or `error`.
     pub level: String,
-    /// `plugin`, `page`, `network` or `host`.
+    /// `plugin`, `page`, `network` or `host`; and `queue` for what the service's worker noted
+    /// between attempts (a retry, a pinned plugin version that was gone), kept from one attempt
+    /// to the next.
     pub source: String,
     pub message: String,
 }

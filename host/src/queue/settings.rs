@@ -1,6 +1,7 @@
 //! `[queue]`: where accepted jobs wait and how failed attempts are retried.
 
 use serde::Deserialize;
+use std::time::Duration;
 
 /// Where accepted jobs wait: the embedded queue (default) or Redis Streams shared by many
 /// machines, and how failed attempts are retried.
@@ -13,11 +14,14 @@ pub struct QueueSettings {
     /// Prefix of every Redis key Kiln uses (see docs/operations.md for the layout).
     pub prefix: String,
     /// Attempts a job gets, crashes of its worker included; after the last one it fails and is
-    /// listed as a dead letter.
+    /// listed as a dead letter. The queue is the service's one retry owner: a worker makes one
+    /// attempt per lease (`jobs.unavailable_retries` is the command line's).
     pub max_attempts: u32,
     /// Wait before a job that failed as `unavailable` runs again, in milliseconds; doubled for
     /// each attempt after.
     pub retry_backoff_ms: u64,
+    /// The longest wait before a retry, however many attempts came before, in milliseconds.
+    pub retry_max_backoff_ms: u64,
     /// A running Redis job whose worker has not renewed its lease for this long is taken over
     /// by another worker, in milliseconds. Workers renew every third of it.
     pub lease_ms: u64,
@@ -44,6 +48,7 @@ impl Default for QueueSettings {
             prefix: "kiln".into(),
             max_attempts: 3,
             retry_backoff_ms: 1000,
+            retry_max_backoff_ms: 300_000,
             lease_ms: 30_000,
             poll_ms: 100,
             record_ttl_s: 7 * 24 * 3600,
@@ -51,5 +56,35 @@ impl Default for QueueSettings {
             cache_ttl_s: 24 * 3600,
             emprops_list: "kiln:emprops:jobs".into(),
         }
+    }
+}
+
+impl QueueSettings {
+    /// The wait before the attempt after attempt `attempt` (1-based) failed as `unavailable`:
+    /// `retry_backoff_ms`, doubled for each attempt after the first, at most
+    /// `retry_max_backoff_ms`.
+    pub fn retry_backoff(&self, attempt: u32) -> Duration {
+        Duration::from_millis(self.retry_backoff_ms)
+            .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+            .min(Duration::from_millis(self.retry_max_backoff_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_per_attempt_up_to_its_cap() {
+        let settings = QueueSettings {
+            retry_backoff_ms: 100,
+            retry_max_backoff_ms: 1000,
+            ..QueueSettings::default()
+        };
+        let waits: Vec<u128> = (1..=6)
+            .map(|attempt| settings.retry_backoff(attempt).as_millis())
+            .collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(settings.retry_backoff(u32::MAX).as_millis(), 1000);
     }
 }

@@ -18,6 +18,7 @@ use crate::Kiln;
 use crate::config::{Config, QueueSettings, ServiceSettings};
 use crate::error::RenderError;
 use crate::jobs::JobSpec;
+use crate::plugins::LoadedPlugin;
 use crate::queue::{
     Cancelled, ClientProtocol, EmbeddedQueue, JobQueue, JobRecord, JobState, Lane, LogEntry,
     QueueError, RedisQueue, Retention, Submitted, Timings,
@@ -78,6 +79,14 @@ fn queue_refusal(err: QueueError, retry_after_s: u64) -> SubmitError {
         ))),
         err => SubmitError::Unavailable(err.to_string()),
     }
+}
+
+/// The plugin a leased job runs on (see [`Service::plugin_for`]).
+pub(crate) struct Pinned {
+    pub plugin: Arc<LoadedPlugin>,
+    /// The `name@version` the job was pinned to at submit, when that version was no longer
+    /// loaded and `plugin` (the newest of its type) runs it instead.
+    pub replaced: Option<String>,
 }
 
 /// What one process of the service does.
@@ -308,6 +317,9 @@ impl Service {
             }
         }
         let mut record = JobRecord::new(spec.id_or_new(), spec.job_type, spec.input, lane);
+        // Pinned: the job runs on the version its input was checked against and its cache key
+        // names, whatever is loaded by the time a worker takes it (see `plugin_for`).
+        record.plugin = Some(plugin.label());
         record.callback = spec.callback;
         record.idempotency_key = idempotency_key;
         record.request_hash = request_hash;
@@ -341,25 +353,82 @@ impl Service {
 
     /// The plugin that serves `spec`, once its input has passed the plugin's schema and the host's
     /// limits: what every submission and cache lookup checks first.
-    fn checked_plugin(
-        &self,
-        spec: &JobSpec,
-    ) -> Result<std::sync::Arc<crate::plugins::LoadedPlugin>, SubmitError> {
+    fn checked_plugin(&self, spec: &JobSpec) -> Result<Arc<LoadedPlugin>, SubmitError> {
         let plugin = self
             .kiln
             .plugins
             .resolve(&spec.job_type)
             .map_err(SubmitError::Invalid)?;
-        plugin
-            .validate_input(&spec.input)
+        self.check_input(&plugin, &spec.input)
             .map_err(SubmitError::Invalid)?;
-        limits::check(
-            &plugin.info.input_schema,
-            &spec.input,
-            &self.kiln.config.jobs,
-        )
-        .map_err(SubmitError::Invalid)?;
         Ok(plugin)
+    }
+
+    /// Checks `input` against `plugin`'s schema and this host's limits (`jobs.max_dimension` and
+    /// the like).
+    fn check_input(
+        &self,
+        plugin: &LoadedPlugin,
+        input: &serde_json::Value,
+    ) -> Result<(), RenderError> {
+        plugin.validate_input(input)?;
+        limits::check(&plugin.info.input_schema, input, &self.kiln.config.jobs)
+    }
+
+    /// The plugin a leased job runs on. The version pinned at submit (`record.plugin`) while it
+    /// is loaded. Once it is not (replaced or removed after the job was submitted): a job whose
+    /// client named that version (`p5@0.1.0`) fails as `invalid-input`, since running another
+    /// would not be what was asked for; a job whose client named the type alone runs on the
+    /// newest loaded version of it, once its input passes that version's schema and this host's
+    /// limits, and [`Pinned::replaced`] says which version it was pinned to. A record without a
+    /// pin (queued by an older Kiln) resolves its type as submitted.
+    pub(crate) fn plugin_for(&self, record: &JobRecord) -> Result<Pinned, RenderError> {
+        let plugins = &self.kiln.plugins;
+        let Some(pinned) = record.plugin.as_deref() else {
+            return Ok(Pinned {
+                plugin: plugins.resolve(&record.job_type)?,
+                replaced: None,
+            });
+        };
+        let gone = match plugins.resolve(pinned) {
+            Ok(plugin) => {
+                return Ok(Pinned {
+                    plugin,
+                    replaced: None,
+                });
+            }
+            Err(gone) => gone,
+        };
+        if record.job_type.contains('@') {
+            return Err(RenderError::invalid_input(format!(
+                "the job asked for {pinned}, which is no longer loaded: it was replaced or \
+                 removed after the job was submitted ({}); submit it again naming a loaded \
+                 version, or the type alone for the newest",
+                gone.message
+            )));
+        }
+        let plugin = plugins.resolve(&record.job_type).map_err(|err| {
+            RenderError::invalid_input(format!(
+                "the job was pinned at submit to {pinned}, which is no longer loaded, and no \
+                 other version of its type is: {}",
+                err.message
+            ))
+        })?;
+        self.check_input(&plugin, &record.input).map_err(|err| {
+            RenderError::new(
+                err.kind,
+                format!(
+                    "the job was pinned at submit to {pinned}, which is no longer loaded, and its \
+                     input does not pass {}, the version loaded now: {}",
+                    plugin.label(),
+                    err.message
+                ),
+            )
+        })?;
+        Ok(Pinned {
+            plugin,
+            replaced: Some(pinned.to_string()),
+        })
     }
 
     /// The succeeded job the result cache holds for `spec`, if any, without submitting anything

@@ -1,13 +1,16 @@
-//! A worker: lease a job, run it through the `JobRunner` while renewing the lease, publish its
-//! events, and record how it ended: done, put back to retry after a backoff, or buried as a dead
-//! letter once it has used up its attempts. A drain (SIGTERM) stops the leasing; one that runs
-//! out of time stops the running job and puts it back without counting its attempt.
+//! A worker: lease a job, run one attempt of it on the plugin version it was pinned to while
+//! renewing the lease, publish its events, and record how it ended: done, put back to retry after
+//! a backoff, or buried as a dead letter once it has used up its attempts. The queue is the one
+//! retry owner here: the runner makes exactly one attempt per lease (`JobRunner::run_once`), so
+//! `jobs.unavailable_retries`, the command line's in-process retries, never stacks on it. A drain
+//! (SIGTERM) stops the leasing; one that runs out of time stops the running job and puts it back
+//! without counting its attempt.
 
 use super::metrics::Stage;
-use super::{EventName, JobEvent, Phase, Service};
+use super::{EventName, JobEvent, Phase, Pinned, Service, cache};
 use crate::error::{ErrorKind, RenderError};
 use crate::jobs::{JobObserver, JobOutcome, JobSpec};
-use crate::queue::{JobRecord, JobState, LeaseState, QueueError, Released, capped_log};
+use crate::queue::{JobRecord, JobState, LeaseState, LogEntry, QueueError, Released, capped_log};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -17,8 +20,10 @@ use tokio::sync::Notify;
 const EMBEDDED_IDLE_POLL: Duration = Duration::from_millis(500);
 /// Pause after the queue itself failed, before trying again.
 const QUEUE_RETRY: Duration = Duration::from_secs(1);
-/// Longest wait before a retry, however many attempts came before.
-const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// The `source` of the lines a worker writes into a job's record between attempts (a retry, a
+/// pinned plugin version that was gone). They are kept from one attempt to the next, while each
+/// attempt's own log replaces the one before.
+const NOTE_SOURCE: &str = "queue";
 
 /// Worker `n`'s loop; runs until the service drains (or aborts it).
 pub async fn work(service: Arc<Service>, n: usize) {
@@ -57,19 +62,21 @@ pub async fn work(service: Arc<Service>, n: usize) {
     }
 }
 
-/// Publishes a running job's attempts and progress.
+/// Publishes a running job's attempt and progress.
 struct Publisher {
     service: Arc<Service>,
     id: String,
+    /// The attempt the queue counts: the runner makes one attempt per lease and numbers it 1.
+    attempt: u32,
 }
 
 impl JobObserver for Publisher {
-    fn attempt_started(&self, attempt: u32) {
+    fn attempt_started(&self, _runner_attempt: u32) {
         self.service.events.publish(
             &self.id,
             JobEvent {
                 event: EventName::Started,
-                data: serde_json::json!({ "id": self.id, "attempt": attempt }),
+                data: serde_json::json!({ "id": self.id, "attempt": self.attempt }),
             },
         );
     }
@@ -107,6 +114,13 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
         service.metrics.observe(Stage::Queued, queued / 1e3);
     }
     let max_attempts = service.queue_settings.max_attempts;
+    // What earlier attempts noted stays; each attempt's own log replaces the one before.
+    let mut notes: Vec<LogEntry> = record
+        .log
+        .iter()
+        .filter(|line| line.source == NOTE_SOURCE)
+        .cloned()
+        .collect();
     let result = if record.attempts > max_attempts {
         // Every earlier attempt ended with its worker gone (a crash, or a lease that ran out):
         // running it again would likely take this worker down too.
@@ -116,7 +130,33 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
             record.id
         ))))
     } else {
-        run_leased(service, &record).await
+        match service.plugin_for(&record) {
+            Ok(Pinned { plugin, replaced }) => {
+                if let Some(pinned) = replaced {
+                    let label = plugin.label();
+                    tracing::warn!(job = %record.id, pinned = %pinned, running = %label, "the plugin version the job was pinned to is no longer loaded; running the newest");
+                    notes.push(note(
+                        &record,
+                        "warn",
+                        format!(
+                            "{pinned}, which the job was pinned to at submit, is no longer \
+                             loaded: running {label}, the newest version of {}",
+                            plugin.info.name
+                        ),
+                    ));
+                    // The result cache must name the plugin that ran.
+                    if record.cache_key.is_some() {
+                        record.cache_key = Some(cache::key(
+                            &plugin.info.name,
+                            &plugin.info.version,
+                            &record.input,
+                        ));
+                    }
+                }
+                run_leased(service, &record, plugin).await
+            }
+            Err(err) => Ok(JobOutcome::from_error(err)),
+        }
     };
 
     let now = crate::queue::record_now_ms();
@@ -150,8 +190,17 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
         }
         Some(outcome) => {
             let jobs = &service.kiln.config.jobs;
-            record.log = capped_log(&outcome.log, jobs.max_log_lines, jobs.max_log_bytes);
-            record.plugin = outcome.plugin.clone();
+            record.log = std::mem::take(&mut notes);
+            record.log.extend(capped_log(
+                &outcome.log,
+                jobs.max_log_lines,
+                jobs.max_log_bytes,
+            ));
+            // The plugin that ran; a job that never reached one keeps the version it was
+            // pinned to, so its record says which.
+            if outcome.plugin.is_some() {
+                record.plugin = outcome.plugin.clone();
+            }
             record.status = if outcome.succeeded() {
                 JobState::Succeeded
             } else {
@@ -162,7 +211,21 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
                 && err.kind == ErrorKind::Unavailable
             {
                 ending = if record.attempts < max_attempts {
-                    Ending::Retry(backoff(service, record.attempts))
+                    let delay = service.queue_settings.retry_backoff(record.attempts);
+                    let retrying = note(
+                        &record,
+                        "warn",
+                        format!(
+                            "attempt {} of {max_attempts} failed, retrying in {} ms: {}",
+                            record.attempts,
+                            delay.as_millis(),
+                            err.message
+                        ),
+                    );
+                    // After the earlier attempts' notes, before this attempt's own lines.
+                    let at = notes_end(&record.log);
+                    record.log.insert(at, retrying);
+                    Ending::Retry(delay)
                 } else {
                     Ending::Bury
                 };
@@ -237,8 +300,32 @@ async fn run_one(service: &Arc<Service>, mut record: JobRecord) {
     );
 }
 
-/// Runs the job's plugin until it ends, the client cancels it, or another worker takes it over.
-async fn run_leased(service: &Arc<Service>, record: &JobRecord) -> Result<JobOutcome, Interrupted> {
+/// A line the worker writes into the job's record, timed from the start of the attempt it
+/// follows (as that attempt's own lines are).
+fn note(record: &JobRecord, level: &str, message: String) -> LogEntry {
+    let since = record.started_at.unwrap_or(record.submitted_at);
+    LogEntry {
+        at_ms: crate::queue::record_now_ms().saturating_sub(since),
+        level: level.into(),
+        source: NOTE_SOURCE.into(),
+        message,
+    }
+}
+
+/// Where the worker's notes end in a record's log (they come first).
+fn notes_end(log: &[LogEntry]) -> usize {
+    log.iter()
+        .position(|line| line.source != NOTE_SOURCE)
+        .unwrap_or(log.len())
+}
+
+/// Runs one attempt of the job on `plugin` until it ends, the client cancels it, or another
+/// worker takes it over.
+async fn run_leased(
+    service: &Arc<Service>,
+    record: &JobRecord,
+    plugin: Arc<crate::plugins::LoadedPlugin>,
+) -> Result<JobOutcome, Interrupted> {
     let stop = Arc::new(Notify::new());
     service
         .running
@@ -254,9 +341,10 @@ async fn run_leased(service: &Arc<Service>, record: &JobRecord) -> Result<JobOut
     let publisher: Arc<dyn JobObserver> = Arc::new(Publisher {
         service: service.clone(),
         id: record.id.clone(),
+        attempt: record.attempts,
     });
     let result = tokio::select! {
-        outcome = service.kiln.runner.run_observed(&spec, Some(publisher)) => Ok(outcome),
+        outcome = service.kiln.runner.run_once(&spec, plugin, Some(publisher)) => Ok(outcome),
         _ = stop.notified() => Err(Interrupted::Cancelled),
         interrupted = keep_lease(service, record) => Err(interrupted),
         _ = service.reached(Phase::Interrupting) => Err(Interrupted::Shutdown),
@@ -342,12 +430,4 @@ async fn retry(service: &Arc<Service>, record: JobRecord, delay: Duration) {
         ),
         Err(err) => tracing::error!(job = %id, "cannot put the job back for a retry: {err}"),
     }
-}
-
-/// The wait before the attempt after `attempt`: `queue.retry_backoff_ms`, doubled per attempt.
-fn backoff(service: &Service, attempt: u32) -> Duration {
-    let first = Duration::from_millis(service.queue_settings.retry_backoff_ms);
-    first
-        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-        .min(MAX_BACKOFF)
 }

@@ -9,13 +9,8 @@
 //! time, so it cannot be stepped and its frames are never the same twice.
 //! See docs/benchmarks.md.
 
-use super::floor::{evaluation, intercept_every_request};
-use super::stats::{percentile_ms, round1, round3};
-use crate::browser::launch::BrowserProcess;
-use crate::browser::shim::init_script;
-use crate::browser::{LIBRARY_PATH, Libraries, fulfil, job_origin, library_headers, split_job_url};
-use crate::config::Config;
-use crate::media::encode::{EncodeSettings, FrameKind, VideoEncoder, VideoFormat};
+use crate::floor::{evaluation, fulfil, intercept_every_request};
+use crate::stats::{percentile_ms, round1, round3};
 use anyhow::{Context, Result, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -30,6 +25,12 @@ use chromiumoxide::cdp::browser_protocol::page::{
 };
 use clap::Args;
 use futures::StreamExt;
+use kiln::Config;
+use kiln::browser::Libraries;
+use kiln::browser::bare::{
+    BareBrowser, LIBRARY_PATH, job_origin, library_headers, page_script, split_job_url,
+};
+use kiln::media::encode::{EncodeSettings, FrameKind, VideoEncoder, VideoFormat};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -39,8 +40,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-const PAGE_HTML: &str = include_str!("../../../../plugins/video/src/p5.html");
-const HARNESS_JS: &str = include_str!("../../../../plugins/video/src/harness.js");
+// The video plugin's own page and harness, so every path records what the plugin records.
+const PAGE_HTML: &str = include_str!("../../plugins/video/src/p5.html");
+const HARNESS_JS: &str = include_str!("../../plugins/video/src/harness.js");
 
 /// The recording rate. Frame `i` is the page at `i * 1000 / FPS` ms of virtual time.
 const FPS: f64 = 30.0;
@@ -189,8 +191,7 @@ type Files = Arc<HashMap<String, (&'static str, Bytes)>>;
 
 /// The browser, its one page and the files it is served.
 struct Bench {
-    browser: Arc<BrowserProcess>,
-    _proxy: crate::browser::blackhole::BlackholeProxy,
+    browser: BareBrowser,
     page: Page,
     width: u32,
     height: u32,
@@ -583,9 +584,8 @@ impl Bench {
             .iter()
             .find(|l| l.name == "p5" && l.version.starts_with('2'))
             .context("p5 2.x is not installed")?;
-        let proxy = crate::browser::blackhole::BlackholeProxy::start().await?;
-        let browser = BrowserProcess::launch(98, &config.browser, &proxy.proxy_url()).await?;
-        let (_context, page) = browser.open_isolated_page().await?;
+        let browser = BareBrowser::launch(&config.browser).await?;
+        let page = browser.open_page().await?;
 
         let sketch = SKETCH
             .replace("{W}", &width.to_string())
@@ -613,17 +613,13 @@ impl Bench {
             false,
         ))
         .await?;
-        let nonce = uuid::Uuid::new_v4().simple().to_string();
-        page.execute(AddScriptToEvaluateOnNewDocumentParams::new(init_script(
+        page.execute(AddScriptToEvaluateOnNewDocumentParams::new(page_script(
             Some(SEED),
-            &nonce,
             true,
-            crate::config::JobSettings::default().max_console_lines,
         )))
         .await?;
         Ok(Self {
             browser,
-            _proxy: proxy,
             page,
             width,
             height,

@@ -4,14 +4,14 @@
 //! the encoders alone (the same frames, decoded back from the job's output, pushed through a
 //! fresh encoder with no browser running).
 
-use super::stats::{percentile_ms, round1};
-use crate::Kiln;
-use crate::cli::batch::{BatchEntry, run_batch};
-use crate::config::Config;
-use crate::jobs::{JobOutcome, JobSpec};
-use crate::media::encode::{EncodeSettings, FrameKind, VideoEncoder, VideoFormat};
+use crate::stats::{percentile_ms, round1};
 use anyhow::{Context, Result};
 use clap::Args;
+use kiln::Config;
+use kiln::Kiln;
+use kiln::cli::batch::{BatchEntry, run_batch};
+use kiln::jobs::{JobOutcome, JobSpec};
+use kiln::media::encode::{EncodeSettings, FrameKind, VideoEncoder, VideoFormat};
 use serde::Serialize;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -90,7 +90,7 @@ pub async fn run(config: Config, args: VideoBenchArgs) -> Result<ExitCode> {
         args.jobs >= 1 && args.concurrency >= 1,
         "jobs and concurrency must be at least 1"
     );
-    let config = super::in_bench_dir(config);
+    let config = crate::stills::in_bench_dir(config);
     let kiln = Kiln::start(config).await?;
     let mut reports = Vec::new();
     for workload in &WORKLOADS {

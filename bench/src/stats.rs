@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-pub use crate::cli::batch::percentile_ms;
+pub use kiln::cli::batch::percentile_ms;
 
 /// The `q` quantile (nearest rank), in microseconds.
 pub fn percentile_us(values: &mut [Duration], q: f64) -> f64 {

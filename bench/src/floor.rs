@@ -6,8 +6,6 @@
 //! turns between two origins of its own (the scheme Kiln isolates jobs with, minus clearing), so
 //! the report separates the cost of Kiln's machinery from the cost of isolation.
 
-use crate::browser::{LIBRARY_PATH, Libraries, fulfil, job_origin, library_headers};
-use crate::config::Config;
 use anyhow::{Context, Result};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -15,18 +13,22 @@ use bytes::Bytes;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
-    EnableParams, EventRequestPaused, HeaderEntry, RequestPattern,
+    EnableParams, EventRequestPaused, FulfillRequestParams, HeaderEntry, RequestPattern,
 };
 use chromiumoxide::cdp::browser_protocol::page::{EventLoadEventFired, NavigateParams};
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use futures::StreamExt;
+use kiln::Config;
+use kiln::browser::Libraries;
+use kiln::browser::bare::{BareBrowser, LIBRARY_PATH, job_origin, library_headers};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const PAGE_HTML: &str = include_str!("../../../../plugins/p5/src/page.html");
-const HARNESS_JS: &str = include_str!("../../../../plugins/p5/src/harness.js");
+// The p5 plugin's own page and harness, so the floor's page work is the plugin's.
+const PAGE_HTML: &str = include_str!("../../plugins/p5/src/page.html");
+const HARNESS_JS: &str = include_str!("../../plugins/p5/src/harness.js");
 
 /// Files a page serves, by full URL.
 type Files = Arc<Mutex<HashMap<String, Bytes>>>;
@@ -34,9 +36,9 @@ type Files = Arc<Mutex<HashMap<String, Bytes>>>;
 /// Origins the floor uses; numbered far from Kiln's so the two never meet.
 static NEXT_ORIGIN: AtomicU64 = AtomicU64::new(1_000_000);
 
+/// One bare browser and its warm pages, each with the files it serves.
 pub struct Floor {
-    browser: Arc<crate::browser::launch::BrowserProcess>,
-    _proxy: crate::browser::blackhole::BlackholeProxy,
+    browser: BareBrowser,
     pages: Vec<(Page, Files)>,
     /// p5's root-relative URL, served on each origin as Kiln serves it.
     p5_url: String,
@@ -52,13 +54,10 @@ impl Floor {
             .iter()
             .find(|l| l.name == "p5" && l.version.starts_with('2'))
             .context("p5 2.x is not installed")?;
-        let proxy = crate::browser::blackhole::BlackholeProxy::start().await?;
-        let browser =
-            crate::browser::launch::BrowserProcess::launch(99, &config.browser, &proxy.proxy_url())
-                .await?;
+        let browser = BareBrowser::launch(&config.browser).await?;
         let mut opened = Vec::new();
         for _ in 0..pages {
-            let (_context, page) = browser.open_isolated_page().await?;
+            let page = browser.open_page().await?;
             let files: Files = Arc::new(Mutex::new(HashMap::new()));
             let mut requests = page.event_listener::<EventRequestPaused>().await?;
             let (serve_page, serve_files) = (page.clone(), files.clone());
@@ -97,7 +96,6 @@ impl Floor {
         }
         Ok(Self {
             browser,
-            _proxy: proxy,
             pages: opened,
             p5_url: p5.url.clone(),
             p5: p5.bytes.clone(),
@@ -185,13 +183,33 @@ impl Floor {
         Ok(BASE64.decode(url.trim_start_matches("data:image/png;base64,"))?)
     }
 
+    /// Closes the browser.
     pub async fn shutdown(self) {
         self.browser.close().await;
     }
 }
 
+/// Answers one paused request with `status`, `headers` and `body` (`Fetch.fulfillRequest`).
+pub async fn fulfil(
+    page: &Page,
+    event: &EventRequestPaused,
+    status: i64,
+    headers: Vec<HeaderEntry>,
+    body: &[u8],
+) -> Result<()> {
+    let params = FulfillRequestParams::builder()
+        .request_id(event.request_id.clone())
+        .response_code(status)
+        .response_headers(headers)
+        .body(BASE64.encode(body))
+        .build()
+        .map_err(anyhow::Error::msg)?;
+    page.execute(params).await?;
+    Ok(())
+}
+
 /// `Runtime.evaluate` of `expression`, promises awaited, the value returned as JSON.
-pub(super) fn evaluation(expression: &str) -> Result<EvaluateParams> {
+pub fn evaluation(expression: &str) -> Result<EvaluateParams> {
     EvaluateParams::builder()
         .expression(expression)
         .await_promise(true)
@@ -201,7 +219,7 @@ pub(super) fn evaluation(expression: &str) -> Result<EvaluateParams> {
 }
 
 /// Pauses every request of `page` (the Fetch domain), so a bench answers them from memory.
-pub(super) async fn intercept_every_request(page: &Page) -> Result<()> {
+pub async fn intercept_every_request(page: &Page) -> Result<()> {
     page.execute(EnableParams {
         patterns: Some(vec![RequestPattern {
             url_pattern: Some("*".into()),

@@ -1,30 +1,23 @@
-//! `kiln bench`: Kiln's own path against a bare loop over warm chromiumoxide pages (the floor),
-//! on identical sketches, reported as medians and ratios. The floor runs twice per round: on one
-//! origin (nothing isolated) and with each page alternating between two origins (the ring Kiln
-//! isolates jobs with), so the report separates the cost of Kiln's machinery from the cost of
-//! isolation.
+//! `kiln bench` (no subcommand): Kiln's own path against a bare loop over warm chromiumoxide
+//! pages (the floor), on identical sketches, reported as medians and ratios. The floor runs twice
+//! per round: on one origin (nothing isolated) and with each page alternating between two origins
+//! (the ring Kiln isolates jobs with), so the report separates the cost of Kiln's machinery from
+//! the cost of isolation.
 //! See docs/benchmarks.md.
 
-mod capture;
-mod floor;
-mod http;
-mod plugins;
-mod sketches;
-mod stats;
-mod video;
-
-use super::batch::{BatchSummary, run_batch};
-use crate::Kiln;
-use crate::config::Config;
+use crate::stats::{percentile_ms, round3};
+use crate::{floor, sketches};
 use anyhow::Result;
 use clap::Args;
+use kiln::cli::{BatchSummary, run_batch};
+use kiln::{Config, Kiln};
 use serde::Serialize;
-use stats::{percentile_ms, round3};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+/// The p5 stills benchmark's options.
 #[derive(Debug, Args)]
-pub struct BenchArgs {
+pub struct StillsArgs {
     /// Jobs per round.
     #[arg(long, default_value_t = 40)]
     pub jobs: usize,
@@ -37,23 +30,6 @@ pub struct BenchArgs {
     /// Canvas size of the sketches.
     #[arg(long, default_value_t = 800)]
     pub size: u32,
-    /// Another benchmark instead of the p5 stills.
-    #[command(subcommand)]
-    pub other: Option<OtherBench>,
-}
-
-/// Benchmarks other than the default p5 stills.
-#[derive(Debug, clap::Subcommand)]
-pub enum OtherBench {
-    /// The plugin engine alone: instantiate + trivial run, load times, hot-swap latency.
-    Plugins(plugins::PluginBenchArgs),
-    /// The job service: submissions accepted per second, and a small job over HTTP vs in-process.
-    Http(http::HttpBenchArgs),
-    /// Recordings: the three `video` workloads, capture frames/s and capture/encode overlap.
-    Video(video::VideoBenchArgs),
-    /// Recording frames: each way of reading stepped frames out of a page, timed, sized and
-    /// checked for exactness, plus the screencast and capture + WebP encode totals.
-    Capture(capture::CaptureBenchArgs),
 }
 
 #[derive(Debug, Serialize)]
@@ -93,16 +69,8 @@ impl Ratios {
     }
 }
 
-pub async fn run(config: Config, args: BenchArgs) -> Result<ExitCode> {
-    match args.other {
-        Some(OtherBench::Plugins(plugin_args)) => return plugins::run(config, plugin_args).await,
-        Some(OtherBench::Http(http_args)) => return http::run(config, http_args).await,
-        Some(OtherBench::Video(video_args)) => return video::run(config, video_args).await,
-        Some(OtherBench::Capture(capture_args)) => {
-            return capture::run(config, capture_args).await;
-        }
-        None => {}
-    }
+/// Runs the p5 stills benchmark and prints its report.
+pub async fn run(config: Config, args: StillsArgs) -> Result<ExitCode> {
     anyhow::ensure!(
         args.jobs >= 1 && args.rounds >= 1 && args.concurrency >= 1,
         "jobs, rounds and concurrency must be at least 1"
@@ -183,7 +151,7 @@ pub async fn run(config: Config, args: BenchArgs) -> Result<ExitCode> {
 /// `config` with its data (artifacts, queue, caches) under `<data_dir>/bench`, and its plugins
 /// still the installed ones: the default plugin dir follows `data_dir`, and `bench/plugins` would
 /// be a stale copy.
-fn in_bench_dir(mut config: Config) -> Config {
+pub fn in_bench_dir(mut config: Config) -> Config {
     config.plugin_dirs = config.plugin_dirs();
     config.data_dir = config.data_dir.join("bench");
     config

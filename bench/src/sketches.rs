@@ -1,7 +1,7 @@
 //! The benchmark's sketches: distinct, seeded, typical editor sketches (shapes, colour, noise).
 
-use crate::cli::batch::BatchEntry;
-use crate::jobs::JobSpec;
+use kiln::cli::batch::BatchEntry;
+use kiln::jobs::JobSpec;
 
 /// `n` different global-mode sketches.
 pub fn codes(n: usize) -> Vec<String> {

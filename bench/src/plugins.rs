@@ -3,15 +3,13 @@
 //! the time from a file landing in a watched plugin directory to new jobs resolving it.
 //! See docs/benchmarks.md.
 
-use super::stats::{median_ms, percentile_us, round1};
-use crate::config::Config;
-use crate::jobs::{JobContext, JobLimits, JobLog};
-use crate::plugins::{
-    HostServices, LoadPolicy, PluginCatalog, PluginEngine, load_file, run_plugin,
-};
-use crate::storage::ArtifactStore;
+use crate::stats::{median_ms, percentile_us, round1};
 use anyhow::{Context, Result};
 use clap::Args;
+use kiln::Config;
+use kiln::jobs::{JobContext, JobLimits, JobLog};
+use kiln::plugins::{HostServices, LoadPolicy, PluginCatalog, PluginEngine, load_file, run_plugin};
+use kiln::storage::ArtifactStore;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

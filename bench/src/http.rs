@@ -2,12 +2,12 @@
 //! end-to-end latency of a small p5 job over HTTP (`?wait`) against the same job run in-process,
 //! as `kiln render` runs it. See docs/benchmarks.md.
 
-use super::stats::{percentile_ms, round1};
-use crate::config::Config;
-use crate::jobs::JobSpec;
-use crate::service::{Role, Service};
+use crate::stats::{percentile_ms, round1};
 use anyhow::{Context, Result};
 use clap::Args;
+use kiln::Config;
+use kiln::jobs::JobSpec;
+use kiln::service::{Role, Service};
 use serde::Serialize;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -47,7 +47,7 @@ fn small_job(id: &str, n: usize) -> serde_json::Value {
 async fn serve(service: Arc<Service>) -> Result<(String, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let app = crate::api::router(service);
+    let app = kiln::api::router(service);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });

@@ -1,0 +1,80 @@
+//! `kiln-bench`, run as `kiln bench`: Kiln's benchmarks, out of the product binary.
+//!
+//! It measures a host started from the same config `kiln` reads (`--config`, `KILN_*`), through
+//! the `kiln` library's public API, and against a bare Chromium started as the pool starts one
+//! (`kiln::browser::bare`). `kiln bench ARGS` runs this binary from beside `kiln` with the same
+//! arguments. See docs/benchmarks.md for what each benchmark measures and the figures.
+
+mod capture;
+mod floor;
+mod http;
+mod plugins;
+mod sketches;
+mod stats;
+mod stills;
+mod video;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kiln-bench",
+    version,
+    about = "Kiln's benchmarks (also run as `kiln bench`); see docs/benchmarks.md",
+    long_about = "Kiln's benchmarks (also run as `kiln bench`). Without a subcommand: p5 stills \
+                  through Kiln against a bare chromiumoxide loop (the floor). Reports go to \
+                  stdout as one JSON line, progress to stderr. See docs/benchmarks.md."
+)]
+struct Cli {
+    /// TOML config file (see docs/operations.md); KILN_* variables override it.
+    #[arg(long, global = true, env = "KILN_CONFIG")]
+    config: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(flatten)]
+    stills: stills::StillsArgs,
+    /// Another benchmark instead of the p5 stills.
+    #[command(subcommand)]
+    other: Option<OtherBench>,
+}
+
+/// Benchmarks other than the default p5 stills.
+#[derive(Debug, Subcommand)]
+enum OtherBench {
+    /// The plugin engine alone: instantiate + trivial run, load times, hot-swap latency.
+    Plugins(plugins::PluginBenchArgs),
+    /// The job service: submissions accepted per second, and a small job over HTTP vs in-process.
+    Http(http::HttpBenchArgs),
+    /// Recordings: the issue's three `video` workloads, capture frames/s and capture/encode overlap.
+    Video(video::VideoBenchArgs),
+    /// Recording frames: each way of reading stepped frames out of a page, timed, sized and
+    /// checked for exactness, plus the screencast and capture + WebP encode totals.
+    Capture(capture::CaptureBenchArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    kiln::cli::init_logging(cli.verbose, kiln::cli::LogFormat::Text);
+    let result = async {
+        let config = kiln::Config::load(cli.config.as_deref())?;
+        match cli.other {
+            Some(OtherBench::Plugins(args)) => plugins::run(config, args).await,
+            Some(OtherBench::Http(args)) => http::run(config, args).await,
+            Some(OtherBench::Video(args)) => video::run(config, args).await,
+            Some(OtherBench::Capture(args)) => capture::run(config, args).await,
+            None => stills::run(config, cli.stills).await,
+        }
+    }
+    .await;
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
