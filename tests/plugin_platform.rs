@@ -99,6 +99,7 @@ fn each_bad_component_is_refused_at_load_with_its_reason_and_the_rest_serve() {
         serving,
         vec![
             "js@0.1.0".to_string(),
+            "kidlisp@0.1.0".to_string(),
             "p5@0.1.0".to_string(),
             "video@0.1.0".to_string()
         ]

@@ -39,11 +39,12 @@ if ! cmp -s host/web/package-lock.json "$stamp" 2>/dev/null; then
 fi
 
 say "building the plugins (wasm32-wasip2)"
-cargo build --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video
+cargo build --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp
 mkdir -p .kiln/plugins
 cp target/wasm32-wasip2/release/kiln_plugin_p5.wasm .kiln/plugins/p5.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_js.wasm .kiln/plugins/js.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_video.wasm .kiln/plugins/video.wasm
+cp target/wasm32-wasip2/release/kiln_plugin_kidlisp.wasm .kiln/plugins/kidlisp.wasm
 
 say "building kiln and kiln-bench (which \`kiln bench\` runs)"
 cargo build --quiet -p kiln -p kiln-bench

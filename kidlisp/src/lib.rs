@@ -35,6 +35,7 @@ mod text;
 mod value;
 
 pub use piece::{
-    Event, Image, MAX_PIXELS, MAX_SIDE, Options, Program, Renderer, RuntimeError, SizeError,
+    Event, Image, MAX_PIXELS, MAX_SIDE, Missing, Options, Program, Renderer, RuntimeError,
+    SizeError,
 };
 pub use syntax::ParseError;

@@ -96,6 +96,39 @@ impl Default for Options {
     }
 }
 
+/// An input the piece asked for that [`Options`] did not supply. The piece
+/// goes on without it (nothing is drawn in its place, as AC does when a code
+/// does not resolve); a host that wants every reference satisfied can read
+/// [`Renderer::missing`] after each frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// A `$code` embed with no source in [`Options::embeds`].
+    Source {
+        /// The code as the piece wrote it, with its `$`.
+        code: String,
+        /// The 0-based frame that first asked for it.
+        frame: u64,
+    },
+    /// A `#code` stamp or `paste` with no image in [`Options::stamps`].
+    Image {
+        /// The key as the piece wrote it (usually `#code`).
+        key: String,
+        /// The 0-based frame that first asked for it.
+        frame: u64,
+    },
+}
+
+impl Missing {
+    /// Whether two notes name the same input (whatever the frame).
+    pub(crate) fn same_input(&self, other: &Missing) -> bool {
+        match (self, other) {
+            (Missing::Source { code: a, .. }, Missing::Source { code: b, .. }) => a == b,
+            (Missing::Image { key: a, .. }, Missing::Image { key: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
 /// A frame that could not finish (its budget ran out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeError {
@@ -205,6 +238,7 @@ impl Renderer {
             time_ms: options.epoch_ms,
             embeds: Arc::new(options.embeds),
             stamps: Arc::new(stamps),
+            missing: Vec::new(),
         };
         for w in &program.warnings {
             shared.log.push(format!("parse: {w}"));
@@ -277,6 +311,12 @@ impl Renderer {
     /// Take the log lines, leaving it empty.
     pub fn take_log(&mut self) -> Vec<String> {
         std::mem::take(&mut self.shared.log.lines)
+    }
+
+    /// Embed sources and stamp images the piece asked for but was not given,
+    /// each once, in the order first asked for (at most 64).
+    pub fn missing(&self) -> &[Missing] {
+        &self.shared.missing
     }
 
     /// The 0-based index of the next frame.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use kidlisp::{Event, Image, Options, Program, Renderer};
+use kidlisp::{Event, Image, Missing, Options, Program, Renderer};
 
 fn renderer(src: &str, w: usize, h: usize, options: Options) -> Renderer {
     let p = Program::parse(src).unwrap_or_else(|e| panic!("{src}: {e}"));
@@ -416,9 +416,36 @@ fn embeds_and_stamps_come_from_the_options() {
     assert_eq!(px(&b, 10, 1, 1), RED);
     assert_eq!(px(&b, 10, 5, 5), BLACK);
     assert_eq!(px(&b, 10, 7, 7), [0, 255, 0, 255]);
+    assert!(r.missing().is_empty());
     let mut r = renderer("($nope)", 4, 4, Options::default());
     r.render_frame(&[]).unwrap();
     assert!(r.log().iter().any(|l| l.contains("$nope")));
+}
+
+#[test]
+fn inputs_the_piece_asks_for_but_lacks_are_listed_once_with_their_first_frame() {
+    let mut r = renderer(
+        "(wipe black) (if (> frame 1) (paste #gone 1 1)) ($nope 0 0 2 2) ($nope 2 2 2 2)",
+        8,
+        8,
+        Options::default(),
+    );
+    for _ in 0..4 {
+        r.render_frame(&[]).unwrap();
+    }
+    assert_eq!(
+        r.missing(),
+        [
+            Missing::Source {
+                code: "$nope".into(),
+                frame: 0
+            },
+            Missing::Image {
+                key: "#gone".into(),
+                frame: 2
+            },
+        ]
+    );
 }
 
 #[test]

@@ -97,7 +97,7 @@ pub fn build_example(name: &str, wasm_name: &str) -> PathBuf {
         .join(format!("{wasm_name}.wasm"))
 }
 
-/// A temporary data dir with the p5, js, video and hostile plugins in its plugin folder.
+/// A temporary data dir with the p5, js, video, kidlisp and hostile plugins in its plugin folder.
 pub struct TestDir {
     pub dir: tempfile::TempDir,
 }
@@ -111,6 +111,7 @@ impl TestDir {
             "kiln_plugin_p5",
             "kiln_plugin_js",
             "kiln_plugin_video",
+            "kiln_plugin_kidlisp",
             "kiln_test_plugin_hostile",
         ] {
             std::fs::copy(plugin_wasm(name), plugins.join(format!("{name}.wasm"))).unwrap();

@@ -695,6 +695,10 @@ impl Interp {
             .or_else(|| sh.stamps.get(&format!("#{key}")))
             .cloned();
         let Some(image) = image else {
+            sh.note_missing(crate::piece::Missing::Image {
+                key: key.clone(),
+                frame: sh.frame,
+            });
             if self.unknown_logged.insert(format!("image {key}")) {
                 sh.log.push(format!(
                     "frame {}: no image supplied for {key}; nothing drawn",

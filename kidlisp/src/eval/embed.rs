@@ -77,6 +77,10 @@ impl Interp {
                     .or_else(|| sh.embeds.get(code))
                     .cloned();
                 let Some(source) = source else {
+                    sh.note_missing(crate::piece::Missing::Source {
+                        code: format!("${code}"),
+                        frame: sh.frame,
+                    });
                     if self.unknown_logged.insert(format!("${code}")) {
                         sh.log.push(format!(
                             "frame {}: no source supplied for ${code}; nothing drawn",

@@ -13,6 +13,7 @@ mod timing;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::piece::Missing;
 use crate::raster::{Canvas, Gfx};
 use crate::rng::Lcg;
 use crate::syntax::is_cycle_token;
@@ -60,9 +61,23 @@ pub(crate) struct Shared {
     pub time_ms: f64,
     pub embeds: Arc<HashMap<String, String>>,
     pub stamps: Arc<HashMap<String, Canvas>>,
+    /// Embed sources and stamp images the piece asked for but was not given.
+    pub missing: Vec<Missing>,
 }
 
+/// Most distinct missing inputs remembered; a piece naming more is already
+/// well described by the first ones.
+const MAX_MISSING: usize = 64;
+
 impl Shared {
+    /// Remember that the piece asked for an input it was not given (once per input).
+    pub fn note_missing(&mut self, missing: Missing) {
+        if self.missing.len() < MAX_MISSING && !self.missing.iter().any(|m| m.same_input(&missing))
+        {
+            self.missing.push(missing);
+        }
+    }
+
     fn consume(&mut self, n: u64) -> R<()> {
         self.steps = self.steps.saturating_add(n);
         if self.steps > self.max_steps {

@@ -158,6 +158,10 @@ fn codec_args(settings: &EncodeSettings, format: VideoFormat) -> Vec<String> {
             "0",
             "-pix_fmt",
             "yuv420p",
+            // Matroska writes random segment and track UIDs otherwise, so the same frames gave
+            // different bytes on every run (MP4, WebP and GIF are already reproducible).
+            "-fflags",
+            "+bitexact",
         ],
         VideoFormat::Webp => {
             return [
@@ -233,5 +237,23 @@ mod tests {
             "{graph}"
         );
         assert!(graph.contains("palettegen=max_colors=256"), "{graph}");
+    }
+
+    #[test]
+    fn webm_is_muxed_bit_exactly() {
+        let settings = EncodeSettings {
+            width: 4,
+            height: 4,
+            fps: 10.0,
+            formats: vec![VideoFormat::Webm],
+            quality: None,
+            scale: 1,
+            frame_kind: FrameKind::Rgba,
+        };
+        let args = codec_args(&settings, VideoFormat::Webm);
+        assert!(
+            args.windows(2).any(|a| a == ["-fflags", "+bitexact"]),
+            "{args:?}"
+        );
     }
 }
