@@ -141,7 +141,10 @@ fn unknown_job_type_lists_the_known_types() {
     let outcome = kiln().run(json!({"type": "p6", "input": {}}));
     let message = failure(&outcome, ErrorKind::InvalidInput);
     assert!(message.contains("unknown job type \"p6\""), "{message}");
-    assert!(message.contains("hostile, js, kidlisp, p5, video"), "{message}");
+    assert!(
+        message.contains("hostile, js, kidlisp, p5, video"),
+        "{message}"
+    );
     let pinned = kiln().run(json!({"type": "p5@9.9.9", "input": {}}));
     assert!(failure(&pinned, ErrorKind::InvalidInput).contains("no version \"9.9.9\""));
 }
