@@ -14,6 +14,16 @@ for script in deploy/dev/setup.sh deploy/check.sh tests/run.sh .ci/run; do
 done
 
 say "systemd-analyze verify"
+if ! command -v systemd-analyze >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        say "installing systemd (for systemd-analyze) from Debian's packages"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null
+    else
+        say "missing systemd-analyze. Run as root, or: sudo apt-get install -y systemd"
+        exit 1
+    fi
+fi
 kiln_binary="$PWD/target/debug/kiln"
 [ -x "$kiln_binary" ] || cargo build --quiet -p kiln
 units=$(mktemp -d)

@@ -32,26 +32,6 @@ fn kidlisp(input: Value) -> JobOutcome {
     kiln().run(json!({"type": "kidlisp", "input": input}))
 }
 
-/// The file of artifact `name`.
-fn artifact(outcome: &JobOutcome, name: &str) -> PathBuf {
-    assert!(
-        outcome.succeeded(),
-        "job failed: {:?}\nlog: {:#?}",
-        outcome.error,
-        outcome.log
-    );
-    let found = outcome
-        .artifacts
-        .iter()
-        .find(|a| a.name == name)
-        .unwrap_or_else(|| panic!("no artifact {name}: {:?}", outcome.artifacts));
-    PathBuf::from(found.url.strip_prefix("file://").expect("a local artifact"))
-}
-
-fn names(outcome: &JobOutcome) -> Vec<String> {
-    outcome.artifacts.iter().map(|a| a.name.clone()).collect()
-}
-
 fn read(outcome: &JobOutcome, name: &str) -> Vec<u8> {
     std::fs::read(artifact(outcome, name)).unwrap()
 }

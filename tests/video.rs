@@ -8,7 +8,7 @@ use kiln::ErrorKind;
 use kiln::jobs::JobOutcome;
 use serde_json::{Value, json};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -71,26 +71,6 @@ fn video_alone_leaving_no_strays(input: Value) -> JobOutcome {
         "Chromium processes besides the pool's browser"
     );
     outcome
-}
-
-/// The file of artifact `name`.
-fn artifact(outcome: &JobOutcome, name: &str) -> PathBuf {
-    assert!(
-        outcome.succeeded(),
-        "job failed: {:?}\nlog: {:#?}",
-        outcome.error,
-        outcome.log
-    );
-    let found = outcome
-        .artifacts
-        .iter()
-        .find(|a| a.name == name)
-        .unwrap_or_else(|| panic!("no artifact {name}: {:?}", outcome.artifacts));
-    PathBuf::from(found.url.strip_prefix("file://").expect("a local artifact"))
-}
-
-fn names(outcome: &JobOutcome) -> Vec<String> {
-    outcome.artifacts.iter().map(|a| a.name.clone()).collect()
 }
 
 /// ffprobe's view of the first video stream, with frames counted by decoding.

@@ -268,3 +268,24 @@ pub fn decode_frame(path: &Path, index: u32) -> image::RgbImage {
     );
     image::load_from_memory(&output.stdout).unwrap().to_rgb8()
 }
+
+/// The file of artifact `name`.
+pub fn artifact(outcome: &kiln::jobs::JobOutcome, name: &str) -> std::path::PathBuf {
+    assert!(
+        outcome.succeeded(),
+        "job failed: {:?}\nlog: {:#?}",
+        outcome.error,
+        outcome.log
+    );
+    let found = outcome
+        .artifacts
+        .iter()
+        .find(|a| a.name == name)
+        .unwrap_or_else(|| panic!("no artifact {name}: {:?}", outcome.artifacts));
+    std::path::PathBuf::from(found.url.strip_prefix("file://").expect("a local artifact"))
+}
+
+/// The names of a job's artifacts, in order.
+pub fn names(outcome: &kiln::jobs::JobOutcome) -> Vec<String> {
+    outcome.artifacts.iter().map(|a| a.name.clone()).collect()
+}
