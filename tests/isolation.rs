@@ -179,3 +179,100 @@ fn seeded_math_random_is_fixed_and_unseeded_is_not() {
     assert_ne!(value(Some(3)), value(Some(4)));
     assert_ne!(value(None), value(None));
 }
+
+#[test]
+fn a_page_whose_opening_was_cancelled_at_any_moment_serves_the_next_job_cleanly() {
+    use kiln::browser::{BrowserPool, JobPage, PageLimits, PageOptions};
+    use kiln::jobs::{JobContext, JobLimits, JobLog};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    // Opening a page replaces the previous job's page shim with this job's (two DevTools
+    // commands). A job cancelled or timed out between a command and its answer once left a shim
+    // registered that nobody knew of; it then ran in every later document of that page, before
+    // that job's own, which failed with "Cannot redefine property: __kilnContextOf". Cancel
+    // openings at delays across the time an opening takes, on a pool of one page, and check that
+    // the next job's document runs its own shim, once.
+    let dir = TestDir::new();
+    let mut config = dir.config();
+    config.browser.pages_per_process = 1;
+    block_on(async {
+        let libraries = Arc::new(kiln::browser::Libraries::load(&config.libraries_dir).unwrap());
+        let pool = BrowserPool::start(
+            config.browser.clone(),
+            PageLimits::from(&config.jobs),
+            libraries,
+        )
+        .await
+        .expect("the pool starts");
+        let limits = JobLimits::from(&config.jobs);
+        let job = |id: String| Arc::new(JobContext::new(id, JobLog::default(), limits));
+        let options = PageOptions {
+            width: 16,
+            height: 16,
+            scale: 1.0,
+            seed: Some(7),
+        };
+        // How long an opening takes once the page released before it is retired, so that the
+        // delays below sweep across it (the shim is installed at its very end).
+        let retired = || tokio::time::sleep(Duration::from_millis(250));
+        let mut shortest = Duration::MAX;
+        for round in 0..3 {
+            retired().await;
+            let started = Instant::now();
+            drop(
+                JobPage::open(&pool, job(format!("measure-{round}")), options)
+                    .await
+                    .unwrap(),
+            );
+            shortest = shortest.min(started.elapsed());
+        }
+        const STEPS: u32 = 60;
+        let mut cancelled_mid_open = 0;
+        for step in 0..STEPS {
+            let delay = shortest * 3 / 2 * step / STEPS;
+            retired().await;
+            let started = Instant::now();
+            let opened = tokio::time::timeout(
+                delay,
+                JobPage::open(&pool, job(format!("cancelled-{step}")), options),
+            )
+            .await;
+            match opened {
+                Err(_) => cancelled_mid_open += 1,
+                Ok(page) => drop(page.expect("an uncancelled page opens")),
+            }
+            let page = JobPage::open(&pool, job(format!("next-{step}")), options)
+                .await
+                .unwrap_or_else(|e| panic!("after a cancel at {delay:?}: {e}"));
+            page.serve("/", "text/html", b"<p>hi</p>".to_vec()).unwrap();
+            page.navigate("/")
+                .await
+                .unwrap_or_else(|e| panic!("after a cancel at {delay:?}: {e}"));
+            let errors = page.errors();
+            assert!(
+                errors.is_empty(),
+                "after a cancel at {delay:?} ({:?} in), the next document saw: {errors:?}",
+                started.elapsed()
+            );
+            // Math.random is seeded by this job's shim, so a stale shim would show here too.
+            let random = page.evaluate("Math.random()").await.unwrap();
+            let expected = {
+                let fresh = JobPage::open(&pool, job(format!("fresh-{step}")), options);
+                drop(page);
+                let fresh = fresh.await.unwrap();
+                fresh
+                    .serve("/", "text/html", b"<p>hi</p>".to_vec())
+                    .unwrap();
+                fresh.navigate("/").await.unwrap();
+                fresh.evaluate("Math.random()").await.unwrap()
+            };
+            assert_eq!(random, expected, "after a cancel at {delay:?}");
+        }
+        eprintln!(
+            "{cancelled_mid_open} of {STEPS} openings cancelled; an opening took {shortest:?} or more"
+        );
+        assert!(cancelled_mid_open > 0, "no opening was cancelled");
+        pool.shutdown().await;
+    });
+}

@@ -103,6 +103,9 @@ impl JobPage {
     /// Registers the shim for the job's documents, replacing the one registered before.
     async fn install_shim(&self) -> Result<(), RenderError> {
         let slot = self.lease.slot();
+        // Cleared once both commands are answered; if this future is dropped in between, the
+        // page is replaced when it is retired (see `SlotJob::init_script_unsettled`).
+        slot.shared.current().init_script_unsettled = true;
         let previous = slot.shared.current().init_script.take();
         if let Some(identifier) = previous {
             self.cdp(
@@ -125,7 +128,9 @@ impl JobPage {
                     .execute(AddScriptToEvaluateOnNewDocumentParams::new(script)),
             )
             .await?;
-        slot.shared.current().init_script = Some(script.result.identifier);
+        let mut current = slot.shared.current();
+        current.init_script = Some(script.result.identifier);
+        current.init_script_unsettled = false;
         Ok(())
     }
 

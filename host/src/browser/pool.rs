@@ -329,7 +329,14 @@ async fn retire(slot: &PageSlot) -> Result<()> {
             others.join(", ")
         );
     }
-    let init_script = std::mem::take(&mut *slot.shared.current()).init_script;
+    let job = std::mem::take(&mut *slot.shared.current());
+    if job.init_script_unsettled {
+        bail!(
+            "the job stopped while its page shim was being installed, so the page may hold a \
+             script of it; replacing its page"
+        );
+    }
+    let init_script = job.init_script;
     if let Some(identifier) = init_script {
         slot.page
             .execute(RemoveScriptToEvaluateOnNewDocumentParams::new(identifier))

@@ -87,6 +87,10 @@ pub struct SlotJob {
     pub expected_navigation: Option<String>,
     /// The init script installed for this job, removed when the job's page is retired.
     pub init_script: Option<ScriptIdentifier>,
+    /// A change of the init script was under way when the job stopped (it was cancelled or
+    /// timed out between the command and its answer): Chromium may hold a script the slot has
+    /// no identifier for, which would run in the next job's documents, so the page is replaced.
+    pub init_script_unsettled: bool,
     /// The origin of this job's document, from its first navigation on. Requests to any other
     /// job origin are stale and refused quietly.
     pub origin: Option<String>,
