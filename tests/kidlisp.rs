@@ -24,6 +24,12 @@ fn kiln() -> &'static TestKiln {
             c.jobs.timeout_ms = 20_000;
             c.jobs.max_dimension = 4096;
             c.jobs.max_frames = 600;
+            // Stamps by key read PNGs under this shared prefix; nothing else of other jobs.
+            c.plugins
+                .per_plugin
+                .entry("kidlisp".into())
+                .or_default()
+                .read_prefixes = vec!["stamp-source/".into()];
         })
     })
 }
@@ -548,5 +554,56 @@ fn a_piece_beyond_the_plugins_memory_fails_clearly_and_the_host_carries_on() {
     assert_eq!(
         image(&outcome, "image.png").get_pixel(0, 0).0,
         [0, 255, 0, 255]
+    );
+}
+
+/// A stamp can name a PNG in the store instead of carrying it: the same pixels as the same PNG
+/// sent inline; a key outside what the job may read is denied, and a missing object or one that
+/// holds no PNG is invalid input, each naming the stamp and the key.
+#[test]
+fn stamps_by_storage_key_draw_what_the_same_png_inline_draws() {
+    let mut dot = image::RgbaImage::from_pixel(3, 3, image::Rgba([0, 200, 0, 255]));
+    dot.put_pixel(0, 0, image::Rgba([255, 255, 255, 255]));
+    let mut png = Vec::new();
+    dot.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let shared = kiln().dir.path().join("artifacts/stamp-source");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(shared.join("dot.png"), &png).unwrap();
+    std::fs::write(shared.join("notes.txt"), b"not an image").unwrap();
+    let source = "black\n(paste #dot 5 7)\n(stamp #dot 20 20)";
+    let render = |stamp: Value| {
+        kidlisp(json!({"source": source, "stamps": {"#dot": stamp}, "width": 32, "height": 32}))
+    };
+    let inline = render(json!(png_base64(&dot)));
+    let stored = render(json!({"key": "stamp-source/dot.png"}));
+    assert!(inline.succeeded(), "{:?}", inline.error);
+    assert_eq!(image(&stored, "image.png"), image(&inline, "image.png"));
+    assert_eq!(
+        image(&stored, "image.png").get_pixel(5, 7).0,
+        [255, 255, 255, 255]
+    );
+
+    let outcome = render(json!({"key": "someone-elses-job/secret.png"}));
+    let message = failure(&outcome, ErrorKind::Denied);
+    assert!(
+        message.starts_with("input.stamps[\"#dot\"]: ")
+            && message.contains("someone-elses-job/secret.png"),
+        "{message}"
+    );
+    let outcome = render(json!({"key": "stamp-source/notes.txt"}));
+    let message = failure(&outcome, ErrorKind::InvalidInput);
+    assert!(
+        message.starts_with(
+            "input.stamps[\"#dot\"]: the object \"stamp-source/notes.txt\": not a PNG"
+        ),
+        "{message}"
+    );
+    let outcome = render(json!({"key": "stamp-source/gone.png"}));
+    let message = failure(&outcome, ErrorKind::InvalidInput);
+    assert!(
+        message.starts_with("input.stamps[\"#dot\"]: ")
+            && message.contains("stamp-source/gone.png"),
+        "{message}"
     );
 }

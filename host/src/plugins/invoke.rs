@@ -53,6 +53,14 @@ pub async fn run_plugin(
     let wall = job.limits.timeout + WALL_GRACE;
 
     let outcome = tokio::time::timeout(wall, plugin.pre.run(&mut store, &job.id, input_json)).await;
+    job.log.push(
+        "debug",
+        "host",
+        format!(
+            "sandbox: linear memory peaked at {:.1} MiB",
+            store.data().sandbox.limiter.peak as f64 / f64::from(1 << 20)
+        ),
+    );
     let label = plugin.label();
     match outcome {
         Err(_) => Err(RenderError::timeout(format!(

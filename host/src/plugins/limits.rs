@@ -10,11 +10,14 @@ pub struct SandboxLimits {
     pub cpu_ticks: u64,
 }
 
-/// Enforces the memory limit and remembers that it did, so the job's error can say so.
+/// Enforces the memory limit and remembers that it did, so the job's error can say so; and the
+/// largest linear memory the instance reached, which the job's log reports.
 pub struct MemoryLimiter {
     limit: usize,
     /// The size a refused growth asked for.
     pub refused_growth: Option<usize>,
+    /// The largest size a linear memory grew to, in bytes.
+    pub peak: usize,
 }
 
 impl MemoryLimiter {
@@ -22,6 +25,7 @@ impl MemoryLimiter {
         Self {
             limit,
             refused_growth: None,
+            peak: 0,
         }
     }
 
@@ -47,6 +51,7 @@ impl ResourceLimiter for MemoryLimiter {
                 desired >> 20
             ));
         }
+        self.peak = self.peak.max(desired);
         Ok(true)
     }
 

@@ -8,6 +8,8 @@ use std::io::Cursor;
 use base64::Engine;
 use kiln_sdk::Error;
 
+use crate::input::StampImage;
+
 /// Largest width or height of one stamp image: the kidlisp library's own canvas bound.
 pub const MAX_STAMP_SIDE: u32 = kidlisp::MAX_SIDE as u32;
 /// Most pixels of all stamp images together (4096², 64 MiB as RGBA): they stay in memory for the
@@ -37,14 +39,30 @@ pub fn sources(sources: &BTreeMap<String, String>) -> Result<HashMap<String, Str
     Ok(checked)
 }
 
-/// The stamp images, keyed as given, decoded from base64 PNG to RGBA.
-pub fn stamps(stamps: &BTreeMap<String, String>) -> Result<HashMap<String, kidlisp::Image>, Error> {
+/// The stamp images, keyed as given, decoded to RGBA from base64 PNG or from a PNG that
+/// `read` fetches from the store by key.
+pub fn stamps(
+    stamps: &BTreeMap<String, StampImage>,
+    read: impl Fn(&str) -> Result<Vec<u8>, Error>,
+) -> Result<HashMap<String, kidlisp::Image>, Error> {
     let mut decoded = HashMap::with_capacity(stamps.len());
     let mut pixels = 0u64;
-    for (code, data) in stamps {
+    for (code, stamp) in stamps {
         let field = format!("input.stamps[\"{code}\"]");
         check_code(&field, code, '#')?;
-        let image = decode(data).map_err(|why| Error::invalid_input(format!("{field}: {why}")))?;
+        let image = match stamp {
+            StampImage::Inline(data) => decode(data),
+            StampImage::Stored { key } => {
+                // The host names the key and why it could not be read (not found, outside
+                // the job's read scope, too large); the field says which stamp it was.
+                let bytes = read(key).map_err(|e| Error {
+                    message: format!("{field}: {}", e.message),
+                    ..e
+                })?;
+                decode_png(&bytes).map_err(|why| format!("the object {key:?}: {why}"))
+            }
+        }
+        .map_err(|why| Error::invalid_input(format!("{field}: {why}")))?;
         pixels += (image.width * image.height) as u64;
         if pixels > MAX_STAMP_PIXELS {
             return Err(Error::invalid_input(format!(
@@ -152,6 +170,37 @@ mod tests {
         out
     }
 
+    fn no_store(key: &str) -> Result<Vec<u8>, Error> {
+        panic!("read {key} from the store")
+    }
+
+    #[test]
+    fn stored_stamps_are_read_by_key_and_named_when_they_fail() {
+        let dot = png(1, 1, png::ColorType::Rgba, &[10, 20, 30, 40]);
+        let read = |key: &str| match key {
+            "job-1/dot.png" => Ok(dot.clone()),
+            "job-1/notes.txt" => Ok(b"hello".to_vec()),
+            _ => Err(Error::invalid_input(format!("no object {key:?}"))),
+        };
+        let stored = |key: &str| StampImage::Stored { key: key.into() };
+        let map = BTreeMap::from([("#dot".to_string(), stored("job-1/dot.png"))]);
+        assert_eq!(stamps(&map, read).unwrap()["#dot"].rgba, [10, 20, 30, 40]);
+
+        let map = BTreeMap::from([("#dot".to_string(), stored("job-1/gone.png"))]);
+        let message = stamps(&map, read).unwrap_err().message;
+        assert_eq!(
+            message,
+            "input.stamps[\"#dot\"]: no object \"job-1/gone.png\""
+        );
+        let map = BTreeMap::from([("#dot".to_string(), stored("job-1/notes.txt"))]);
+        let message = stamps(&map, read).unwrap_err().message;
+        assert!(
+            message
+                .starts_with("input.stamps[\"#dot\"]: the object \"job-1/notes.txt\": not a PNG"),
+            "{message}"
+        );
+    }
+
     #[test]
     fn rgb_grey_and_rgba_pngs_become_rgba() {
         let rgb = decode_png(&png(2, 1, png::ColorType::Rgb, &[1, 2, 3, 4, 5, 6])).unwrap();
@@ -170,16 +219,19 @@ mod tests {
         let (a, b) = text.split_at(8);
         let wrapped = format!("data:image/png;base64,{a}\n{b}");
         let mut map = BTreeMap::new();
-        map.insert("#dot".to_string(), wrapped);
-        let stamps = stamps(&map).unwrap();
+        map.insert("#dot".to_string(), StampImage::Inline(wrapped));
+        let stamps = stamps(&map, no_store).unwrap();
         assert_eq!(stamps["#dot"].rgba, [10, 20, 30, 40]);
     }
 
     #[test]
     fn bad_stamps_and_sources_are_named() {
         let mut map = BTreeMap::new();
-        map.insert("#cat".to_string(), "not base64!".to_string());
-        let message = stamps(&map).unwrap_err().message;
+        map.insert(
+            "#cat".to_string(),
+            StampImage::Inline("not base64!".to_string()),
+        );
+        let message = stamps(&map, no_store).unwrap_err().message;
         assert!(
             message.starts_with("input.stamps[\"#cat\"]: not base64"),
             "{message}"
@@ -187,9 +239,9 @@ mod tests {
         let mut map = BTreeMap::new();
         map.insert(
             "#cat".to_string(),
-            base64::engine::general_purpose::STANDARD.encode(b"GIF89a"),
+            StampImage::Inline(base64::engine::general_purpose::STANDARD.encode(b"GIF89a")),
         );
-        let message = stamps(&map).unwrap_err().message;
+        let message = stamps(&map, no_store).unwrap_err().message;
         assert!(message.contains("not a PNG"), "{message}");
         let huge = png(4097, 1, png::ColorType::Grayscale, &vec![0; 4097]);
         assert!(decode_png(&huge).unwrap_err().contains("4097×1"));

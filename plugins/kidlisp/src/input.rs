@@ -40,11 +40,13 @@ pub struct KidlispInput {
     /// Every `$code` the piece runs must be here.
     #[serde(default)]
     pub sources: BTreeMap<String, String>,
-    /// Images for its `#code` stamps and `paste`, keyed by code with its `#`: PNG files,
-    /// base64-encoded (a `data:image/png;base64,` prefix is allowed). Every `#code` the piece
-    /// draws must be here.
+    /// Images for its `#code` stamps and `paste`, keyed by code with its `#`: each a PNG file,
+    /// base64-encoded (a `data:image/png;base64,` prefix is allowed), or `{"key": …}` naming a
+    /// PNG already in the store (an earlier job's artifact, or under a prefix the operator
+    /// granted this plugin with `plugins.per_plugin.kidlisp.read_prefixes`). Every `#code` the
+    /// piece draws must be here.
     #[serde(default)]
-    pub stamps: BTreeMap<String, String>,
+    pub stamps: BTreeMap<String, StampImage>,
     /// Width in art pixels, the piece's `width` (default 128).
     #[serde(default = "default_side")]
     #[schemars(range(min = 1, max = 4096))]
@@ -602,4 +604,17 @@ mod tests {
             }]
         );
     }
+}
+
+/// Where a stamp's PNG comes from.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum StampImage {
+    /// The PNG file, base64-encoded.
+    Inline(String),
+    /// A PNG in the store.
+    Stored {
+        /// Its full storage key, e.g. `<job-id>/image.png`.
+        key: String,
+    },
 }

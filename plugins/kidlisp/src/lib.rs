@@ -74,7 +74,7 @@ impl Piece {
             step_ms: plan.step_ms,
             max_steps_per_frame: plan.max_steps,
             embeds: assets::sources(&input.sources)?,
-            stamps: assets::stamps(&input.stamps)?,
+            stamps: assets::stamps(&input.stamps, read_stored)?,
             ..kidlisp::Options::default()
         };
         let frames_run = plan.output.frames_run();
@@ -304,3 +304,10 @@ fn record(
 }
 
 kiln_sdk::export_plugin!(Kidlisp);
+
+/// The bytes of the stored object at `key` (the host checks the job may read it and bounds its
+/// size by `jobs.max_read_bytes`).
+fn read_stored(key: &str) -> Result<Vec<u8>, Error> {
+    let blob = storage::get(key)?;
+    Ok(blob.read(0, blob.size()))
+}
