@@ -8,6 +8,7 @@
 mod capture;
 mod floor;
 mod http;
+mod kidlisp;
 mod plugins;
 mod sketches;
 mod stats;
@@ -53,6 +54,9 @@ enum OtherBench {
     /// Recording frames: each way of reading stepped frames out of a page, timed, sized and
     /// checked for exactness, plus the screencast and capture + WebP encode totals.
     Capture(capture::CaptureBenchArgs),
+    /// KidLisp: a 1200×630 still after 240 frames, the oven's grab against Kiln's p5 grab, the
+    /// renderer alone at 256² and 1024², and the sandbox's memory per job.
+    Kidlisp(kidlisp::KidlispBenchArgs),
 }
 
 #[tokio::main]
@@ -66,6 +70,7 @@ async fn main() -> ExitCode {
             Some(OtherBench::Http(args)) => http::run(config, args).await,
             Some(OtherBench::Video(args)) => video::run(config, args).await,
             Some(OtherBench::Capture(args)) => capture::run(config, args).await,
+            Some(OtherBench::Kidlisp(args)) => kidlisp::run(config, args).await,
             None => stills::run(config, cli.stills).await,
         }
     }

@@ -27,13 +27,13 @@ pub struct VideoBenchArgs {
 }
 
 /// One recording workload.
-struct Workload {
-    name: &'static str,
-    width: u32,
-    height: u32,
-    frames: u32,
-    fps: u32,
-    format: VideoFormat,
+pub(crate) struct Workload {
+    pub name: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub frames: u32,
+    pub fps: u32,
+    pub format: VideoFormat,
 }
 
 const WORKLOADS: [Workload; 3] = [
@@ -152,8 +152,11 @@ pub async fn run(config: Config, args: VideoBenchArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The old grabber's default grab, which `kiln bench kidlisp` sets the KidLisp grab against.
+pub(crate) const GRAB: &Workload = &WORKLOADS[1];
+
 /// `n` distinct seeded sketches of the workload's size: 40 circles moving and changing colour.
-fn specs(workload: &Workload, n: usize, tag: &str) -> Vec<BatchEntry> {
+pub(crate) fn specs(workload: &Workload, n: usize, tag: &str) -> Vec<BatchEntry> {
     let code = format!(
         "function setup() {{ createCanvas({w}, {h}); noStroke(); }}\n\
          function draw() {{\n  background(20, 24, 40);\n\

@@ -4,7 +4,12 @@
   const script = document.currentScript;
   const wantFrames = Number(script.dataset.frames) || 1;
   const seed = script.dataset.seed === "" ? null : Number(script.dataset.seed);
-  const state = (window.__kilnP5 = { done: false, frames: 0 });
+  const state = (window.__kilnP5 = { done: false, frames: 0, scriptErrors: 0 });
+  // Counted in the page, when they happen: the host hears of an uncaught error through DevTools,
+  // which on a busy machine can be after the plugin has looked (see page.rs).
+  window.addEventListener("error", (event) => {
+    if (event instanceof ErrorEvent) state.scriptErrors++;
+  });
 
   function mainCanvas(p) {
     return (p._renderer && (p._renderer.elt || p._renderer.canvas)) || p.canvas || null;

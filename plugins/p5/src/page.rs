@@ -42,13 +42,16 @@ pub fn open(input: &P5Input, p5: &Library) -> Result<Page, Error> {
 
 /// In global mode p5 starts only when the sketch defines `setup` or `draw`: without either it
 /// never runs, and waiting for its frames would only end at the job's timeout. (A sketch that threw
-/// before defining them is left to fail with what it threw.)
+/// before defining them — a syntax error, say — is left to fail with what it threw: the harness
+/// counts the throw in the page at once, while the host's report of it may still be on its way.)
 fn require_something_to_run(page: &Page) -> Result<(), Error> {
     if !page.errors().is_empty() {
         return Ok(());
     }
-    let runs =
-        page.evaluate("typeof window.setup === 'function' || typeof window.draw === 'function'")?;
+    let runs = page.evaluate(
+        "typeof window.setup === 'function' || typeof window.draw === 'function' \
+         || (window.__kilnP5 || {}).scriptErrors > 0",
+    )?;
     if runs == "false" {
         return Err(Error::invalid_input(
             "the sketch defines neither setup() nor draw(), so p5 has nothing to run: global-mode \
