@@ -6,6 +6,7 @@
 //! arguments. See docs/benchmarks.md for what each benchmark measures and the figures.
 
 mod capture;
+mod cards;
 mod floor;
 mod http;
 mod plugins;
@@ -53,6 +54,8 @@ enum OtherBench {
     /// Recording frames: each way of reading stepped frames out of a page, timed, sized and
     /// checked for exactness, plus the screencast and capture + WebP encode totals.
     Capture(capture::CaptureBenchArgs),
+    /// Social cards: `kidlisp-og` in its four layouts and `notepat-og`, cold and warm per card.
+    Cards(cards::CardsBenchArgs),
 }
 
 #[tokio::main]
@@ -66,6 +69,7 @@ async fn main() -> ExitCode {
             Some(OtherBench::Http(args)) => http::run(config, args).await,
             Some(OtherBench::Video(args)) => video::run(config, args).await,
             Some(OtherBench::Capture(args)) => capture::run(config, args).await,
+            Some(OtherBench::Cards(args)) => cards::run(config, args).await,
             None => stills::run(config, cli.stills).await,
         }
     }

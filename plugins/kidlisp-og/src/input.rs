@@ -18,7 +18,10 @@ pub struct OgInput {
     /// The layout: `featured` (the featured piece full-bleed with a caption band), `mosaic`
     /// (the top 16 pieces blurred behind the KidLisp.com wordmark), `filmstrip` (five moments
     /// of the featured piece) or `code-split` (the featured piece's source beside it).
-    pub layout: Layout,
+    // A string in the schema, read by `Layout::parse`: the host's schema errors name only two
+    // of an enum's values, and a wrong layout should be answered with all four.
+    #[schemars(example = &"mosaic")]
+    pub layout: String,
     /// The listing, most played first, as the oven's `/api/tv` gives it (`owner.handle` as
     /// `handle`). Near-duplicate sources are dropped before anything is chosen.
     #[schemars(length(min = 1, max = 100))]
@@ -38,22 +41,41 @@ pub struct OgInput {
 }
 
 /// A card layout (shared/OVEN.md §5.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-// Plain comments, not doc comments, on the variants: schemars then writes a plain `enum`, whose
-// error on a bad value lists the layouts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
-    // The featured piece full-bleed, a caption band along the bottom.
+    /// The featured piece full-bleed, a caption band along the bottom.
     Featured,
-    // The top 16 pieces in a blurred 4×4 grid behind the wordmark and floating codes.
+    /// The top 16 pieces in a blurred 4×4 grid behind the wordmark and floating codes.
     Mosaic,
-    // Five moments of the featured piece in a row.
+    /// Five moments of the featured piece in a row.
     Filmstrip,
-    // The featured piece's source on the left, the piece on the right.
+    /// The featured piece's source on the left, the piece on the right.
     CodeSplit,
 }
 
 impl Layout {
+    /// Every layout.
+    pub const ALL: [Layout; 4] = [
+        Layout::Featured,
+        Layout::Mosaic,
+        Layout::Filmstrip,
+        Layout::CodeSplit,
+    ];
+
+    /// The layout called `name`, or `invalid-input` listing the layouts.
+    pub fn parse(name: &str) -> Result<Layout, Error> {
+        Layout::ALL
+            .into_iter()
+            .find(|l| l.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Layout::ALL.iter().map(|l| l.name()).collect();
+                Error::invalid_input(format!(
+                    "input.layout: \"{name}\" is not a layout; the layouts are {}",
+                    names.join(", ")
+                ))
+            })
+    }
+
     /// The layout's name in the input.
     pub fn name(self) -> &'static str {
         match self {
@@ -386,6 +408,18 @@ mod tests {
             .unwrap_err();
         assert!(
             e.message.contains("$y is not in input.pieces"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn a_wrong_layout_is_answered_with_all_four() {
+        assert_eq!(Layout::parse("code-split").unwrap(), Layout::CodeSplit);
+        let e = Layout::parse("grid").unwrap_err();
+        assert!(
+            e.message
+                .ends_with("the layouts are featured, mosaic, filmstrip, code-split"),
             "{}",
             e.message
         );

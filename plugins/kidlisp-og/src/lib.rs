@@ -23,13 +23,14 @@ impl Plugin for KidlispOg {
     const CAPABILITIES: &'static [Capability] = &[Capability::Media, Capability::Storage];
 
     fn run(_job: &JobContext, input: OgInput) -> Result<Vec<Artifact>, Error> {
+        let layout = Layout::parse(&input.layout)?;
         let sel = input.select(today)?;
         host::log(
             LogLevel::Info,
             &format!(
                 "{} layout for {}-{:02}-{:02} (day {}): {} unique piece(s) of {} ({} near \
                  duplicate(s) dropped), featured ${}",
-                input.layout.name(),
+                layout.name(),
                 sel.date.year,
                 sel.date.month,
                 sel.date.day,
@@ -41,7 +42,7 @@ impl Plugin for KidlispOg {
             ),
         );
         host::progress(0.05, "playing");
-        let canvas = match input.layout {
+        let canvas = match layout {
             Layout::Featured => layouts::featured(&sel)?,
             Layout::Mosaic => layouts::mosaic(&sel),
             Layout::Filmstrip => layouts::filmstrip(&sel)?,
