@@ -192,3 +192,65 @@ pub(crate) fn paste_image(
     }
     g.ink = saved;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-pixel rule of graph.mjs `paste`, as the masked path applies it, for comparison.
+    fn reference(dst: &mut Canvas, src: &Canvas, dx0: i64, dy0: i64) {
+        for sy in 0..src.h {
+            for sx in 0..src.w {
+                let (dx, dy) = (dx0 + sx as i64, dy0 + sy as i64);
+                if dx < 0 || dy < 0 || dx >= dst.w as i64 || dy >= dst.h as i64 {
+                    continue;
+                }
+                let si = (sx + sy * src.w) * 4;
+                let di = (dx as usize + dy as usize * dst.w) * 4;
+                let a = src.px[si + 3];
+                if a == 0 {
+                    continue;
+                }
+                if a == 255 {
+                    dst.px[di..di + 4].copy_from_slice(&src.px[si..si + 4]);
+                    continue;
+                }
+                let k = f64::from(a) + 1.0;
+                for c in 0..3 {
+                    dst.px[di + c] = clamp_u8(shr8(
+                        k * f64::from(src.px[si + c]) + (256.0 - k) * f64::from(dst.px[di + c]),
+                    ));
+                }
+                dst.px[di + 3] = (u16::from(dst.px[di + 3]) + u16::from(a)).min(255) as u8;
+            }
+        }
+    }
+
+    #[test]
+    fn the_row_wise_paste_gives_the_per_pixel_bytes() {
+        let mut seed = 12345u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as u8
+        };
+        let mut src = Canvas::new(13, 7);
+        for (i, p) in src.px.iter_mut().enumerate() {
+            *p = next();
+            // Some rows fully opaque, some pixels fully transparent.
+            if i % 4 == 3 && (i / (13 * 4) == 2 || next() < 40) {
+                *p = if i / (13 * 4) == 2 { 255 } else { 0 };
+            }
+        }
+        for (dx, dy) in [(0, 0), (-3, 2), (5, -4), (20, 0), (-13, 0), (9, 9)] {
+            let mut fast = Canvas::new(17, 11);
+            for p in fast.px.iter_mut() {
+                *p = next();
+            }
+            let mut slow = Canvas::new(17, 11);
+            slow.px.clone_from(&fast.px);
+            paste_unmasked(&mut fast, &src, dx, dy);
+            reference(&mut slow, &src, dx, dy);
+            assert!(fast.px == slow.px, "offset ({dx}, {dy})");
+        }
+    }
+}
