@@ -53,7 +53,7 @@ if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then
 fi
 export KILN_TEST_AZURITE="$PWD/$azurite/node_modules/.bin/azurite-blob"
 
-TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema -p kiln-test-plugin-contract-v1-0-0 -p kiln-test-plugin-contract-v1-1-0 -p kiln-test-plugin-pixels)
+TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema -p kiln-test-plugin-contract-v1-0-0 -p kiln-test-plugin-contract-v1-1-0 -p kiln-test-plugin-pixels)
 step "building the test plugins"
 cargo build --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}"
 
@@ -71,7 +71,7 @@ cargo fmt --all --check
 cargo fmt --manifest-path examples/poster-card/Cargo.toml --check
 
 step "clippy (host and SDK, then plugins for wasm32-wasip2)"
-cargo clippy --quiet -p kiln -p kiln-sdk -p kidlisp --all-targets -- -D warnings
+cargo clippy --quiet -p kiln -p kiln-sdk -p kidlisp -p kiln-cards --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}" -- -D warnings
 # The third-party example is its own crate, as an outside author's would be (tests build it
 # again, in their own target dir, and drop it into a running host).
@@ -86,5 +86,5 @@ cargo package --quiet -p kiln-sdk --allow-dirty >/dev/null
 tar tzf "target/package/kiln-sdk-$(cargo pkgid -p kiln-sdk | sed 's/.*[#@]//').crate" | grep -q '/wit/world.wit'
 
 step "unit and end-to-end tests"
-cargo test -p kiln -p kiln-sdk -p kidlisp -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp
+cargo test -p kiln -p kiln-sdk -p kidlisp -p kiln-cards -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og
 CARGO_TARGET_DIR="$PWD/target" cargo test --quiet --manifest-path examples/poster-card/Cargo.toml

@@ -80,7 +80,7 @@ fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
         error["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("this host serves: js, kidlisp, p5, video"),
+            .contains("this host serves: js, kidlisp, kidlisp-og, notepat-og, p5, video"),
         "{error}"
     );
     let (status, error) = post(r#"{"type": "p5", "input": {}, "priority": 1}"#);
@@ -446,6 +446,8 @@ fn admins_upload_and_unload_plugins_over_http_without_a_restart() {
         "kiln_test_plugin_hostile",
         "kiln_plugin_js",
         "kiln_plugin_kidlisp",
+        "kiln_plugin_kidlisp_og",
+        "kiln_plugin_notepat_og",
         "kiln_plugin_video",
     ] {
         std::fs::remove_file(dir.path().join(format!("plugins/{other}.wasm"))).unwrap();

@@ -6,6 +6,7 @@
 //! arguments. See docs/benchmarks.md for what each benchmark measures and the figures.
 
 mod capture;
+mod cards;
 mod floor;
 mod http;
 mod kidlisp;
@@ -57,6 +58,8 @@ enum OtherBench {
     /// KidLisp: a 1200×630 still after 240 frames, the oven's grab against Kiln's p5 grab, the
     /// renderer alone at 256² and 1024², and the sandbox's memory per job.
     Kidlisp(kidlisp::KidlispBenchArgs),
+    /// Social cards: `kidlisp-og` in its four layouts and `notepat-og`, cold and warm per card.
+    Cards(cards::CardsBenchArgs),
 }
 
 #[tokio::main]
@@ -71,6 +74,7 @@ async fn main() -> ExitCode {
             Some(OtherBench::Video(args)) => video::run(config, args).await,
             Some(OtherBench::Capture(args)) => capture::run(config, args).await,
             Some(OtherBench::Kidlisp(args)) => kidlisp::run(config, args).await,
+            Some(OtherBench::Cards(args)) => cards::run(config, args).await,
             None => stills::run(config, cli.stills).await,
         }
     }

@@ -12,7 +12,7 @@ missing=()
 [ -x /usr/lib/chromium/chromium ] || missing+=(chromium)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v npm >/dev/null || missing+=(npm)
-fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         say "installing ${missing[*]} from Debian's packages"
@@ -38,13 +38,24 @@ if ! cmp -s host/web/package-lock.json "$stamp" 2>/dev/null; then
     cp host/web/package-lock.json "$stamp"
 fi
 
+# Comic Relief Bold for the card plugins, exactly as cards/fonts/package-lock.json pins it (the
+# kiln-cards crate embeds it, and DejaVu Sans Mono from fonts-dejavu-core, when it is built).
+stamp=cards/fonts/node_modules/.kiln-installed-lock
+if ! cmp -s cards/fonts/package-lock.json "$stamp" 2>/dev/null; then
+    say "installing the card fonts from npm"
+    npm ci --prefix cards/fonts --no-audit --no-fund --loglevel=error
+    cp cards/fonts/package-lock.json "$stamp"
+fi
+
 say "building the plugins (wasm32-wasip2)"
-cargo build --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp
+cargo build --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og
 mkdir -p .kiln/plugins
 cp target/wasm32-wasip2/release/kiln_plugin_p5.wasm .kiln/plugins/p5.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_js.wasm .kiln/plugins/js.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_video.wasm .kiln/plugins/video.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_kidlisp.wasm .kiln/plugins/kidlisp.wasm
+cp target/wasm32-wasip2/release/kiln_plugin_kidlisp_og.wasm .kiln/plugins/kidlisp-og.wasm
+cp target/wasm32-wasip2/release/kiln_plugin_notepat_og.wasm .kiln/plugins/notepat-og.wasm
 
 say "building kiln and kiln-bench (which \`kiln bench\` runs)"
 cargo build --quiet -p kiln -p kiln-bench

@@ -10,9 +10,10 @@ use anyhow::{Result, anyhow};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The job types this project ships. Unless config says otherwise, they are granted every
-/// capability; any other plugin gets `plugins.default_grants`.
-pub const BUILT_IN: &[&str] = &["p5", "js", "video", "kidlisp-og", "notepat-og", "bundle"];
+/// The job types this project ships that open pages. Unless config says otherwise, they are
+/// granted every capability; any other plugin, the built-in ones that draw their own pixels
+/// (`kidlisp`, `kidlisp-og`, `notepat-og`) included, gets `plugins.default_grants`.
+pub const BUILT_IN: &[&str] = &["p5", "js", "video", "bundle"];
 
 /// Each capability, by the name config and `describe` use, and the WIT interface that needs it.
 const CAPABILITIES: [(&str, Capability); 3] = [
