@@ -17,6 +17,10 @@ pub const RELEASED: &[(&str, &str)] = &[
         "1.2.0",
         "d9f7736752083c10b81718b35fc9b5b6f8cb64b8d0d49a25586dad7488e1b605",
     ),
+    (
+        "1.3.0",
+        "a0331d1f4e4c815609637ee5bae71037ee358bf691e58315388b8f39988f4561",
+    ),
 ];
 
 #[cfg(test)]
