@@ -42,10 +42,8 @@ async fn store_kidlisp(
     match code.as_str() {
         "garbage" => (StatusCode::OK, "<html>oops</html>").into_response(),
         "nosource" => axum::Json(json!({"user": "auth0|1"})).into_response(),
-        "huge" => {
-            axum::Json(json!({"source": format!("(wipe red) ; {}", "x".repeat(100_000))}))
-                .into_response()
-        }
+        "huge" => axum::Json(json!({"source": format!("(wipe red) ; {}", "x".repeat(100_000))}))
+            .into_response(),
         "slow" => {
             tokio::time::sleep(Duration::from_secs(3)).await;
             axum::Json(json!({"source": "(wipe red)"})).into_response()
@@ -145,7 +143,10 @@ fn start(base_url: &str, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<(Ki
 fn kiln() -> &'static (Kiln, TestDir) {
     static KILN: OnceLock<(Kiln, TestDir)> = OnceLock::new();
     KILN.get_or_init(|| {
-        start(&api().1, |c| grant(c, "sources-probe", &["storage", "sources"])).unwrap()
+        start(&api().1, |c| {
+            grant(c, "sources-probe", &["storage", "sources"])
+        })
+        .unwrap()
     })
 }
 
@@ -187,12 +188,14 @@ fn a_piece_by_code_renders_the_same_bytes_as_by_source_with_its_embeds_fetched()
     let again = kidlisp(json!({"code": "cow", "width": 64, "height": 64}));
     assert_eq!(read(&again, "image.png"), png);
     let api = &api().0;
-    assert_eq!((api.count("cow"), api.count("sun"), api.count("dot")), (1, 1, 1));
+    assert_eq!(
+        (api.count("cow"), api.count("sun"), api.count("dot")),
+        (1, 1, 1)
+    );
     assert!(
-        by_code
-            .log
-            .iter()
-            .any(|l| l.message.contains("piece $cow from the piece store, with 2 embedded")),
+        by_code.log.iter().any(|l| l
+            .message
+            .contains("piece $cow from the piece store, with 2 embedded")),
         "{:#?}",
         by_code.log
     );
@@ -219,7 +222,11 @@ fn embed_depth_and_count_limits_are_invalid_input_naming_the_limit() {
             && message.contains("sources.max_embed_depth"),
         "{message}"
     );
-    assert_eq!(api().0.count("d5"), 0, "d5 is past the limit and never fetched");
+    assert_eq!(
+        api().0.count("d5"),
+        0,
+        "d5 is past the limit and never fetched"
+    );
     let message = failed(
         &kidlisp(json!({"code": "many", "width": 8, "height": 8})),
         ErrorKind::InvalidInput,
@@ -264,7 +271,10 @@ fn garbage_missing_fields_and_oversize_answers_are_invalid_input_naming_the_url(
     for (code, why) in [
         ("garbage", "not JSON"),
         ("nosource", "no `source` field"),
-        ("huge", "larger than 65536 bytes (sources.max_response_bytes)"),
+        (
+            "huge",
+            "larger than 65536 bytes (sources.max_response_bytes)",
+        ),
     ] {
         let message = failed(
             &kidlisp(json!({"code": code, "width": 8, "height": 8})),
@@ -306,12 +316,16 @@ fn a_store_that_is_down_is_unavailable_and_an_ungranted_plugin_is_denied() {
     );
     let message = failed(&outcome, ErrorKind::Unavailable, &dir);
     assert!(
-        message.contains(&format!("http://127.0.0.1:{port}/api/store-kidlisp?code=cow"))
-            && message.contains("could not be reached"),
+        message.contains(&format!(
+            "http://127.0.0.1:{port}/api/store-kidlisp?code=cow"
+        )) && message.contains("could not be reached"),
         "{message}"
     );
     // A third-party plugin that declares `sources` loads, but is not granted it by default.
-    let outcome = run_on(&down, json!({"type": "sources-probe", "input": {"code": "cow"}}));
+    let outcome = run_on(
+        &down,
+        json!({"type": "sources-probe", "input": {"code": "cow"}}),
+    );
     let message = failed(&outcome, ErrorKind::Denied, &dir);
     assert!(
         message.contains("plugin sources-probe")
@@ -326,7 +340,10 @@ fn a_store_that_is_down_is_unavailable_and_an_ungranted_plugin_is_denied() {
         json!({"type": "kidlisp", "input": {"code": "cow", "width": 8, "height": 8}}),
     );
     let message = failed(&outcome, ErrorKind::Denied, &dir);
-    assert!(message.contains("plugins.per_plugin.kidlisp.grants"), "{message}");
+    assert!(
+        message.contains("plugins.per_plugin.kidlisp.grants"),
+        "{message}"
+    );
     // …and `source` keeps working without it.
     let outcome = run_on(
         &narrow,

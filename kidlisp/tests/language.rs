@@ -478,9 +478,15 @@ fn sizes_are_bounded() {
 /// rate, never from inside a quoted string.
 #[test]
 fn embedded_codes_are_the_dollar_words_in_order() {
-    let program =
-        Program::parse("($cow 0 0 8 8) (ink \"$nope\") (repeat 2 ($r2f:24 1 1)) $cow ($39i) (wipe)")
-            .unwrap();
+    let program = Program::parse(
+        "($cow 0 0 8 8) (ink \"$nope\") (repeat 2 ($r2f:24 1 1)) $cow ($39i) (wipe)",
+    )
+    .unwrap();
     assert_eq!(program.embedded_codes(), ["cow", "r2f", "39i"]);
-    assert!(Program::parse("(wipe red)").unwrap().embedded_codes().is_empty());
+    assert!(
+        Program::parse("(wipe red)")
+            .unwrap()
+            .embedded_codes()
+            .is_empty()
+    );
 }

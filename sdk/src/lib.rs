@@ -34,7 +34,8 @@ mod plugin;
 pub mod size;
 pub mod template;
 
-pub use bindings::kiln::render::types::{Artifact, Capability, Error, ErrorKind, ImageFormat};
+pub use bindings::Capability;
+pub use bindings::kiln::render::types::{Artifact, Error, ErrorKind, ImageFormat};
 pub use bindings::kiln::render::{browser, host, media, pixels, sources, storage};
 pub use plugin::{JobContext, Plugin, describe, run};
 

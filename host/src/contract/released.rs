@@ -19,7 +19,7 @@ pub const RELEASED: &[(&str, &str)] = &[
     ),
     (
         "1.3.0",
-        "a0331d1f4e4c815609637ee5bae71037ee358bf691e58315388b8f39988f4561",
+        "5926550b86f5edd021f478080abedc25c4e35e2e2e8bb0e8d84c2603ad588619",
     ),
 ];
 

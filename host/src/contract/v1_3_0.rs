@@ -2,15 +2,11 @@
 //! (KidLisp sources and the top-pieces listing, fetched by the host) and the `sources`
 //! capability.
 //!
-//! `browser`, `host`, `media` and `storage` are 1.1.0's word for word, and `pixels` is 1.2.0's,
-//! so they map onto those modules, as in `v1_2_0.rs`. `types` changed: its `capability` enum
-//! gained `sources`. Its records and the other enums did not, so the 1.3.0 `types` module maps
-//! them onto 1.1.0's Rust types type by type (`error-kind`, `error`, `artifact`,
-//! `image-format`) and generates only the new `Capability`. The unchanged interfaces can then
-//! keep their 1.1.0 definitions in the linker: a 1.3.0 import of them uses `error` and
-//! `image-format` exactly as 1.1.0 lays them out (component types are structural), and wasmtime
-//! answers it with the newest 1.x definition. Only the world's exports (`plugin-info` carries
-//! the capabilities) see the new enum; `plugins/instance.rs` converts older versions' lists.
+//! `browser`, `host`, `media`, `storage` and `types` are 1.1.0's (`types` lost `capability`,
+//! which moved into the world), and `pixels` is 1.2.0's, so they map onto those modules, as in
+//! `v1_2_0.rs`: one Rust trait per interface, implemented once. The world's own `Capability`
+//! (with `sources`) is generated here; `plugins/instance.rs` converts older versions' lists.
+//! (`wit/README.md` says why the enum moved rather than changed in `types`.)
 
 mod generated {
     wasmtime::component::bindgen!({
@@ -20,10 +16,7 @@ mod generated {
         exports: { default: async },
         trappable_error_type: { "kiln:render/types.error" => crate::error::RenderError },
         with: {
-            "kiln:render/types.error-kind": crate::contract::v1_1_0::kiln::render::types::ErrorKind,
-            "kiln:render/types.error": crate::contract::v1_1_0::kiln::render::types::Error,
-            "kiln:render/types.artifact": crate::contract::v1_1_0::kiln::render::types::Artifact,
-            "kiln:render/types.image-format": crate::contract::v1_1_0::kiln::render::types::ImageFormat,
+            "kiln:render/types": crate::contract::v1_1_0::kiln::render::types,
             "kiln:render/host": crate::contract::v1_1_0::kiln::render::host,
             "kiln:render/media": crate::contract::v1_1_0::kiln::render::media,
             "kiln:render/storage": crate::contract::v1_1_0::kiln::render::storage,
@@ -40,8 +33,16 @@ pub use generated::*;
 pub mod kiln {
     /// The `kiln:render` package.
     pub mod render {
-        pub use super::super::generated::kiln::render::{sources, types};
+        pub use super::super::generated::kiln::render::sources;
         pub use crate::contract::v1_1_0::kiln::render::{browser, host, media, storage};
         pub use crate::contract::v1_2_0::kiln::render::pixels;
+
+        /// 1.1.0's `types`, with 1.3.0's `capability` (declared in the world) beside them.
+        pub mod types {
+            pub use super::super::super::generated::Capability;
+            pub use crate::contract::v1_1_0::kiln::render::types::{
+                Artifact, Error, ErrorKind, Host, ImageFormat, add_to_linker,
+            };
+        }
     }
 }

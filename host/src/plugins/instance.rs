@@ -26,7 +26,11 @@ macro_rules! newest_info {
             version: info.version,
             summary: info.summary,
             input_schema: info.input_schema,
-            capabilities: info.capabilities.into_iter().map(newest_capability).collect(),
+            capabilities: info
+                .capabilities
+                .into_iter()
+                .map(newest_capability)
+                .collect(),
         }
     }};
 }

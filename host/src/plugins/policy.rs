@@ -227,7 +227,12 @@ mod tests {
             load.for_plugin("kidlisp").grants,
             vec![Capability::Media, Capability::Storage, Capability::Sources]
         );
-        assert!(!load.for_plugin("stranger").grants.contains(&Capability::Sources));
+        assert!(
+            !load
+                .for_plugin("stranger")
+                .grants
+                .contains(&Capability::Sources)
+        );
         assert_eq!(
             load.for_plugin("stranger").grants,
             vec![Capability::Media, Capability::Storage]

@@ -11,9 +11,9 @@
 //! followed and no proxy is used.
 
 use super::EventName;
+pub use crate::net::non_public;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-pub use crate::net::non_public;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;

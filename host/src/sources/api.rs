@@ -31,7 +31,10 @@ pub struct ListedPiece {
 pub fn parse_source(body: &[u8]) -> Result<StoredSource, String> {
     let value: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON ({e})"))?;
     let Some(object) = value.as_object() else {
-        return Err(format!("a JSON {} where an object was expected", kind(&value)));
+        return Err(format!(
+            "a JSON {} where an object was expected",
+            kind(&value)
+        ));
     };
     let source = match object.get("source") {
         Some(Value::String(source)) => source.clone(),
@@ -79,7 +82,10 @@ fn listed(item: &Value) -> Result<ListedPiece, String> {
         None => Err(format!("no `{field}` field")),
     };
     if !item.is_object() {
-        return Err(format!("a JSON {} where an object was expected", kind(item)));
+        return Err(format!(
+            "a JSON {} where an object was expected",
+            kind(item)
+        ));
     }
     let code = text("code")?;
     let code = code.strip_prefix('$').unwrap_or(&code).to_string();
@@ -138,8 +144,14 @@ mod tests {
     #[test]
     fn a_wrong_stored_source_is_named() {
         assert!(parse_source(b"<html>").unwrap_err().starts_with("not JSON"));
-        assert_eq!(parse_source(b"[1]").unwrap_err(), "a JSON array where an object was expected");
-        assert_eq!(parse_source(br#"{"user": "x"}"#).unwrap_err(), "no `source` field");
+        assert_eq!(
+            parse_source(b"[1]").unwrap_err(),
+            "a JSON array where an object was expected"
+        );
+        assert_eq!(
+            parse_source(br#"{"user": "x"}"#).unwrap_err(),
+            "no `source` field"
+        );
         assert_eq!(
             parse_source(br#"{"source": 4}"#).unwrap_err(),
             "`source` is a JSON number, not a string"
@@ -181,21 +193,32 @@ mod tests {
 
     #[test]
     fn a_wrong_listing_is_named_down_to_the_item() {
-        assert_eq!(parse_listing(b"{}").unwrap_err(), "no `media.kidlisp` array");
+        assert_eq!(
+            parse_listing(b"{}").unwrap_err(),
+            "no `media.kidlisp` array"
+        );
         assert_eq!(
             parse_listing(br#"{"media": {"kidlisp": {}}}"#).unwrap_err(),
             "`media.kidlisp` is a JSON object, not an array"
         );
         assert_eq!(
-            parse_listing(br#"{"media": {"kidlisp": [{"code": "a", "source": "x"}, {"code": "b"}]}}"#)
-                .unwrap_err(),
+            parse_listing(
+                br#"{"media": {"kidlisp": [{"code": "a", "source": "x"}, {"code": "b"}]}}"#
+            )
+            .unwrap_err(),
             "media.kidlisp[1]: no `source` field"
         );
         assert_eq!(
-            parse_listing(br#"{"media": {"kidlisp": [{"code": "a", "source": "x", "hits": "many"}]}}"#)
-                .unwrap_err(),
+            parse_listing(
+                br#"{"media": {"kidlisp": [{"code": "a", "source": "x", "hits": "many"}]}}"#
+            )
+            .unwrap_err(),
             "media.kidlisp[0]: `hits` is a JSON string, not a number"
         );
-        assert!(parse_listing(b"\x00garbage").unwrap_err().starts_with("not JSON"));
+        assert!(
+            parse_listing(b"\x00garbage")
+                .unwrap_err()
+                .starts_with("not JSON")
+        );
     }
 }

@@ -31,7 +31,11 @@ pub struct SourcesCtx {
 
 impl SourcesCtx {
     /// The context of one job; `client` is `None` where the process has none (`describe`).
-    pub fn new(job: Arc<JobContext>, client: Option<Arc<SourceClient>>, grant: SourcesGrant) -> Self {
+    pub fn new(
+        job: Arc<JobContext>,
+        client: Option<Arc<SourceClient>>,
+        grant: SourcesGrant,
+    ) -> Self {
         Self { job, client, grant }
     }
 

@@ -171,7 +171,8 @@ mod tests {
         let err = resolve(&t, "a", limits).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
         assert!(
-            err.message.contains("$a → $b → $c → $d") && err.message.contains("sources.max_embed_depth"),
+            err.message.contains("$a → $b → $c → $d")
+                && err.message.contains("sources.max_embed_depth"),
             "{err}"
         );
         let t = table(&[("a", "($b) ($c) ($d)"), ("b", ""), ("c", ""), ("d", "")]);
@@ -188,6 +189,10 @@ mod tests {
         let t = table(&[("a", "($b)"), ("b", "($zz)")]);
         let err = resolve(&t, "a", WIDE).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
-        assert!(err.message.starts_with("resolving the embed $a → $b → $zz: piece $zz"), "{err}");
+        assert!(
+            err.message
+                .starts_with("resolving the embed $a → $b → $zz: piece $zz"),
+            "{err}"
+        );
     }
 }

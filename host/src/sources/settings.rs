@@ -60,10 +60,7 @@ impl Default for SourcesSettings {
 /// Refuses `[sources]` values that could never work, naming the key.
 pub fn check_settings(settings: &SourcesSettings) -> Result<()> {
     let Ok(base) = url::Url::parse(&settings.base_url) else {
-        bail!(
-            "sources.base_url {:?} is not a URL",
-            settings.base_url
-        );
+        bail!("sources.base_url {:?} is not a URL", settings.base_url);
     };
     ensure!(
         matches!(base.scheme(), "http" | "https") && base.host().is_some(),

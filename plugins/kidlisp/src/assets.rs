@@ -40,7 +40,10 @@ pub fn piece(input: &KidlispInput) -> Result<(kidlisp::Program, HashMap<String, 
                 message: format!("input.code: {}", e.message),
             })?;
             let program = parse(
-                &format!("input.code: the source of ${} (from the piece store)", fetched.code),
+                &format!(
+                    "input.code: the source of ${} (from the piece store)",
+                    fetched.code
+                ),
                 &fetched.source,
             )?;
             kiln_sdk::host::log(

@@ -99,8 +99,8 @@ impl Guest for Pixels {
     }
 
     fn run(job: Job) -> Result<Vec<Artifact>, Error> {
-        let input: Input = serde_json::from_str(&job.input)
-            .map_err(|e| invalid(format!("input: {e}")))?;
+        let input: Input =
+            serde_json::from_str(&job.input).map_err(|e| invalid(format!("input: {e}")))?;
         let (width, height) = (input.width, input.height);
         let still = pixels::encode_image(
             width,
