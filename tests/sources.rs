@@ -144,7 +144,7 @@ fn kiln() -> &'static (Kiln, TestDir) {
     static KILN: OnceLock<(Kiln, TestDir)> = OnceLock::new();
     KILN.get_or_init(|| {
         start(&api().1, |c| {
-            grant(c, "sources-probe", &["storage", "sources"])
+            grant(c, "sources-probe", &["media", "storage", "sources"])
         })
         .unwrap()
     })
@@ -292,18 +292,15 @@ fn garbage_missing_fields_and_oversize_answers_are_invalid_input_naming_the_url(
 #[test]
 fn a_slow_store_is_unavailable_naming_the_url_and_the_timeout() {
     let (_, base) = api();
-    let started = std::time::Instant::now();
-    let message = failed(
-        &kidlisp(json!({"code": "slow", "width": 8, "height": 8})),
-        ErrorKind::Unavailable,
-        &kiln().1,
-    );
+    let outcome = kidlisp(json!({"code": "slow", "width": 8, "height": 8}));
+    let message = failed(&outcome, ErrorKind::Unavailable, &kiln().1);
     assert!(
         message.contains(&format!("{base}/api/store-kidlisp?code=slow"))
             && message.contains("1000 ms (sources.timeout_ms)"),
         "{message}"
     );
-    assert!(started.elapsed() < Duration::from_millis(2900));
+    // The store answers after 3 s; the job gave up at the 1 s timeout.
+    assert!(outcome.elapsed_ms < 2900.0, "{}", outcome.elapsed_ms);
 }
 
 #[test]
@@ -354,7 +351,9 @@ fn a_store_that_is_down_is_unavailable_and_an_ungranted_plugin_is_denied() {
 
 #[test]
 fn hosts_off_the_allowlist_and_private_addresses_are_refused() {
-    let err = start("http://localhost:9", |_| {}).unwrap_err();
+    let Err(err) = start("http://localhost:9", |_| {}) else {
+        panic!("a host whose piece store is off its allowlist started")
+    };
     let err = format!("{err:#}");
     assert!(
         err.contains("localhost:9") && err.contains("sources.allowed_hosts"),
@@ -375,6 +374,8 @@ fn hosts_off_the_allowlist_and_private_addresses_are_refused() {
 
 #[test]
 fn the_listing_reaches_a_granted_plugin_filtered_by_handle_and_cached() {
+    let snapshot = kiln().0.plugins.snapshot();
+    assert!(snapshot.errors().is_empty(), "{:?}", snapshot.errors());
     let probe = |input: Value| run_on(&kiln().0, json!({"type": "sources-probe", "input": input}));
     let all = probe(json!({"limit": 4}));
     let listing: Value = serde_json::from_slice(&read(&all, "listing.json")).unwrap();
