@@ -89,7 +89,7 @@ fn each_bad_component_is_refused_at_load_with_its_reason_and_the_rest_serve() {
     assert!(message.contains("not a valid JSON Schema"), "{message}");
     let message = refusal(&catalog, "kiln_test_plugin_hostile.wasm");
     assert!(
-        message.contains("imports kiln:render/browser@1.2.0")
+        message.contains("imports kiln:render/browser@1.3.0")
             && message.contains("`browser` capability")
             && message.contains("plugins.per_plugin.hostile.grants"),
         "{message}"
@@ -274,7 +274,7 @@ fn plugins_built_against_every_released_contract_load_and_render() {
     assert_eq!(contract_of("contract-v1-0-0"), "1.0.0");
     assert_eq!(contract_of("contract-v1-1-0"), "1.1.0");
     assert_eq!(contract_of("pixels"), "1.2.0");
-    assert_eq!(contract_of("p5"), "1.2.0");
+    assert_eq!(contract_of("p5"), "1.3.0");
 
     let outcome = kiln.run(json!({
         "type": "contract-v1-0-0",

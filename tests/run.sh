@@ -53,7 +53,7 @@ if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then
 fi
 export KILN_TEST_AZURITE="$PWD/$azurite/node_modules/.bin/azurite-blob"
 
-TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema -p kiln-test-plugin-contract-v1-0-0 -p kiln-test-plugin-contract-v1-1-0 -p kiln-test-plugin-pixels)
+TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema -p kiln-test-plugin-contract-v1-0-0 -p kiln-test-plugin-contract-v1-1-0 -p kiln-test-plugin-pixels -p kiln-test-plugin-sources-probe)
 step "building the test plugins"
 cargo build --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}"
 

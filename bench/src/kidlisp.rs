@@ -111,7 +111,11 @@ pub async fn run(config: Config, args: KidlispBenchArgs) -> Result<ExitCode> {
     // The still plays 240 frames of 1200×630 and the grab 90 of 512²: more than the default CPU
     // budget allows the renderer today (docs/benchmarks.md). Raised for this run only, so the
     // figures say how long the jobs take rather than that they were stopped.
-    let kidlisp = config.plugins.per_plugin.entry("kidlisp".into()).or_default();
+    let kidlisp = config
+        .plugins
+        .per_plugin
+        .entry("kidlisp".into())
+        .or_default();
     kidlisp.cpu_ms = Some(kidlisp.cpu_ms.unwrap_or(0).max(BENCH_BUDGET_MS));
     kidlisp.timeout_ms = Some(kidlisp.timeout_ms.unwrap_or(0).max(BENCH_BUDGET_MS));
     config.jobs.timeout_ms = config.jobs.timeout_ms.max(BENCH_BUDGET_MS);

@@ -80,6 +80,7 @@ pub async fn run(config: Config, args: PluginBenchArgs) -> Result<ExitCode> {
             &scratch.path().join("artifacts"),
             &config.storage,
         )?),
+        sources: Arc::new(kiln::sources::SourceClient::new(&config.sources)),
     };
     let mut calls = Vec::with_capacity(args.iterations);
     for i in 0..args.iterations {

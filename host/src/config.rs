@@ -15,6 +15,7 @@ pub use crate::browser::BrowserSettings;
 pub use crate::jobs::JobSettings;
 pub use crate::plugins::{PluginOverrides, PluginSettings};
 pub use crate::queue::QueueSettings;
+pub use crate::sources::SourcesSettings;
 pub use crate::storage::StorageSettings;
 
 /// Everything `kiln` can be told. Missing keys take the defaults below.
@@ -31,6 +32,8 @@ pub struct Config {
     pub jobs: JobSettings,
     pub plugins: PluginSettings,
     pub storage: StorageSettings,
+    /// Where piece sources are fetched from, and the limits on fetching.
+    pub sources: SourcesSettings,
     pub service: ServiceSettings,
     pub queue: QueueSettings,
 }
@@ -99,6 +102,7 @@ impl Default for Config {
             jobs: JobSettings::default(),
             plugins: PluginSettings::default(),
             storage: StorageSettings::default(),
+            sources: SourcesSettings::default(),
             service: ServiceSettings::default(),
             queue: QueueSettings::default(),
         }
@@ -462,6 +466,7 @@ impl Config {
             }
         }
         crate::storage::check_settings(&self.storage)?;
+        crate::sources::check_settings(&self.sources)?;
         Ok(())
     }
 }

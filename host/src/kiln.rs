@@ -6,6 +6,7 @@ use crate::jobs::JobLimits;
 use crate::plugins::HostServices;
 use crate::plugins::{LoadPolicy, PluginCatalog, PluginEngine, WatchHandle};
 use crate::runner::JobRunner;
+use crate::sources::SourceClient;
 use crate::storage::ArtifactStore;
 use anyhow::{Context, Result};
 use std::sync::{Arc, Mutex};
@@ -62,6 +63,7 @@ impl Kiln {
         let services = Arc::new(HostServices {
             browser: pool.clone(),
             store: store.clone(),
+            sources: Arc::new(SourceClient::new(&config.sources)),
         });
         let runner = Arc::new(JobRunner {
             engine,

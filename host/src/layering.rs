@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 
 /// The layers, lowest first. A module may import only from layers below its own.
 const LAYERS: &[&[&str]] = &[
-    &["error"],
+    &["error", "net"],
     &["contract"],
     &["jobs"],
     &["media"],
     &["storage"],
     &["browser"],
+    &["sources"],
     &["plugins", "queue"],
     &["config"],
     &["runner"],

@@ -9,6 +9,7 @@
 //! - [`browser`]: the Chromium pool, offline pages and the `browser` interface;
 //! - [`media`]: host-held images and blobs (the `media` interface);
 //! - [`storage`]: the artifact store (the `storage` interface);
+//! - [`sources`]: KidLisp sources fetched from the operator's piece store (the `sources` interface);
 //! - [`jobs`]: job envelopes, the runner, outcomes and the `host` interface;
 //! - [`cli`]: the `kiln` command line.
 
@@ -114,10 +115,12 @@ pub mod error;
 pub mod jobs;
 pub mod kiln;
 pub mod media;
+pub mod net;
 pub mod plugins;
 pub mod queue;
 pub mod runner;
 pub mod service;
+pub mod sources;
 pub mod storage;
 
 #[cfg(test)]

@@ -34,6 +34,32 @@ impl Program {
         Ok(Program { forms, warnings })
     }
 
+    /// The codes (without `$`) of the pieces this program may embed: every `$code` word in it
+    /// (1–12 ASCII letters and digits after the `$`, as the interpreter takes them), each once,
+    /// in the order first met. Quoted strings are not words, so `"$cow"` is not one. Whoever
+    /// supplies [`Options::embeds`] fetches these (and, recursively, theirs).
+    pub fn embedded_codes(&self) -> Vec<String> {
+        fn walk(value: &Value, out: &mut Vec<String>) {
+            match value {
+                Value::Str(s) => {
+                    // A code may carry a frame rate: `$cow:24`.
+                    let word = s.split(':').next().unwrap_or(s);
+                    if let Some(code) = word.strip_prefix('$').filter(|c| {
+                        (1..=12).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric())
+                    }) && !out.iter().any(|seen| seen == code)
+                    {
+                        out.push(code.to_string());
+                    }
+                }
+                Value::List(items) => items.iter().for_each(|item| walk(item, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        self.forms.iter().for_each(|form| walk(form, &mut out));
+        out
+    }
+
     /// What the parser tolerated but reports.
     pub fn warnings(&self) -> &[String] {
         &self.warnings

@@ -473,3 +473,20 @@ fn sizes_are_bounded() {
     assert!(Renderer::new(&p, 0, 10, Options::default()).is_err());
     assert!(Renderer::new(&p, 5000, 10, Options::default()).is_err());
 }
+
+/// The `$code` words a host fetches for a piece: each once, in order, with or without a frame
+/// rate, never from inside a quoted string.
+#[test]
+fn embedded_codes_are_the_dollar_words_in_order() {
+    let program = Program::parse(
+        "($cow 0 0 8 8) (ink \"$nope\") (repeat 2 ($r2f:24 1 1)) $cow ($39i) (wipe)",
+    )
+    .unwrap();
+    assert_eq!(program.embedded_codes(), ["cow", "r2f", "39i"]);
+    assert!(
+        Program::parse("(wipe red)")
+            .unwrap()
+            .embedded_codes()
+            .is_empty()
+    );
+}

@@ -17,6 +17,10 @@ pub const RELEASED: &[(&str, &str)] = &[
         "1.2.0",
         "d9f7736752083c10b81718b35fc9b5b6f8cb64b8d0d49a25586dad7488e1b605",
     ),
+    (
+        "1.3.0",
+        "5926550b86f5edd021f478080abedc25c4e35e2e2e8bb0e8d84c2603ad588619",
+    ),
 ];
 
 #[cfg(test)]

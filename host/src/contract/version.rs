@@ -11,18 +11,22 @@ pub enum ContractVersion {
     V1_1_0,
     /// `kiln:render@1.2.0`: adds `pixels` (stills and videos from RGBA frames a plugin drew).
     V1_2_0,
+    /// `kiln:render@1.3.0`: adds `sources` (KidLisp sources and the top-pieces listing, fetched
+    /// by the host) and the `sources` capability.
+    V1_3_0,
 }
 
 impl ContractVersion {
     /// Every version this host serves, oldest first.
-    pub const SERVED: [ContractVersion; 3] = [
+    pub const SERVED: [ContractVersion; 4] = [
         ContractVersion::V1_0_0,
         ContractVersion::V1_1_0,
         ContractVersion::V1_2_0,
+        ContractVersion::V1_3_0,
     ];
 
     /// The newest version.
-    pub const LATEST: ContractVersion = ContractVersion::V1_2_0;
+    pub const LATEST: ContractVersion = ContractVersion::V1_3_0;
 
     /// `1.0.0`, `1.1.0`, …
     pub fn as_str(self) -> &'static str {
@@ -30,6 +34,7 @@ impl ContractVersion {
             ContractVersion::V1_0_0 => "1.0.0",
             ContractVersion::V1_1_0 => "1.1.0",
             ContractVersion::V1_2_0 => "1.2.0",
+            ContractVersion::V1_3_0 => "1.3.0",
         }
     }
 
@@ -118,7 +123,7 @@ mod tests {
         let err = contract_version_of(&imports(&["kiln:render/host@1.4.0"])).unwrap_err();
         assert!(
             err.contains("kiln:render/host@1.4.0")
-                && err.contains("serves kiln:render 1.0.0, 1.1.0, 1.2.0"),
+                && err.contains("serves kiln:render 1.0.0, 1.1.0, 1.2.0, 1.3.0"),
             "{err}"
         );
         let err = contract_version_of(&imports(&[

@@ -7,6 +7,7 @@ use crate::browser::BrowserAccess;
 use crate::contract::{latest, v1_0_0};
 use crate::jobs::JobHost;
 use crate::media::MediaAccess;
+use crate::sources::SourcesCtx;
 use crate::storage::StorageAccess;
 use anyhow::Result;
 use std::path::Path;
@@ -105,6 +106,9 @@ fn link_contract(linker: &mut Linker<PluginStore>) -> wasmtime::Result<()> {
     // 1.2.0 added `pixels`; its other interfaces are 1.1.0's, which the lines above define, and a
     // 1.2.0 import of them finds those (wasmtime looks up the newest 1.x of an interface).
     now::pixels::add_to_linker::<_, MediaAccess>(linker, PluginStore::media)?;
+    // 1.3.0 added `sources`; its `types` is 1.1.0's less `capability` (moved into the world),
+    // so 1.1.0's `types` instance above answers a 1.3.0 import of it too.
+    now::sources::add_to_linker::<_, HasSelf<SourcesCtx>>(linker, PluginStore::sources)?;
 
     use v1_0_0::kiln::render as first;
     // 1.0.0's `types` is 1.1.0's (no functions, no resources): an instance of the same name.

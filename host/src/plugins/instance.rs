@@ -3,8 +3,8 @@
 //! enum over its `since_vX` APIs. Calls return the newest version's types.
 
 use super::store::PluginStore;
-use crate::contract::latest::kiln::render::types::{Artifact, Error as WitError};
-use crate::contract::{ContractVersion, latest, v1_0_0, v1_1_0};
+use crate::contract::latest::kiln::render::types::{Artifact, Capability, Error as WitError};
+use crate::contract::{ContractVersion, latest, v1_0_0, v1_1_0, v1_2_0};
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
@@ -12,10 +12,12 @@ use wasmtime::component::InstancePre;
 pub enum VersionedPre {
     V1_0_0(v1_0_0::PluginPre<PluginStore>),
     V1_1_0(v1_1_0::PluginPre<PluginStore>),
-    V1_2_0(latest::PluginPre<PluginStore>),
+    V1_2_0(v1_2_0::PluginPre<PluginStore>),
+    V1_3_0(latest::PluginPre<PluginStore>),
 }
 
-/// Each version's `plugin-info` as the newest version's (the fields have not changed).
+/// Each version's `plugin-info` as the newest version's. The fields have not changed; the
+/// capabilities of a version before 1.3.0 are 1.1.0's enum, which has no `sources`.
 macro_rules! newest_info {
     ($info:expr) => {{
         let info = $info;
@@ -24,9 +26,23 @@ macro_rules! newest_info {
             version: info.version,
             summary: info.summary,
             input_schema: info.input_schema,
-            capabilities: info.capabilities,
+            capabilities: info
+                .capabilities
+                .into_iter()
+                .map(newest_capability)
+                .collect(),
         }
     }};
+}
+
+/// A capability of 1.0.0–1.2.0 as 1.3.0's.
+fn newest_capability(capability: v1_1_0::kiln::render::types::Capability) -> Capability {
+    use v1_1_0::kiln::render::types::Capability as Old;
+    match capability {
+        Old::Browser => Capability::Browser,
+        Old::Media => Capability::Media,
+        Old::Storage => Capability::Storage,
+    }
 }
 
 impl VersionedPre {
@@ -35,7 +51,8 @@ impl VersionedPre {
         Ok(match version {
             ContractVersion::V1_0_0 => Self::V1_0_0(v1_0_0::PluginPre::new(pre)?),
             ContractVersion::V1_1_0 => Self::V1_1_0(v1_1_0::PluginPre::new(pre)?),
-            ContractVersion::V1_2_0 => Self::V1_2_0(latest::PluginPre::new(pre)?),
+            ContractVersion::V1_2_0 => Self::V1_2_0(v1_2_0::PluginPre::new(pre)?),
+            ContractVersion::V1_3_0 => Self::V1_3_0(latest::PluginPre::new(pre)?),
         })
     }
 
@@ -45,6 +62,7 @@ impl VersionedPre {
             Self::V1_0_0(_) => ContractVersion::V1_0_0,
             Self::V1_1_0(_) => ContractVersion::V1_1_0,
             Self::V1_2_0(_) => ContractVersion::V1_2_0,
+            Self::V1_3_0(_) => ContractVersion::V1_3_0,
         }
     }
 
@@ -66,7 +84,13 @@ impl VersionedPre {
                     .call_describe(&mut *store)
                     .await?
             ),
-            Self::V1_2_0(pre) => {
+            Self::V1_2_0(pre) => newest_info!(
+                pre.instantiate_async(&mut *store)
+                    .await?
+                    .call_describe(&mut *store)
+                    .await?
+            ),
+            Self::V1_3_0(pre) => {
                 pre.instantiate_async(&mut *store)
                     .await?
                     .call_describe(&mut *store)
@@ -100,6 +124,14 @@ impl VersionedPre {
                 instance.call_run(&mut *store, &job).await
             }
             Self::V1_2_0(pre) => {
+                let job = v1_2_0::Job {
+                    id: id.to_string(),
+                    input,
+                };
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance.call_run(&mut *store, &job).await
+            }
+            Self::V1_3_0(pre) => {
                 let job = latest::Job {
                     id: id.to_string(),
                     input,

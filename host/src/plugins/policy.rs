@@ -15,12 +15,27 @@ use std::time::Duration;
 /// (`kidlisp`, `kidlisp-og`, `notepat-og`) included, gets `plugins.default_grants`.
 pub const BUILT_IN: &[&str] = &["p5", "js", "video", "bundle"];
 
+/// Job types this project ships that are granted less than everything unless config says
+/// otherwise: `kidlisp` and `kidlisp-og` draw their own frames and need no browser, but fetch
+/// pieces by code and the top pieces listing. (`notepat-og` needs only `plugins.default_grants`.)
+pub const BUILT_IN_NARROW: &[(&str, &[&str])] = &[
+    ("kidlisp", &["media", "storage", "sources"]),
+    ("kidlisp-og", &["media", "storage", "sources"]),
+];
+
 /// Each capability, by the name config and `describe` use, and the WIT interface that needs it.
-const CAPABILITIES: [(&str, Capability); 3] = [
+const CAPABILITIES: [(&str, Capability); 4] = [
     ("browser", Capability::Browser),
     ("media", Capability::Media),
     ("storage", Capability::Storage),
+    ("sources", Capability::Sources),
 ];
+
+/// Capabilities a plugin may import and declare without the grant: it loads, and each call
+/// fails `denied` (so a job type can offer fetching piece sources as an option that the
+/// operator turns on). `sources` is one: it reaches the network, which an operator may well
+/// not want for a plugin that otherwise runs fine.
+const CALL_TIME: [Capability; 1] = [Capability::Sources];
 
 /// The capability's name in config and messages.
 pub fn capability_name(capability: Capability) -> &'static str {
@@ -104,7 +119,10 @@ impl LoadPolicy {
             None if BUILT_IN.contains(&name) => {
                 CAPABILITIES.iter().map(|(n, _)| n.to_string()).collect()
             }
-            None => self.default_grants.clone(),
+            None => match BUILT_IN_NARROW.iter().find(|(n, _)| *n == name) {
+                Some((_, grants)) => grants.iter().map(|g| g.to_string()).collect(),
+                None => self.default_grants.clone(),
+            },
         };
         let memory_mib = own.memory_mib.unwrap_or(self.memory_mib);
         let cpu_ms = own.cpu_ms.unwrap_or(self.cpu_ms);
@@ -147,7 +165,7 @@ impl PluginPolicy {
             let Some(capability) = capability_of_import(import) else {
                 continue;
             };
-            if !self.grants.contains(&capability) {
+            if !self.grants.contains(&capability) && !CALL_TIME.contains(&capability) {
                 return Err(self.refusal(
                     plugin,
                     capability,
@@ -156,7 +174,7 @@ impl PluginPolicy {
             }
         }
         for capability in declared {
-            if !self.grants.contains(capability) {
+            if !self.grants.contains(capability) && !CALL_TIME.contains(capability) {
                 return Err(self.refusal(plugin, *capability, "declares"));
             }
         }
@@ -209,7 +227,17 @@ mod tests {
     #[test]
     fn built_ins_get_everything_others_the_default_and_config_wins() {
         let load = policy("[plugins.per_plugin.card]\ngrants = [\"browser\"]\ntimeout_ms = 900\n");
-        assert_eq!(load.for_plugin("p5").grants.len(), 3);
+        assert_eq!(load.for_plugin("p5").grants.len(), 4);
+        assert_eq!(
+            load.for_plugin("kidlisp").grants,
+            vec![Capability::Media, Capability::Storage, Capability::Sources]
+        );
+        assert!(
+            !load
+                .for_plugin("stranger")
+                .grants
+                .contains(&Capability::Sources)
+        );
         assert_eq!(
             load.for_plugin("stranger").grants,
             vec![Capability::Media, Capability::Storage]
@@ -250,5 +278,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("declares the `browser` capability"), "{err}");
+
+        // `sources` is checked at each call instead: importing or declaring it is no refusal.
+        let mut with_sources = imports.clone();
+        with_sources.push("kiln:render/sources@1.3.0".to_string());
+        stranger
+            .check("stranger", &with_sources, &[Capability::Sources])
+            .unwrap();
     }
 }

@@ -9,6 +9,7 @@ use crate::contract::latest::kiln::render::types::Capability;
 use crate::error::RenderError;
 use crate::jobs::{JobContext, JobHost};
 use crate::media::{MediaCtx, MediaView, ObjectReader};
+use crate::sources::{SourceClient, SourcesCtx, SourcesGrant};
 use crate::storage::{
     ArtifactStore, ReadScope, StorageCtx, StorageReader, StorageView, StoredArtifact,
 };
@@ -25,6 +26,8 @@ pub struct HostServices {
     /// `None` in a process started without browsers.
     pub browser: Option<Arc<BrowserPool>>,
     pub store: Arc<ArtifactStore>,
+    /// The piece store's client, shared by every job (its cache with them).
+    pub sources: Arc<SourceClient>,
 }
 
 /// The sandbox's accounting for one instance: memory, CPU ticks, captured stderr.
@@ -64,11 +67,13 @@ pub struct PluginStore {
     browser: BrowserCtx,
     media: MediaCtx,
     storage: StorageCtx,
+    sources: SourcesCtx,
 }
 
 impl PluginStore {
     /// The store of one job of a plugin: its policy's limits, the capabilities it declared (all
-    /// granted, or it would not have loaded), and the directories it was granted preopened
+    /// granted, or it would not have loaded, except `sources`, which a plugin may declare without
+    /// the grant and is then denied at each call), and the directories it was granted preopened
     /// read-only.
     pub fn new(
         job: Arc<JobContext>,
@@ -92,6 +97,15 @@ impl PluginStore {
                 })?;
         }
         let has = |c: Capability| capabilities.contains(&c);
+        let sources_grant = if !policy.grants.contains(&Capability::Sources) {
+            SourcesGrant::NotGranted {
+                plugin: plugin.to_string(),
+            }
+        } else if has(Capability::Sources) {
+            SourcesGrant::Granted
+        } else {
+            SourcesGrant::NotDeclared
+        };
         let reader = Arc::new(StorageReader::new(
             job.clone(),
             Some(services.store.clone()),
@@ -111,11 +125,12 @@ impl PluginStore {
                 policy.max_pages,
             ),
             media: MediaCtx::new(
-                job,
+                job.clone(),
                 has(Capability::Media),
                 Some(reader.clone() as Arc<dyn ObjectReader>),
             ),
             storage: StorageCtx::new(reader, policy.max_artifact_bytes),
+            sources: SourcesCtx::new(job, Some(services.sources.clone()), sources_grant),
         })
     }
 
@@ -134,8 +149,9 @@ impl PluginStore {
             sandbox: Sandbox::new(limits, stderr),
             host: JobHost::new(job.clone()),
             browser: BrowserCtx::new(job.clone(), None, false, false, 0),
-            media: MediaCtx::new(job, false, None),
+            media: MediaCtx::new(job.clone(), false, None),
             storage: StorageCtx::new(reader, 0),
+            sources: SourcesCtx::new(job, None, SourcesGrant::NotDeclared),
         }
     }
 
@@ -146,6 +162,10 @@ impl PluginStore {
 
     pub(super) fn host(&mut self) -> &mut JobHost {
         &mut self.host
+    }
+
+    pub(super) fn sources(&mut self) -> &mut SourcesCtx {
+        &mut self.sources
     }
 
     pub(super) fn browser(&mut self) -> BrowserView<'_> {

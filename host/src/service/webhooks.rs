@@ -11,9 +11,10 @@
 //! followed and no proxy is used.
 
 use super::EventName;
+pub use crate::net::non_public;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,73 +40,6 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     let digest = mac.finalize().into_bytes();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256={hex}")
-}
-
-/// Why `ip` may not receive a webhook (what kind of address it is), or `None` for a public
-/// address.
-pub fn non_public(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => non_public_v4(v4),
-        IpAddr::V6(v6) => non_public_v6(v6),
-    }
-}
-
-fn non_public_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, c, _] = ip.octets();
-    Some(match (a, b, c) {
-        (0, _, _) => "an unspecified (\"this network\") address",
-        (127, _, _) => "a loopback address",
-        (10, _, _) | (192, 168, _) => "a private address",
-        (172, 16..=31, _) => "a private address",
-        (169, 254, _) => "a link-local address (where cloud metadata services listen)",
-        (100, 64..=127, _) => "a shared (carrier-grade NAT) address",
-        (192, 0, 0) => "an IETF protocol address",
-        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "a documentation address",
-        (198, 18..=19, _) => "a benchmarking address",
-        (224..=239, _, _) => "a multicast address",
-        (240..=255, _, _) => "a reserved or broadcast address",
-        _ => return None,
-    })
-}
-
-fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    if ip.is_unspecified() {
-        return Some("an unspecified address");
-    }
-    if ip.is_loopback() {
-        return Some("a loopback address");
-    }
-    let segments = ip.segments();
-    let embedded_v4 = |high: u16, low: u16| {
-        Ipv4Addr::new((high >> 8) as u8, high as u8, (low >> 8) as u8, low as u8)
-    };
-    // Addresses that carry an IPv4 address reach it: judge that one.
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return non_public_v4(v4);
-    }
-    if segments[..6] == [0, 0, 0, 0, 0, 0] {
-        // IPv4-compatible (deprecated): ::a.b.c.d.
-        return non_public_v4(embedded_v4(segments[6], segments[7]));
-    }
-    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        // NAT64 well-known prefix.
-        return non_public_v4(embedded_v4(segments[6], segments[7]));
-    }
-    if segments[0] == 0x2002 {
-        // 6to4.
-        return non_public_v4(embedded_v4(segments[1], segments[2]));
-    }
-    Some(match segments[0] {
-        0x64 if segments[1] == 0xff9b => "a local-use NAT64 address",
-        0x100 if segments[1..4] == [0, 0, 0] => "a discard-only address",
-        0x2001 if segments[1] == 0 => "a Teredo tunnel address",
-        0x2001 if segments[1] == 0xdb8 => "a documentation address",
-        s if s & 0xfe00 == 0xfc00 => "a unique local (private) address",
-        s if s & 0xffc0 == 0xfe80 => "a link-local address",
-        s if s & 0xffc0 == 0xfec0 => "a site-local address",
-        s if s & 0xff00 == 0xff00 => "a multicast address",
-        _ => return None,
-    })
 }
 
 /// A callback refused because of where it leads.

@@ -8,7 +8,7 @@ use std::io::Cursor;
 use base64::Engine;
 use kiln_sdk::Error;
 
-use crate::input::StampImage;
+use crate::input::{KidlispInput, StampImage};
 
 /// Largest width or height of one stamp image: the kidlisp library's own canvas bound.
 pub const MAX_STAMP_SIDE: u32 = kidlisp::MAX_SIDE as u32;
@@ -25,6 +25,60 @@ pub fn parse(field: &str, source: &str) -> Result<kidlisp::Program, Error> {
             e.line, e.column, e.message
         ))
     })
+}
+
+/// The piece to run and its embeds' sources: `input.source` and `input.sources`, or, for
+/// `input.code`, what the host's piece store has for it, each checked to parse (an entry of
+/// `input.sources` takes the place of the fetched embed of that code).
+pub fn piece(input: &KidlispInput) -> Result<(kidlisp::Program, HashMap<String, String>), Error> {
+    let mut embeds = sources(&input.sources)?;
+    match (&input.source, &input.code) {
+        (Some(source), None) => Ok((parse("input.source", source)?, embeds)),
+        (None, Some(code)) => {
+            let fetched = kiln_sdk::sources::kidlisp_source(code).map_err(|e| Error {
+                kind: e.kind,
+                message: format!("input.code: {}", e.message),
+            })?;
+            let program = parse(
+                &format!(
+                    "input.code: the source of ${} (from the piece store)",
+                    fetched.code
+                ),
+                &fetched.source,
+            )?;
+            kiln_sdk::host::log(
+                kiln_sdk::host::LogLevel::Info,
+                &format!(
+                    "piece ${} from the piece store, with {} embedded piece(s)",
+                    fetched.code,
+                    fetched.embeds.len()
+                ),
+            );
+            for embed in fetched.embeds {
+                let key = format!("${}", embed.code);
+                if embeds.contains_key(&key) || embeds.contains_key(&embed.code) {
+                    continue;
+                }
+                parse(
+                    &format!(
+                        "input.code: the source of ${}'s embed {key} (from the piece store)",
+                        fetched.code
+                    ),
+                    &embed.source,
+                )?;
+                embeds.insert(key, embed.source);
+            }
+            Ok((program, embeds))
+        }
+        (Some(_), Some(_)) => Err(Error::invalid_input(
+            "input.source, input.code: give one: the piece's KidLisp as source, or its $code as \
+             code for the host to fetch",
+        )),
+        (None, None) => Err(Error::invalid_input(
+            "input: give source (the piece's KidLisp) or code (a $code the host fetches from \
+             its piece store)",
+        )),
+    }
 }
 
 /// The embed sources, keyed as given, each checked to parse.

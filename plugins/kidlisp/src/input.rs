@@ -34,10 +34,17 @@ pub const DEFAULT_SIDE: u32 = 128;
     "recording": {"frames": "frames", "fps": "fps", "defaultFps": 60, "scale": "density"}
 }))]
 pub struct KidlispInput {
-    /// The piece's KidLisp source, e.g. `(wipe navy) (ink yellow) (circle w/2 h/2 20)`.
-    pub source: String,
+    /// The piece's KidLisp source, e.g. `(wipe navy) (ink yellow) (circle w/2 h/2 20)`. Give
+    /// this or `code`.
+    pub source: Option<String>,
+    /// The piece by its code (`$cow` or `cow`) instead of `source`: the host fetches its source,
+    /// and the sources of every piece it embeds, from its piece store (aesthetic.computer's by
+    /// default), through the `sources` capability.
+    #[schemars(length(min = 1, max = 65))]
+    pub code: Option<String>,
     /// Sources of the pieces it embeds, keyed by code with its `$`: `{"$roz": "(wipe red) …"}`.
-    /// Every `$code` the piece runs must be here.
+    /// With `source`, every `$code` the piece runs must be here; with `code`, the host fetches
+    /// them, and an entry here takes the place of the fetched one.
     #[serde(default)]
     pub sources: BTreeMap<String, String>,
     /// Images for its `#code` stamps and `paste`, keyed by code with its `#`: each a PNG file,

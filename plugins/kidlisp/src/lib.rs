@@ -1,12 +1,16 @@
 //! The `kidlisp` job type: runs a KidLisp piece (aesthetic.computer's drawing language) in the
 //! `kidlisp` crate's software rasteriser — no browser — and hands the frames to the host's
-//! encoders through `kiln:render/pixels@1.2.0`.
+//! encoders through `kiln:render/pixels` (contract 1.3.0, through the SDK).
 //!
 //! A still is frame `frame` (frames 0 to `frame` are run, as the piece's state builds up), stored
 //! as `image.<ext>` per format. A recording is `frames` frames into the encoders, stored as
 //! `video.<ext>` per format, `poster.png` and `recording.json` (frames, fps, size, whether every
 //! frame was identical, whether it is a flat-colour "dud" as the old oven judged, the seed).
 //! Everything is deterministic: the same input gives the same bytes.
+//!
+//! The piece is `source` (its KidLisp, with `sources` for its `$code` embeds), or `code`: the
+//! host then fetches its source and its embeds' (`kiln:render/sources@1.3.0`, the `sources`
+//! capability; a host that does not grant it answers `denied`).
 //!
 //! The input is checked before anything runs: the source and every embed source must parse (the
 //! error has the line and column), stamps must be PNGs within bounds, and sizes must fit the
@@ -34,11 +38,14 @@ impl Plugin for Kidlisp {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const SUMMARY: &'static str = "Renders KidLisp pieces in a software rasteriser (no browser) to PNG, JPEG or WebP stills and MP4, WebM, WebP or GIF recordings";
     // Frames go to the host's encoders through `pixels`, which needs `media`; no browser.
-    const CAPABILITIES: &'static [Capability] = &[Capability::Media, Capability::Storage];
+    // `sources` fetches a piece given by `code`; without the grant only such jobs fail.
+    const CAPABILITIES: &'static [Capability] =
+        &[Capability::Media, Capability::Storage, Capability::Sources];
 
     fn run(_job: &JobContext, input: KidlispInput) -> Result<Vec<Artifact>, Error> {
         let plan = input.plan(&host::limits(), &host::recording_limits())?;
-        let mut piece = Piece::new(&input, &plan)?;
+        let (source, embeds) = assets::piece(&input)?;
+        let mut piece = Piece::new(&input, &plan, &source, embeds)?;
         let artifacts = match &plan.output {
             Output::Still { frame, formats } => still(&mut piece, &input, *frame, formats),
             Output::Recording {
@@ -66,14 +73,18 @@ struct Piece {
 }
 
 impl Piece {
-    fn new(input: &KidlispInput, plan: &Plan) -> Result<Self, Error> {
-        let program = assets::parse("input.source", &input.source)?;
+    fn new(
+        input: &KidlispInput,
+        plan: &Plan,
+        program: &kidlisp::Program,
+        embeds: std::collections::HashMap<String, String>,
+    ) -> Result<Self, Error> {
         let options = kidlisp::Options {
             seed: input.seed,
             epoch_ms: input.epoch_ms,
             step_ms: plan.step_ms,
             max_steps_per_frame: plan.max_steps,
-            embeds: assets::sources(&input.sources)?,
+            embeds,
             stamps: assets::stamps(&input.stamps, read_stored)?,
             ..kidlisp::Options::default()
         };
@@ -90,7 +101,7 @@ impl Piece {
             ),
         );
         let renderer = kidlisp::Renderer::new(
-            &program,
+            program,
             input.width as usize,
             input.height as usize,
             options,

@@ -4,10 +4,28 @@
 //! through `encode-image`, at `scale`) and, when `frames` is given, the videos of every frame
 //! through a `frame-encoder`, `poster.png` and `recording.json`. `wrongSize` pushes a 7-byte
 //! frame as frame 1, to check the host refuses it.
+//!
+//! It is built straight from `wit/v1.2.0` with wit-bindgen (not the SDK, which follows the newest
+//! contract), so that a plugin compiled against 1.2.0 keeps being served.
 
-use kiln_sdk::prelude::*;
+wit_bindgen::generate!({
+    path: "../../../wit/v1.2.0",
+    world: "kiln:render/plugin@1.2.0",
+});
+
+use kiln::render::media::{Blob, EncodeOptions, VideoFormat};
+use kiln::render::pixels::{self, EncoderOptions, FrameEncoder};
+use kiln::render::storage;
+use kiln::render::types::{ErrorKind, ImageFormat};
 use schemars::JsonSchema;
 use serde::Deserialize;
+
+fn invalid(message: String) -> Error {
+    Error {
+        kind: ErrorKind::InvalidInput,
+        message,
+    }
+}
 
 /// The job's input.
 #[derive(Deserialize, JsonSchema)]
@@ -52,7 +70,7 @@ fn video_format(name: &str) -> Result<VideoFormat, Error> {
         "webm" => VideoFormat::Webm,
         "webp" => VideoFormat::Webp,
         "gif" => VideoFormat::Gif,
-        other => return Err(Error::invalid_input(format!("unknown format {other}"))),
+        other => return Err(invalid(format!("unknown format {other}"))),
     })
 }
 
@@ -67,14 +85,22 @@ fn extension(format: VideoFormat) -> &'static str {
 
 struct Pixels;
 
-impl Plugin for Pixels {
-    type Input = Input;
-    const NAME: &'static str = "pixels";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const SUMMARY: &'static str = "Test plugin: stills and videos from RGBA frames it draws";
-    const CAPABILITIES: &'static [Capability] = &[Capability::Media, Capability::Storage];
+impl Guest for Pixels {
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "pixels".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            summary: "Test plugin (kiln:render@1.2.0): stills and videos from RGBA frames it draws"
+                .into(),
+            input_schema: serde_json::to_string(&schemars::schema_for!(Input))
+                .expect("the schema serializes"),
+            capabilities: vec![Capability::Media, Capability::Storage],
+        }
+    }
 
-    fn run(_job: &JobContext, input: Input) -> Result<Vec<Artifact>, Error> {
+    fn run(job: Job) -> Result<Vec<Artifact>, Error> {
+        let input: Input =
+            serde_json::from_str(&job.input).map_err(|e| invalid(format!("input: {e}")))?;
         let (width, height) = (input.width, input.height);
         let still = pixels::encode_image(
             width,
@@ -136,4 +162,4 @@ impl Plugin for Pixels {
     }
 }
 
-kiln_sdk::export_plugin!(Pixels);
+export!(Pixels);
