@@ -15,6 +15,7 @@ pub use crate::browser::BrowserSettings;
 pub use crate::jobs::JobSettings;
 pub use crate::plugins::{PluginOverrides, PluginSettings};
 pub use crate::queue::QueueSettings;
+pub use crate::schedule::ScheduleSettings;
 pub use crate::storage::StorageSettings;
 
 /// Everything `kiln` can be told. Missing keys take the defaults below.
@@ -33,6 +34,9 @@ pub struct Config {
     pub storage: StorageSettings,
     pub service: ServiceSettings,
     pub queue: QueueSettings,
+    /// Jobs submitted on a cron schedule (`[[schedules]]`), by every `kiln serve` and `kiln
+    /// worker` process, once per fire time across all of them.
+    pub schedules: Vec<ScheduleSettings>,
 }
 
 /// `kiln serve`: the HTTP API, the queue and the workers.
@@ -101,6 +105,7 @@ impl Default for Config {
             storage: StorageSettings::default(),
             service: ServiceSettings::default(),
             queue: QueueSettings::default(),
+            schedules: Vec::new(),
         }
     }
 }
@@ -375,6 +380,7 @@ impl Config {
 
     /// Checks values that would make the service unusable, naming the key.
     pub fn validate(&self) -> Result<()> {
+        crate::schedule::validate(&self.schedules).map_err(|e| anyhow::anyhow!(e))?;
         anyhow::ensure!(
             self.browser.processes >= 1,
             "browser.processes must be at least 1"

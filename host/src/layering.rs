@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["storage"],
     &["browser"],
     &["plugins", "queue"],
+    &["schedule"],
     &["config"],
     &["runner"],
     &["kiln"],

@@ -117,6 +117,7 @@ pub mod media;
 pub mod plugins;
 pub mod queue;
 pub mod runner;
+pub mod schedule;
 pub mod service;
 pub mod storage;
 
