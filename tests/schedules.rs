@@ -119,7 +119,10 @@ fn two_processes_on_one_redis_submit_each_fire_time_once_and_the_jobs_run() {
     std::fs::create_dir_all(&artifacts).unwrap();
     let env = vec![
         ("KILN_QUEUE_URL", redis.url()),
-        ("KILN_STORAGE_URL", format!("file://{}", artifacts.display())),
+        (
+            "KILN_STORAGE_URL",
+            format!("file://{}", artifacts.display()),
+        ),
     ];
     let config = schedule("tick", "* * * * * *", false);
     let a = Server::start_with(&kidlisp_dir(root.path(), "a"), &config, &[], &env);
@@ -127,22 +130,33 @@ fn two_processes_on_one_redis_submit_each_fire_time_once_and_the_jobs_run() {
 
     // Several fire times after both are up.
     let both_up = Utc::now();
-    wait_for("8 fire times after both processes started", Duration::from_secs(60), || {
-        let jobs = scheduled_jobs(&redis, "tick");
-        (jobs.keys().filter(|fire| at(fire) > both_up).count() >= 8).then_some(())
-    });
+    wait_for(
+        "8 fire times after both processes started",
+        Duration::from_secs(60),
+        || {
+            let jobs = scheduled_jobs(&redis, "tick");
+            (jobs.keys().filter(|fire| at(fire) > both_up).count() >= 8).then_some(())
+        },
+    );
 
     // Between them, the two processes made one new job per fire time (read between two fire
     // times, when no submission is under way), and the loser of a fire time got the winner's
     // job back.
-    let (new, jobs) = wait_for("the processes' counters to match Redis", Duration::from_secs(20), || {
-        let jobs = scheduled_jobs(&redis, "tick");
-        let new = fires(&a, "tick", "submitted") + fires(&b, "tick", "submitted");
-        (new as usize == jobs.len()).then_some((new, jobs))
-    });
+    let (new, jobs) = wait_for(
+        "the processes' counters to match Redis",
+        Duration::from_secs(20),
+        || {
+            let jobs = scheduled_jobs(&redis, "tick");
+            let new = fires(&a, "tick", "submitted") + fires(&b, "tick", "submitted");
+            (new as usize == jobs.len()).then_some((new, jobs))
+        },
+    );
     assert!(new >= 8, "{jobs:?}");
     let existing = fires(&a, "tick", "already-submitted") + fires(&b, "tick", "already-submitted");
-    assert!(existing >= 1, "no process ever found a fire time's job already queued");
+    assert!(
+        existing >= 1,
+        "no process ever found a fire time's job already queued"
+    );
 
     // The jobs run (on either process).
     let http = client();
@@ -167,7 +181,10 @@ fn two_processes_on_one_redis_submit_each_fire_time_once_and_the_jobs_run() {
     b.wait_exit(Duration::from_secs(60));
     let jobs = scheduled_jobs(&redis, "tick");
     let doubled: Vec<_> = jobs.iter().filter(|(_, ids)| ids.len() != 1).collect();
-    assert!(doubled.is_empty(), "fire times with more than one job: {doubled:?}");
+    assert!(
+        doubled.is_empty(),
+        "fire times with more than one job: {doubled:?}"
+    );
     assert!(jobs.len() >= 8, "{jobs:?}");
     let times: Vec<DateTime<Utc>> = jobs.keys().map(|fire| at(fire)).collect();
     assert!(times.iter().all(|t| t.nanosecond() == 0), "{times:?}");
@@ -193,7 +210,10 @@ fn a_restart_after_missed_fire_times_submits_the_latest_once() {
     let store = ScheduleStore::File(FileStore::new(&dir));
     block_on(async {
         store
-            .init("hourly", (now - TimeDelta::days(1)).timestamp_millis() as u64)
+            .init(
+                "hourly",
+                (now - TimeDelta::days(1)).timestamp_millis() as u64,
+            )
             .await
             .unwrap();
         store
@@ -212,7 +232,10 @@ fn a_restart_after_missed_fire_times_submits_the_latest_once() {
     let fire = at(latest["last_fire"].as_str().unwrap());
     assert_eq!(fire, hour(Utc::now()), "{latest}");
     assert_eq!(fires(&server, "hourly", "submitted"), 1);
-    assert_eq!(metric(&server, "kiln_jobs_submitted_total{lane=\"bulk\"}"), 1);
+    assert_eq!(
+        metric(&server, "kiln_jobs_submitted_total{lane=\"bulk\"}"),
+        1
+    );
     let http = client();
     let id = latest["last_job"].as_str().unwrap();
     let job = wait_final(&server, &http, id, Duration::from_secs(60));
@@ -302,7 +325,10 @@ fn refused(config: &str, needles: &[&str]) {
 fn bad_schedules_are_refused_at_start_naming_the_entry() {
     refused(
         &schedule("cards", "every six hours", false),
-        &["schedule \"cards\"", "\"every six hours\" is not a cron expression"],
+        &[
+            "schedule \"cards\"",
+            "\"every six hours\" is not a cron expression",
+        ],
     );
     refused(
         &schedule("cards", "0 0 30 2 *", false),

@@ -64,7 +64,9 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -110,7 +112,13 @@ mod tests {
 
     #[test]
     fn bad_expressions_say_why() {
-        for text in ["", "every hour", "61 * * * *", "* * * * * * 2030", "0 0 30 2 *"] {
+        for text in [
+            "",
+            "every hour",
+            "61 * * * *",
+            "* * * * * * 2030",
+            "0 0 30 2 *",
+        ] {
             let err = CronExpr::parse(text).unwrap_err();
             assert!(err.contains(&format!("{text:?}")), "{err}");
         }

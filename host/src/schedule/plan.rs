@@ -5,8 +5,8 @@
 //! keeps one job. What is due is decided from the shared [`FireState`]: a process that starts
 //! submits at most one missed slot (the latest), never one per slot it missed.
 
-use super::state::FireState;
 use super::cron::CronExpr;
+use super::state::FireState;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// Unix milliseconds of `t`.
@@ -53,7 +53,9 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn every_6h() -> CronExpr {
@@ -79,15 +81,24 @@ mod tests {
         );
         // Its job recorded, a second process starting after it submits nothing.
         let done = state("2026-03-01T00:30:00Z", Some("2026-03-01T18:00:00Z"));
-        assert_eq!(due_at_start(&cron, &done, at("2026-03-01T20:00:00Z"), false), None);
-        assert_eq!(due_at_start(&cron, &done, at("2026-03-01T20:00:00Z"), true), None);
+        assert_eq!(
+            due_at_start(&cron, &done, at("2026-03-01T20:00:00Z"), false),
+            None
+        );
+        assert_eq!(
+            due_at_start(&cron, &done, at("2026-03-01T20:00:00Z"), true),
+            None
+        );
     }
 
     #[test]
     fn a_new_schedule_waits_for_its_first_slot_unless_it_runs_at_start() {
         let cron = every_6h();
         let new = state("2026-03-01T20:00:00Z", None);
-        assert_eq!(due_at_start(&cron, &new, at("2026-03-01T20:00:00Z"), false), None);
+        assert_eq!(
+            due_at_start(&cron, &new, at("2026-03-01T20:00:00Z"), false),
+            None
+        );
         assert_eq!(
             due_at_start(&cron, &new, at("2026-03-01T20:00:00Z"), true),
             Some(at("2026-03-01T18:00:00Z"))

@@ -52,8 +52,7 @@ impl RedisStore {
 
     pub(super) async fn get(&self, name: &str) -> Result<Option<FireState>, StateError> {
         let mut conn = self.queue.connection();
-        let fields: HashMap<String, String> =
-            conn.hgetall(self.key(name)).await.map_err(failed)?;
+        let fields: HashMap<String, String> = conn.hgetall(self.key(name)).await.map_err(failed)?;
         if fields.is_empty() {
             return Ok(None);
         }
@@ -65,7 +64,12 @@ impl RedisStore {
         }))
     }
 
-    pub(super) async fn record(&self, name: &str, fire_ms: u64, job: &str) -> Result<(), StateError> {
+    pub(super) async fn record(
+        &self,
+        name: &str,
+        fire_ms: u64,
+        job: &str,
+    ) -> Result<(), StateError> {
         let mut conn = self.queue.connection();
         let _: i64 = redis::Script::new(RECORD)
             .key(self.key(name))

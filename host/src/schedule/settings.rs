@@ -40,8 +40,7 @@ fn bulk() -> Lane {
 impl ScheduleSettings {
     /// The cron expression, parsed; the error names the schedule.
     pub fn parsed_cron(&self) -> Result<CronExpr, String> {
-        CronExpr::parse(&self.cron)
-            .map_err(|e| format!("schedule {:?}: cron {e}", self.name))
+        CronExpr::parse(&self.cron).map_err(|e| format!("schedule {:?}: cron {e}", self.name))
     }
 }
 
@@ -106,16 +105,24 @@ mod tests {
     fn each_refusal_names_the_entry() {
         assert!(validate(&[entry("a", "@daily"), entry("b", "*/5 * * * * *")]).is_ok());
         let err = validate(&[entry("a", "@daily"), entry("a", "@hourly")]).unwrap_err();
-        assert!(err.contains("schedules[1]") && err.contains("\"a\""), "{err}");
+        assert!(
+            err.contains("schedules[1]") && err.contains("\"a\""),
+            "{err}"
+        );
         let err = validate(&[entry("cards", "0 */6 * *")]).unwrap_err();
-        assert!(err.starts_with("schedule \"cards\": cron \"0 */6 * *\""), "{err}");
+        assert!(
+            err.starts_with("schedule \"cards\": cron \"0 */6 * *\""),
+            "{err}"
+        );
         let err = validate(&[entry("", "@daily")]).unwrap_err();
         assert!(err.contains("schedules[0]: name \"\""), "{err}");
         let mut fixed = entry("fixed", "@daily");
         fixed.job.id = Some("x".into());
         let err = validate(&[fixed]).unwrap_err();
         assert!(err.contains("job.id \"x\""), "{err}");
-        let many: Vec<_> = (0..=MAX_SCHEDULES).map(|i| entry(&format!("s{i}"), "@daily")).collect();
+        let many: Vec<_> = (0..=MAX_SCHEDULES)
+            .map(|i| entry(&format!("s{i}"), "@daily"))
+            .collect();
         assert!(validate(&many).unwrap_err().contains("at most 100"));
     }
 }

@@ -21,11 +21,11 @@ use crate::config::{Config, QueueSettings, ServiceSettings};
 use crate::error::RenderError;
 use crate::jobs::JobSpec;
 use crate::plugins::LoadedPlugin;
-use crate::schedule::{FileStore, RedisStore, ScheduleStore};
 use crate::queue::{
     Cancelled, ClientProtocol, EmbeddedQueue, JobQueue, JobRecord, JobState, Lane, LogEntry,
     QueueError, RedisQueue, Retention, Submitted, Timings,
 };
+use crate::schedule::{FileStore, RedisStore, ScheduleStore};
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use std::future::Future;

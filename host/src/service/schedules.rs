@@ -80,10 +80,7 @@ fn time(ms: u64) -> Option<String> {
 impl Schedules {
     /// The schedules of `settings` (checked by `Config::validate`), with their history in
     /// `store`.
-    pub(crate) fn new(
-        settings: &[ScheduleSettings],
-        store: ScheduleStore,
-    ) -> anyhow::Result<Self> {
+    pub(crate) fn new(settings: &[ScheduleSettings], store: ScheduleStore) -> anyhow::Result<Self> {
         let entries = settings
             .iter()
             .map(|s| {
@@ -127,14 +124,12 @@ pub(crate) fn check(service: &Service) -> anyhow::Result<()> {
     for entry in &service.schedules.entries {
         let name = &entry.settings.name;
         let job = &entry.settings.job;
-        service
-            .checked_plugin(job)
-            .map_err(|err| match err {
-                SubmitError::Invalid(err) => anyhow::anyhow!("schedule {name:?}: job: {}", err.message),
-                SubmitError::Full { message, .. } | SubmitError::Unavailable(message) => {
-                    anyhow::anyhow!("schedule {name:?}: {message}")
-                }
-            })?;
+        service.checked_plugin(job).map_err(|err| match err {
+            SubmitError::Invalid(err) => anyhow::anyhow!("schedule {name:?}: job: {}", err.message),
+            SubmitError::Full { message, .. } | SubmitError::Unavailable(message) => {
+                anyhow::anyhow!("schedule {name:?}: {message}")
+            }
+        })?;
         anyhow::ensure!(
             job.callback.is_none() || service.settings.webhook_secret.is_some(),
             "schedule {name:?}: job.callback needs service.webhook_secret"
@@ -166,7 +161,12 @@ async fn init(service: &Service, schedule: &Schedule) -> FireState {
     let name = &schedule.settings.name;
     let mut wait = FIRST_RETRY_WAIT;
     loop {
-        match service.schedules.store.init(name, plan::ms(Utc::now())).await {
+        match service
+            .schedules
+            .store
+            .init(name, plan::ms(Utc::now()))
+            .await
+        {
             Ok(state) => return state,
             Err(err) => {
                 tracing::warn!(schedule = %name, "cannot read the schedule's history ({err}); trying again in {wait:?}");
@@ -180,9 +180,12 @@ async fn init(service: &Service, schedule: &Schedule) -> FireState {
 async fn fire_forever(service: &Service, schedule: &Schedule) {
     let state = init(service, schedule).await;
     let mut after = Utc::now();
-    if let Some(slot) =
-        plan::due_at_start(&schedule.cron, &state, after, schedule.settings.run_at_start)
-    {
+    if let Some(slot) = plan::due_at_start(
+        &schedule.cron,
+        &state,
+        after,
+        schedule.settings.run_at_start,
+    ) {
         tracing::info!(schedule = %schedule.settings.name, fire = %plan::rfc3339(slot), "submitting the run due at start");
         fire(service, schedule, slot).await;
         after = after.max(slot);
@@ -252,7 +255,12 @@ async fn fire(service: &Service, schedule: &Schedule, slot: DateTime<Utc>) {
             if outcome == FireOutcome::Submitted {
                 tracing::info!(schedule = %name, fire = %plan::rfc3339(slot), job = %job, "submitted the scheduled job");
             }
-            if let Err(err) = service.schedules.store.record(name, plan::ms(slot), &job).await {
+            if let Err(err) = service
+                .schedules
+                .store
+                .record(name, plan::ms(slot), &job)
+                .await
+            {
                 // The job is queued; the history only decides what a later start submits, and
                 // the idempotency key keeps that from submitting this fire time again.
                 tracing::warn!(schedule = %name, job = %job, "cannot record the fire: {err}");
