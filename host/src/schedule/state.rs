@@ -29,7 +29,7 @@ pub enum ScheduleStore {
     /// `<data_dir>/schedules.json`, for the embedded queue (one process per data dir).
     File(FileStore),
     /// `<prefix>:schedule:<name>` hashes, for the Redis queue.
-    Redis(RedisStore),
+    Redis(Box<RedisStore>),
 }
 
 impl ScheduleStore {

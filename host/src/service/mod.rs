@@ -203,7 +203,7 @@ impl Service {
         };
         let http = webhooks::client(settings.webhook_allow_private);
         let schedule_store = match &redis {
-            Some(redis) => ScheduleStore::Redis(RedisStore::new(redis.clone())),
+            Some(redis) => ScheduleStore::Redis(Box::new(RedisStore::new(redis.clone()))),
             None => ScheduleStore::File(FileStore::new(&kiln.config.data_dir)),
         };
         let schedules = Schedules::new(&kiln.config.schedules, schedule_store)?;
