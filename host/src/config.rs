@@ -15,6 +15,7 @@ pub use crate::browser::BrowserSettings;
 pub use crate::jobs::JobSettings;
 pub use crate::plugins::{PluginOverrides, PluginSettings};
 pub use crate::queue::QueueSettings;
+pub use crate::schedule::ScheduleSettings;
 pub use crate::sources::SourcesSettings;
 pub use crate::storage::StorageSettings;
 
@@ -36,6 +37,9 @@ pub struct Config {
     pub sources: SourcesSettings,
     pub service: ServiceSettings,
     pub queue: QueueSettings,
+    /// Jobs submitted on a cron schedule (`[[schedules]]`), by every `kiln serve` and `kiln
+    /// worker` process, once per fire time across all of them.
+    pub schedules: Vec<ScheduleSettings>,
 }
 
 /// `kiln serve`: the HTTP API, the queue and the workers.
@@ -105,6 +109,7 @@ impl Default for Config {
             sources: SourcesSettings::default(),
             service: ServiceSettings::default(),
             queue: QueueSettings::default(),
+            schedules: Vec::new(),
         }
     }
 }
@@ -379,6 +384,7 @@ impl Config {
 
     /// Checks values that would make the service unusable, naming the key.
     pub fn validate(&self) -> Result<()> {
+        crate::schedule::validate(&self.schedules).map_err(|e| anyhow::anyhow!(e))?;
         anyhow::ensure!(
             self.browser.processes >= 1,
             "browser.processes must be at least 1"

@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["browser"],
     &["sources"],
     &["plugins", "queue"],
+    &["schedule"],
     &["config"],
     &["runner"],
     &["kiln"],

@@ -119,6 +119,7 @@ pub mod net;
 pub mod plugins;
 pub mod queue;
 pub mod runner;
+pub mod schedule;
 pub mod service;
 pub mod sources;
 pub mod storage;

@@ -8,6 +8,7 @@ mod jobs;
 mod openapi;
 mod plugins;
 mod render;
+mod schedules;
 mod server;
 mod system;
 
@@ -81,6 +82,7 @@ fn routes(max_plugin_bytes: usize) -> Vec<Route> {
             "/dead-letters/{id}/requeue",
             dead_letters::requeue,
         ),
+        route(Method::GET, "/schedules", schedules::list),
         route(Method::GET, "/plugins", system::plugins),
         route(Method::GET, "/plugins/{name}", plugins::show),
         route(Method::PUT, "/plugins/{name}", plugins::upload).body_limit(max_plugin_bytes),

@@ -5,11 +5,12 @@
 
 use super::error::{ApiErrorKind, ErrorAnswer, ErrorBody};
 use super::jobs::{Accepted, Batch, CancelStatus, Cancellation, Links};
-use super::{dead_letters, jobs, plugins, render, system};
+use super::schedules::ScheduleList;
+use super::{dead_letters, jobs, plugins, render, schedules, system};
 use crate::error::{ErrorKind, RenderError};
 use crate::jobs::{JobSpec, StoredArtifact};
 use crate::queue::{DroppedInput, JobRecord, JobState, Lane, LaneDepths, LogEntry, Timings};
-use crate::service::EventName;
+use crate::service::{EventName, ScheduleStatus};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
@@ -33,6 +34,7 @@ use utoipa::OpenApi;
         render::render_post,
         dead_letters::list,
         dead_letters::requeue,
+        schedules::list,
         system::plugins,
         plugins::show,
         plugins::upload,
@@ -63,6 +65,8 @@ use utoipa::OpenApi;
         Cancellation,
         CancelStatus,
         EventName,
+        ScheduleList,
+        ScheduleStatus,
     ))
 )]
 pub struct ApiDoc;

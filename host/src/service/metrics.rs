@@ -6,6 +6,7 @@
 
 use crate::error::ErrorKind;
 use crate::queue::{JobState, Lane, LaneDepths};
+use crate::service::FireOutcome;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -50,7 +51,7 @@ macro_rules! label_value {
         }
     )+};
 }
-label_value!(Lane, JobState, ErrorKind, Stage);
+label_value!(Lane, JobState, ErrorKind, Stage, FireOutcome);
 
 impl EncodeLabelValue for Waiting {
     fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
@@ -86,6 +87,12 @@ struct StageLabels {
     stage: Stage,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct FireLabels {
+    schedule: String,
+    outcome: FireOutcome,
+}
+
 fn stage_histogram() -> Histogram {
     Histogram::new(BUCKETS)
 }
@@ -103,6 +110,7 @@ pub struct Metrics {
     dead_letters: Counter,
     browser_restarts: Counter,
     stages: Family<StageLabels, Histogram, fn() -> Histogram>,
+    schedule_fires: Family<FireLabels, Counter>,
     /// Held while a scrape brings the gauges read at scrape time up to date and encodes them, so
     /// two scrapes at once do not both add the browser restarts they saw.
     scrape: Mutex<()>,
@@ -122,6 +130,7 @@ impl Default for Metrics {
             dead_letters: Counter::default(),
             browser_restarts: Counter::default(),
             stages: Family::new_with_constructor(stage_histogram),
+            schedule_fires: Family::default(),
             scrape: Mutex::new(()),
         };
         let mut registry = Registry::default();
@@ -175,6 +184,11 @@ impl Default for Metrics {
             "kiln_job_stage_seconds",
             "Time per job stage",
             metrics.stages.clone(),
+        );
+        registry.register(
+            "kiln_schedule_fires",
+            "Attempts to submit a schedule's job for a fire time, per schedule and outcome",
+            metrics.schedule_fires.clone(),
         );
         Self {
             registry,
@@ -233,6 +247,16 @@ impl Metrics {
             .inc();
     }
 
+    /// This process tried to submit schedule `schedule`'s job for a fire time.
+    pub fn schedule_fire(&self, schedule: &str, outcome: FireOutcome) {
+        self.schedule_fires
+            .get_or_create(&FireLabels {
+                schedule: schedule.to_string(),
+                outcome,
+            })
+            .inc();
+    }
+
     /// Time spent in `stage`.
     pub fn observe(&self, stage: Stage, seconds: f64) {
         self.stages
@@ -277,6 +301,7 @@ mod tests {
         metrics.cancelled_while_queued();
         metrics.cache_hit();
         metrics.observe(Stage::Run, 0.3);
+        metrics.schedule_fire("og", FireOutcome::AlreadySubmitted);
         let text = metrics.render(
             LaneDepths {
                 interactive: 2,
@@ -299,6 +324,7 @@ mod tests {
             "kiln_dead_letters_total 0",
             "kiln_browser_restarts_total 3",
             "kiln_job_stage_seconds_count{stage=\"run\"} 1",
+            "kiln_schedule_fires_total{schedule=\"og\",outcome=\"already-submitted\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "no {line:?} in:\n{text}");
         }

@@ -7,11 +7,13 @@ mod limits;
 mod metrics;
 mod redis_clients;
 mod redis_events;
+mod schedules;
 mod webhooks;
 mod workers;
 
 pub use events::{EventHub, EventName, JobEvent};
 pub use metrics::Metrics;
+pub use schedules::{FireOutcome, ScheduleStatus, Schedules};
 pub use webhooks::signature as webhook_signature;
 
 use crate::Kiln;
@@ -23,6 +25,7 @@ use crate::queue::{
     Cancelled, ClientProtocol, EmbeddedQueue, JobQueue, JobRecord, JobState, Lane, LogEntry,
     QueueError, RedisQueue, Retention, Submitted, Timings,
 };
+use crate::schedule::{FileStore, RedisStore, ScheduleStore};
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use std::future::Future;
@@ -131,6 +134,8 @@ pub struct Service {
     pub settings: ServiceSettings,
     pub queue_settings: QueueSettings,
     pub role: Role,
+    /// The `[[schedules]]` this process submits, and their history.
+    pub schedules: Schedules,
     /// Stop signals of the jobs this process is running.
     running: Mutex<HashMap<String, Arc<Notify>>>,
     /// Woken on every submission so idle workers start at once.
@@ -197,6 +202,11 @@ impl Service {
             (true, n) => n,
         };
         let http = webhooks::client(settings.webhook_allow_private);
+        let schedule_store = match &redis {
+            Some(redis) => ScheduleStore::Redis(Box::new(RedisStore::new(redis.clone()))),
+            None => ScheduleStore::File(FileStore::new(&kiln.config.data_dir)),
+        };
+        let schedules = Schedules::new(&kiln.config.schedules, schedule_store)?;
         let service = Arc::new(Self {
             kiln,
             queue,
@@ -205,6 +215,7 @@ impl Service {
             settings,
             queue_settings,
             role,
+            schedules,
             running: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             workers: Mutex::new(Vec::new()),
@@ -214,6 +225,10 @@ impl Service {
             http,
             redis: redis.clone(),
         });
+        if let Err(err) = schedules::check(&service) {
+            service.shutdown().await;
+            return Err(err);
+        }
         let handles: Vec<_> = (0..workers)
             .map(|n| tokio::spawn(workers::work(service.clone(), n)))
             .collect();
@@ -226,6 +241,7 @@ impl Service {
             }
             None => background.push(tokio::spawn(sweep(service.clone()))),
         }
+        background.extend(schedules::spawn(service.clone()));
         *service.background.lock().expect("background lock") = background;
         Ok(service)
     }

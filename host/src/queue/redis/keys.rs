@@ -71,6 +71,11 @@ impl RedisKeys {
         format!("{}:events", self.prefix)
     }
 
+    /// Hash of one `[[schedules]]` entry's history: `since_ms`, `last_fire_ms`, `last_job`.
+    pub fn schedule(&self, name: &str) -> String {
+        format!("{}:schedule:{name}", self.prefix)
+    }
+
     /// Stream Redis-only clients XADD jobs to (fields `job`, optional `lane`, `idempotency_key`).
     pub fn submit_stream(&self) -> String {
         format!("{}:submit", self.prefix)
