@@ -308,14 +308,28 @@ fn refused(config: &str, needles: &[&str]) {
     let dir = kidlisp_dir(root.path(), "bad");
     let path = dir.join("kiln.toml");
     std::fs::write(&path, config).unwrap();
-    let output = kiln_command(&dir)
+    let mut child = kiln_command(&dir)
         .arg("--config")
         .arg(&path)
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(root.path().join("stderr")).unwrap())
+        .spawn()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "started with {config}:\n{stderr}");
+    let stderr = || std::fs::read_to_string(root.path().join("stderr")).unwrap();
+    // A config that is wrongly accepted starts a service that never exits by itself.
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("started with {config} and ran for 60 s:\n{}", stderr());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = child.wait().unwrap();
+    let stderr = stderr();
+    assert!(!status.success(), "started with {config}:\n{stderr}");
     for needle in needles {
         assert!(stderr.contains(needle), "no {needle:?} in:\n{stderr}");
     }

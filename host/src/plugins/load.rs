@@ -87,6 +87,22 @@ impl LoadedPlugin {
         })
     }
 
+    /// For an error at a `oneOf`/`anyOf` keyword, whose own message says only that no branch
+    /// matched: the branches, so the client sees what would (e.g. `{"required":["code"]}`).
+    fn alternatives_hint(&self, schema_path: &str) -> String {
+        let keyword = schema_path.rsplit('/').next().unwrap_or_default();
+        if keyword != "oneOf" && keyword != "anyOf" {
+            return String::new();
+        }
+        match self.info.input_schema.pointer(schema_path) {
+            Some(serde_json::Value::Array(branches)) => {
+                let branches: Vec<String> = branches.iter().map(|b| b.to_string()).collect();
+                format!(" (it must match {keyword} of: {})", branches.join(", "))
+            }
+            _ => String::new(),
+        }
+    }
+
     /// Checks a job's input against the plugin's schema; the message names the JSON path.
     pub fn validate_input(&self, input: &serde_json::Value) -> Result<(), RenderError> {
         let problems: Vec<String> = self
@@ -100,7 +116,7 @@ impl LoadedPlugin {
                 } else {
                     format!("input{}", path.replace('/', "."))
                 };
-                format!("{at}: {e}")
+                format!("{at}: {e}{}", self.alternatives_hint(&e.schema_path().to_string()))
             })
             .collect();
         if problems.is_empty() {

@@ -33,6 +33,9 @@ pub const DEFAULT_SIDE: u32 = 128;
     "page": {"width": "width", "height": "height", "density": "density"},
     "recording": {"frames": "frames", "fps": "fps", "defaultFps": 60, "scale": "density"}
 }))]
+// The piece itself, by source or by code: refused at submission when neither or both are given
+// (the plugin checks again, with its own message, for a host that did not validate).
+#[schemars(extend("oneOf" = [{"required": ["source"]}, {"required": ["code"]}]))]
 pub struct KidlispInput {
     /// The piece's KidLisp source, e.g. `(wipe navy) (ink yellow) (circle w/2 h/2 20)`. Give
     /// this or `code`.
