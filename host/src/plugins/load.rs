@@ -116,7 +116,10 @@ impl LoadedPlugin {
                 } else {
                     format!("input{}", path.replace('/', "."))
                 };
-                format!("{at}: {e}{}", self.alternatives_hint(&e.schema_path().to_string()))
+                format!(
+                    "{at}: {e}{}",
+                    self.alternatives_hint(&e.schema_path().to_string())
+                )
             })
             .collect();
         if problems.is_empty() {
