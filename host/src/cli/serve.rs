@@ -24,6 +24,7 @@ pub struct ServeArgs {
 }
 
 pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
+    let mut signals = StopSignals::listen()?;
     if let Some(listen) = args.listen {
         config.service.listen = listen;
     }
@@ -50,7 +51,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
         .await
     });
     tokio::select! {
-        _ = shutdown_signal() => {}
+        _ = signals.recv() => {}
         served = &mut server => {
             service.shutdown().await;
             served.context("the HTTP server failed")?.context("serving HTTP")?;
@@ -59,7 +60,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
     }
     // No new connections; requests in flight finish. Running jobs get the drain timeout.
     let _ = stop_accepting.send(());
-    drain(&service, drain_timeout).await;
+    drain(&service, drain_timeout, &mut signals).await;
     // The drain answered `?wait` requests and ended event streams.
     if tokio::time::timeout(CLOSE_GRACE, &mut server)
         .await
@@ -73,25 +74,37 @@ pub async fn run(mut config: Config, args: ServeArgs) -> Result<ExitCode> {
 }
 
 /// Drains `service` (a second signal cuts the wait short) and says what came of it.
-pub(super) async fn drain(service: &Service, timeout: Duration) {
+pub(super) async fn drain(service: &Service, timeout: Duration, signals: &mut StopSignals) {
     eprintln!(
         "kiln: stopping: no new jobs; running jobs have {}s to finish (a second signal stops them now)",
         timeout.as_secs()
     );
-    let drained = service.drain(timeout, shutdown_signal()).await;
+    let drained = service.drain(timeout, signals.recv()).await;
     eprintln!(
         "kiln: drained: {} job(s) were running, {} put back in the queue to run again",
         drained.running, drained.put_back
     );
 }
 
-/// Ctrl-C or SIGTERM.
-pub(super) async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = async { match terminate.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+/// Ctrl-C or SIGTERM, listened for from when it is made: made before the process says it is
+/// ready, so a signal that comes right after drains the service rather than killing it (before
+/// tokio listens for SIGTERM, its default action ends the process at once).
+pub(super) struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    pub(super) fn listen() -> Result<Self> {
+        let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("listening for SIGTERM")?;
+        Ok(Self { terminate })
+    }
+
+    /// The next Ctrl-C or SIGTERM.
+    pub(super) async fn recv(&mut self) {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }

@@ -15,6 +15,7 @@ pub struct WorkerArgs {
 }
 
 pub async fn run(mut config: Config, args: WorkerArgs) -> Result<ExitCode> {
+    let mut signals = super::serve::StopSignals::listen()?;
     if let Some(workers) = args.workers {
         config.service.workers = workers;
     }
@@ -24,9 +25,9 @@ pub async fn run(mut config: Config, args: WorkerArgs) -> Result<ExitCode> {
         "kiln: worker {} taking jobs",
         service.consumer_name().unwrap_or("?")
     );
-    super::serve::shutdown_signal().await;
+    signals.recv().await;
     let timeout = std::time::Duration::from_secs(service.settings.drain_timeout_s);
-    super::serve::drain(&service, timeout).await;
+    super::serve::drain(&service, timeout, &mut signals).await;
     service.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }
