@@ -5,6 +5,7 @@
 use super::api::{self, ListedPiece, StoredSource};
 use super::settings::SourcesSettings;
 use crate::error::RenderError;
+use crate::storage::error_chain;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -303,21 +304,6 @@ fn wrong_answer(url: &Url, why: &str) -> RenderError {
     RenderError::invalid_input(format!(
         "the piece store's answer from {url} is not what was expected: {why}"
     ))
-}
-
-/// The error with the causes its message does not already show ("connection refused").
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// The resolver of the sources client: the system's, keeping only public addresses, so the

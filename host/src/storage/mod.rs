@@ -25,8 +25,8 @@ pub use store::{ArtifactStore, check_artifact_name};
 pub use verify::PublicUrlCheck;
 
 /// An error with the sources its message does not already show, so "connection refused" is
-/// not hidden behind "error sending request".
-fn error_chain(err: &dyn std::error::Error) -> String {
+/// not hidden behind "error sending request". Shared with the piece-source client.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
