@@ -23,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-# moto's S3-compatible server for tests/storage.rs, from PyPI in a virtual environment of its
+# moto's S3-compatible server for tests/e2e/storage.rs, from PyPI in a virtual environment of its
 # own. python3-venv comes from Debian's packages when venv creation fails (as root; otherwise the
 # command to run is printed).
 venv=.kiln/test-venv
@@ -45,7 +45,7 @@ if [ ! -x "$venv/bin/moto_server" ]; then
 fi
 export KILN_TEST_MOTO_SERVER="$PWD/$venv/bin/moto_server"
 
-# Azurite's Azure Blob Storage emulator for tests/storage.rs, from npm (setup.sh installed npm).
+# Azurite's Azure Blob Storage emulator for tests/e2e/storage.rs, from npm (setup.sh installed npm).
 azurite=.kiln/test-azurite
 if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then
     step "installing azurite into $azurite"
@@ -71,7 +71,8 @@ cargo fmt --all --check
 cargo fmt --manifest-path examples/poster-card/Cargo.toml --check
 
 step "clippy (host and SDK, then plugins for wasm32-wasip2)"
-cargo clippy --quiet -p kiln -p kiln-sdk -p kidlisp -p kiln-cards --all-targets -- -D warnings
+# `--all-targets` leaves out test targets marked `test = false`: the end-to-end binary is named.
+cargo clippy --quiet -p kiln -p kiln-sdk -p kidlisp -p kiln-cards -p kiln-test-support --all-targets --test e2e -- -D warnings
 cargo clippy --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}" -- -D warnings
 # The third-party example is its own crate, as an outside author's would be (tests build it
 # again, in their own target dir, and drop it into a running host).
@@ -85,6 +86,31 @@ step "the SDK packages with its WIT inside"
 cargo package --quiet -p kiln-sdk --allow-dirty >/dev/null
 tar tzf "target/package/kiln-sdk-$(cargo pkgid -p kiln-sdk | sed 's/.*[#@]//').crate" | grep -q '/wit/world.wit'
 
-step "unit and end-to-end tests"
-cargo test -p kiln -p kiln-sdk -p kidlisp -p kiln-cards -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og
+# One package list for every `cargo test` here, so no call rebuilds what another built.
+TEST_PACKAGES=(-p kiln -p kiln-sdk -p kidlisp -p kiln-cards -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og)
+
+step "unit tests"
+cargo test "${TEST_PACKAGES[@]}"
+
+# The end-to-end tests are one binary (tests/e2e) with a module per area. Each module runs in a
+# process of its own: several count the processes their own test process started, and keep a
+# Kiln for all their tests. Modules are read from the binary's own list, so a new one runs too.
+step "end-to-end tests (tests/e2e), one process per module"
+cargo test "${TEST_PACKAGES[@]}" --test e2e --no-run
+mapfile -t e2e_tests < <(cargo test --quiet "${TEST_PACKAGES[@]}" --test e2e -- --list --format terse 2>/dev/null | sed -n 's/: test$//p')
+[ ${#e2e_tests[@]} -gt 0 ] || { step "tests/e2e lists no tests"; exit 1; }
+mapfile -t e2e_modules < <(printf '%s\n' "${e2e_tests[@]}" | cut -d: -f1 | sort -u)
+# Every module runs even when one fails, so one CI run shows every failure; the suite fails at
+# the end, naming the modules that did.
+failed=()
+for module in "${e2e_modules[@]}"; do
+    mapfile -t names < <(printf '%s\n' "${e2e_tests[@]}" | grep "^$module::")
+    step "e2e: $module (${#names[@]} tests)"
+    cargo test "${TEST_PACKAGES[@]}" --test e2e -- --exact "${names[@]}" || failed+=("$module")
+done
 CARGO_TARGET_DIR="$PWD/target" cargo test --quiet --manifest-path examples/poster-card/Cargo.toml
+
+if [ ${#failed[@]} -gt 0 ]; then
+    step "end-to-end modules that failed: ${failed[*]}"
+    exit 1
+fi

@@ -758,7 +758,7 @@ impl JobQueue for EmbeddedQueue {
 
 /// What is the embedded queue's own: reopening its file after a crash, records from older
 /// files, and the file's size. The behaviour both queues share is tested once for both, in
-/// tests/queue_conformance.rs.
+/// tests/e2e/queue_conformance.rs.
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! The real `kiln serve` and `kiln worker` binaries as child processes, and a blocking HTTP
 //! client to talk to them.
 
-use super::kiln_command;
+use crate::kiln_command;
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;

@@ -2,12 +2,10 @@
 //! jobs stored under a prefix, public URLs checked with HEAD (CDN verification), and a store
 //! that goes down and comes back.
 
-mod common;
-
-use common::azurite::Azurite;
-use common::moto::Moto;
-use common::*;
 use kiln::ErrorKind;
+use kiln_test_support::azurite::Azurite;
+use kiln_test_support::moto::Moto;
+use kiln_test_support::*;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 

@@ -4,16 +4,14 @@
 //! idempotency keys, limits, cancels, and clean releases that spend no attempt. Where the two
 //! differ by design, the difference is a constant of [`Backend`], documented there and in
 //! docs/operations.md. Tests of one backend's own machinery stay with it (`queue/embedded.rs`:
-//! reopening a file, its size under a flood; `tests/redis_queue.rs`: processes over Redis).
+//! reopening a file, its size under a flood; `tests/e2e/redis_queue.rs`: processes over Redis).
 
-mod common;
-
-use common::block_on;
-use common::redis_server::RedisServer;
 use kiln::queue::{
     Cancelled, EmbeddedQueue, JobQueue, JobRecord, JobState, Lane, LeaseState, QueueError,
     QueueSettings, RedisQueue, Released, Retention, Submitted,
 };
+use kiln_test_support::block_on;
+use kiln_test_support::redis_server::RedisServer;
 use std::future::Future;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,10 @@
-//! Shared set-up for the end-to-end tests: a real Kiln (real Chromium, real plugins built for
-//! wasm32-wasip2) in a temporary data dir, and helpers to read the images it produces.
-#![allow(dead_code)]
+//! Shared set-up for Kiln's end-to-end tests (`tests/e2e`): a real Kiln (real Chromium, real
+//! plugins built for wasm32-wasip2) in a temporary data dir, the outside services the tests stand
+//! up on loopback (Redis, moto's S3, Azurite, HTTP servers), and helpers to read the images Kiln
+//! produces.
+//!
+//! A crate of its own rather than a module compiled into every test binary: the end-to-end tests
+//! are one binary (`host/Cargo.toml`'s `e2e`), and this crate builds once for it.
 
 pub mod azurite;
 pub mod loopback;
@@ -29,11 +33,34 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+/// The workspace's root directory.
+pub fn workspace_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 /// The workspace's target directory.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .unwrap_or_else(|| workspace_dir().join("target"))
+}
+
+/// The `kiln` binary cargo built for the test binary that is running: it sits in the profile
+/// directory, one level above the test executable in `deps/` (`CARGO_BIN_EXE_kiln` exists only
+/// while compiling the host's own test targets, not this crate).
+pub fn kiln_bin() -> PathBuf {
+    let test_exe = std::env::current_exe().expect("the test binary knows its own path");
+    let profile_dir = test_exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary is in <target>/<profile>/deps");
+    let kiln = profile_dir.join(format!("kiln{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        kiln.exists(),
+        "{} is missing: cargo builds it for the host's test targets (`cargo test -p kiln --test e2e`)",
+        kiln.display()
+    );
+    kiln
 }
 
 /// A built plugin component, e.g. `kiln_plugin_p5`.
@@ -51,7 +78,7 @@ pub fn plugin_wasm(crate_name: &str) -> PathBuf {
 
 /// The `kiln` binary over the data dir `dir` (plugins in `dir/plugins`), with RUST_LOG unset.
 pub fn kiln_command(dir: &Path) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kiln"));
+    let mut command = std::process::Command::new(kiln_bin());
     command
         .env("KILN_DATA_DIR", dir)
         .env("KILN_PLUGIN_DIRS", dir.join("plugins"))
@@ -79,8 +106,8 @@ pub fn author_target_dir() -> PathBuf {
 /// Builds the example plugin crate `examples/<name>` for wasm32-wasip2, as its author would, and
 /// returns the component.
 pub fn build_example(name: &str, wasm_name: &str) -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
+    let manifest = workspace_dir()
+        .join("examples")
         .join(name)
         .join("Cargo.toml");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -101,6 +128,12 @@ pub fn build_example(name: &str, wasm_name: &str) -> PathBuf {
 /// plugins in its plugin folder.
 pub struct TestDir {
     pub dir: tempfile::TempDir,
+}
+
+impl Default for TestDir {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl TestDir {

@@ -1,7 +1,7 @@
 //! A real `redis-server` on a free loopback port, persisting every write (AOF, fsync always) in
 //! a temporary dir, so it can be killed and started again without losing what it acknowledged.
 
-use super::loopback::free_port;
+use crate::loopback::free_port;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,12 +1,10 @@
 //! The plugin platform: load-time refusals, grants and limits per plugin, hot-loading while jobs
 //! run, and versions.
 
-mod common;
-
-use common::*;
 use kiln::ErrorKind;
 use kiln::jobs::{JobObserver, JobSpec};
 use kiln::plugins::PluginCatalog;
+use kiln_test_support::*;
 use serde_json::json;
 use std::path::Path;
 use std::sync::{Arc, Mutex};

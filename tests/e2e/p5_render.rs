@@ -1,8 +1,6 @@
 //! Real sketches through the p5 plugin and real Chromium, checked pixel by pixel.
 
-mod common;
-
-use common::*;
+use kiln_test_support::*;
 use serde_json::json;
 use std::sync::OnceLock;
 

@@ -1,9 +1,7 @@
 //! `kiln serve` over HTTP: the real binary, real Chromium, the embedded queue on disk.
 
-mod common;
-
-use common::processes::*;
-use common::*;
+use kiln_test_support::processes::*;
+use kiln_test_support::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};

@@ -3,13 +3,11 @@
 //! `run_at_start`, and configs refused at start with the entry named. The jobs are tiny KidLisp
 //! stills (no browser), and they run.
 
-mod common;
-
 use ::redis::Commands;
 use chrono::{DateTime, Duration as TimeDelta, Timelike, Utc};
-use common::processes::*;
-use common::redis_server::RedisServer;
-use common::*;
+use kiln_test_support::processes::*;
+use kiln_test_support::redis_server::RedisServer;
+use kiln_test_support::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::BTreeMap;

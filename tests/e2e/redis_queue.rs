@@ -2,12 +2,10 @@
 //! real `redis-server`, real Chromium, and one shared artifact directory (standing in for a
 //! shared object store). Workers are killed, Redis is killed and restarted, storage fails.
 
-mod common;
-
 use ::redis::Commands;
-use common::processes::*;
-use common::redis_server::RedisServer;
-use common::*;
+use kiln_test_support::processes::*;
+use kiln_test_support::redis_server::RedisServer;
+use kiln_test_support::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

@@ -2,14 +2,12 @@
 //! third-party plugin) fetching from a real HTTP server on loopback that stands in for
 //! aesthetic.computer's API and counts the requests it gets.
 
-mod common;
-
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use common::*;
 use kiln::jobs::JobOutcome;
 use kiln::{Config, ErrorKind, Kiln};
+use kiln_test_support::*;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};

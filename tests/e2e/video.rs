@@ -1,11 +1,9 @@
 //! The `video` job type end to end: real Chromium on the virtual clock, real ffmpeg, outputs
 //! checked with ffprobe, `webpmux` and decoded pixels.
 
-mod common;
-
-use common::*;
 use kiln::ErrorKind;
 use kiln::jobs::JobOutcome;
+use kiln_test_support::*;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;

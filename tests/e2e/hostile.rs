@@ -5,11 +5,9 @@
 //! Most cases share one Kiln. The ones that measure or kill the browser's processes start their
 //! own, so that other tests' jobs neither disturb the measurement nor get killed.
 
-mod common;
-
-use common::*;
 use kiln::ErrorKind;
 use kiln::jobs::JobOutcome;
+use kiln_test_support::*;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

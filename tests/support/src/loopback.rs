@@ -1,7 +1,7 @@
 //! Test servers run as child processes on loopback: a free port, a readiness probe, and a kill
 //! when dropped.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,9 +26,7 @@ pub fn test_tool(env_var: &str, default: &str, what: &str) -> PathBuf {
         );
         return path;
     }
-    let installed = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(default);
+    let installed = crate::workspace_dir().join(default);
     assert!(
         installed.exists(),
         "{} is missing ({env_var} is unset and {default} does not exist): run tests/run.sh, which \

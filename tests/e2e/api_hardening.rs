@@ -2,10 +2,8 @@
 //! (7), idempotency keys reused for another request (8), the job log in the record (9), limits
 //! checked at submit (10), browser-borne requests (14) and slow clients (15).
 
-mod common;
-
-use common::processes::*;
-use common::*;
+use kiln_test_support::processes::*;
+use kiln_test_support::*;
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};

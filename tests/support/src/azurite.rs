@@ -1,7 +1,7 @@
 //! An Azure Blob Storage emulator for the storage tests: Azurite's `azurite-blob` (from npm) on
 //! loopback, in memory.
 
-use super::loopback::{LoopbackServer, free_port, test_tool};
+use crate::loopback::{LoopbackServer, free_port, test_tool};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};

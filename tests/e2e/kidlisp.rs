@@ -2,13 +2,11 @@
 //! checked pixel by pixel against the `kidlisp` library rendering the same piece, recordings
 //! decoded back frame by frame with ffmpeg, and every kind of bad input refused by name.
 
-mod common;
-
 use base64::Engine;
-use common::*;
 use kiln::ErrorKind;
 use kiln::jobs::{JobOutcome, JobSpec};
 use kiln::service::{Role, Service, SubmitError};
+use kiln_test_support::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

@@ -1,11 +1,9 @@
 //! Real pages through the js plugin and real Chromium: pixels, the self-contained HTML artifact,
 //! seeding, `kilnReady` gating, and the errors a piece or its input can cause.
 
-mod common;
-
-use common::*;
 use kiln::ErrorKind;
 use kiln::jobs::JobOutcome;
+use kiln_test_support::*;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 

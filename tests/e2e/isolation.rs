@@ -1,9 +1,7 @@
 //! Nothing of one job is visible to the next on the same page slot, and nothing a page tries to
 //! send leaves the machine.
 
-mod common;
-
-use common::*;
+use kiln_test_support::*;
 use serde_json::json;
 use std::io::ErrorKind as IoErrorKind;
 use std::net::TcpListener;

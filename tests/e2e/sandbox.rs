@@ -1,9 +1,7 @@
 //! Hostile plugins: each fails its own job with a precise error, and the host keeps serving.
 
-mod common;
-
-use common::*;
 use kiln::ErrorKind;
+use kiln_test_support::*;
 use serde_json::json;
 use std::time::Instant;
 

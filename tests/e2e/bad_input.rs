@@ -1,9 +1,7 @@
 //! Every kind of bad input gets a precise error, and the host keeps serving.
 
-mod common;
-
-use common::*;
 use kiln::ErrorKind;
+use kiln_test_support::*;
 use serde_json::json;
 use std::sync::OnceLock;
 use std::time::Instant;

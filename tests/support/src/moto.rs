@@ -1,6 +1,6 @@
 //! A real S3-compatible server for the storage tests: moto's `moto_server` on loopback.
 
-use super::loopback::{LoopbackServer, free_port, test_tool};
+use crate::loopback::{LoopbackServer, free_port, test_tool};
 use std::collections::BTreeMap;
 use std::process::Command;
 

@@ -4,11 +4,9 @@
 //! pieces' captures checked against the `kidlisp` library's own frames, byte-identical reruns,
 //! bad inputs refused by name, and each card's render time printed.
 
-mod common;
-
-use common::*;
 use kiln::ErrorKind;
 use kiln::jobs::JobOutcome;
+use kiln_test_support::*;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

@@ -1,8 +1,6 @@
 //! The `kiln` binary as a user runs it: render, batch, plugins.
 
-mod common;
-
-use common::*;
+use kiln_test_support::*;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Output;

@@ -2,9 +2,7 @@
 //! builds, `kiln plugin build` builds and checks it, several versions of it load side by side and
 //! jobs can pin one, and `kiln plugin check` explains a bad file.
 
-mod common;
-
-use common::*;
+use kiln_test_support::*;
 use serde_json::json;
 use std::path::Path;
 use std::process::Output;

@@ -4,9 +4,7 @@
 //! the service's (`JobRunner::run_once`) the runner makes one attempt and leaves the retry to the
 //! queue (tested end to end in tests/service.rs).
 
-mod common;
-
-use common::*;
+use kiln_test_support::*;
 use serde_json::json;
 use std::time::Duration;
 
