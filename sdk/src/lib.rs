@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod bindings;
+pub mod date;
 mod error;
 pub mod p5;
 mod plugin;

@@ -412,3 +412,85 @@ fn the_listing_reaches_a_granted_plugin_filtered_by_handle_and_cached() {
     let message = failure(&probe(json!({"limit": 1000})), ErrorKind::InvalidInput);
     assert!(message.contains("sources.max_listing"), "{message}");
 }
+
+/// The backdrop's pick (shared/OVEN.md §7): of the owner's top pieces, index
+/// `dayOfYear mod min(count, rotate)`, rendered as `code` would be, and named in
+/// `recording.json`.
+#[test]
+fn top_picks_the_day_s_piece_of_an_owner_and_renders_it_as_its_code_would() {
+    let recording = |pick: Value| {
+        let mut input = json!({"width": 32, "height": 32, "density": 2, "frames": 3, "fps": 15,
+            "formats": ["webp"], "quality": 85});
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(pick.as_object().unwrap().clone());
+        kidlisp(input)
+    };
+    // @jeffrey's pieces of the listing are [cow, sun]: day 2 → index 0, day 3 → index 1.
+    for (date, code) in [("2026-01-02", "cow"), ("2026-01-03", "sun")] {
+        let picked = recording(json!({"top": {"handle": "@jeffrey", "date": date}}));
+        let report: Value = serde_json::from_slice(&read(&picked, "recording.json")).unwrap();
+        assert_eq!(report["code"], format!("${code}"), "{date}");
+        assert_eq!(
+            (report["frames"].as_u64(), report["width"].as_u64()),
+            (Some(3), Some(64))
+        );
+        let by_code = recording(json!({"code": code}));
+        assert_eq!(
+            read(&picked, "video.webp"),
+            read(&by_code, "video.webp"),
+            "{date}"
+        );
+        assert!(
+            picked.log.iter().any(|l| l
+                .message
+                .contains(&format!("input.top: ${code} is the piece of {date}"))),
+            "{:#?}",
+            picked.log
+        );
+    }
+    // `rotate` bounds the rotation: with 1, every day is the most played.
+    let first = recording(json!({"top": {"handle": "jeffrey", "rotate": 1, "date": "2026-01-03"}}));
+    let report: Value = serde_json::from_slice(&read(&first, "recording.json")).unwrap();
+    assert_eq!(report["code"], "$cow");
+    // An owner with no piece in the listing, and a bad date, are named.
+    let message = failed(
+        &recording(json!({"top": {"handle": "@nobody"}})),
+        ErrorKind::InvalidInput,
+        &kiln().1,
+    );
+    assert!(
+        message.contains("the top 50 pieces of @nobody are none"),
+        "{message}"
+    );
+    let message = failed(
+        &recording(json!({"top": {"date": "2026-02-30"}})),
+        ErrorKind::InvalidInput,
+        &kiln().1,
+    );
+    assert!(
+        message.contains("input.top.date: \"2026-02-30\""),
+        "{message}"
+    );
+}
+
+/// A `kidlisp-og` card without `pieces` is made from the host's listing (the oven's top 40),
+/// and `card.json` says which piece it featured.
+#[test]
+fn a_card_without_pieces_uses_the_top_pieces_listing() {
+    let card = run_on(
+        &kiln().0,
+        json!({"type": "kidlisp-og", "input": {"layout": "featured", "date": "2026-01-01"}}),
+    );
+    let report: Value = serde_json::from_slice(&read(&card, "card.json")).unwrap();
+    // The listing's four sources are all short (never compared), so none is dropped; day 1 →
+    // index 1 → $roz.
+    assert_eq!(report["featured"], "$roz");
+    assert_eq!(report["featuredHandle"], "@amby");
+    assert_eq!(report["pieces"], json!(["$cow", "$roz", "$sun", "$anon"]));
+    assert_eq!(report["date"], "2026-01-01");
+    let png = image::load_from_memory(&read(&card, "card.png")).unwrap();
+    assert_eq!((png.width(), png.height()), (1200, 630));
+    assert_eq!(api().0.count("tv?limit=40"), 1);
+}

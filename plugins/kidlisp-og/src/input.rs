@@ -2,6 +2,7 @@
 
 use crate::select;
 use kiln_sdk::Error;
+pub use kiln_sdk::date::Date;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -23,9 +24,11 @@ pub struct OgInput {
     #[schemars(example = &"mosaic")]
     pub layout: String,
     /// The listing, most played first, as the oven's `/api/tv` gives it (`owner.handle` as
-    /// `handle`). Near-duplicate sources are dropped before anything is chosen.
+    /// `handle`). Near-duplicate sources are dropped before anything is chosen. When absent,
+    /// the host's piece sources are asked for the top 40 (the oven's listing, with room for
+    /// dedup), which needs the `sources` grant.
     #[schemars(length(min = 1, max = 100))]
-    pub pieces: Vec<PieceInput>,
+    pub pieces: Option<Vec<PieceInput>>,
     /// The code of the piece to feature (featured, filmstrip, code-split); without it the
     /// piece of the day: the unique pieces' index `dayOfYear(date) mod min(count, 10)`.
     #[schemars(regex(pattern = r"^\$?[A-Za-z0-9_-]{1,64}$"))]
@@ -117,88 +120,6 @@ pub struct Piece {
     pub handle: Option<String>,
 }
 
-/// A day, from `input.date`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Date {
-    /// Year.
-    pub year: i32,
-    /// Month, 1–12.
-    pub month: u32,
-    /// Day, 1–31.
-    pub day: u32,
-}
-
-impl Date {
-    /// Reads `YYYY-MM-DD`.
-    pub fn parse(text: &str) -> Result<Date, Error> {
-        let bad = || {
-            Error::invalid_input(format!(
-                "input.date: \"{text}\" is not a date as YYYY-MM-DD (e.g. 2026-11-30)"
-            ))
-        };
-        let mut parts = text.split('-');
-        let (Some(y), Some(m), Some(d), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad());
-        };
-        let (year, month, day) = (
-            y.parse::<i32>().map_err(|_| bad())?,
-            m.parse::<u32>().map_err(|_| bad())?,
-            d.parse::<u32>().map_err(|_| bad())?,
-        );
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-            return Err(bad());
-        }
-        Ok(Date { year, month, day })
-    }
-
-    /// The UTC date of `unix_s` seconds since 1970.
-    pub fn from_unix(unix_s: i64) -> Date {
-        // Howard Hinnant's civil-from-days.
-        let z = unix_s.div_euclid(86_400) + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-        Date { year, month, day }
-    }
-
-    /// Milliseconds from 1970 to this day's midnight (UTC).
-    pub fn midnight_ms(self) -> f64 {
-        let (y, m) = if self.month <= 2 {
-            (i64::from(self.year) - 1, i64::from(self.month) + 9)
-        } else {
-            (i64::from(self.year), i64::from(self.month) - 3)
-        };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let doy = (153 * m + 2) / 5 + i64::from(self.day) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        days as f64 * 86_400_000.0
-    }
-
-    /// Its day of the year, 1 for 1 January.
-    pub fn day_of_year(self) -> u32 {
-        select::day_of_year(self.year, self.month, self.day)
-    }
-}
-
-fn days_in_month(year: i32, month: u32) -> u32 {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 /// What a card is made of once the input is read.
 #[derive(Debug)]
 pub struct Selection {
@@ -219,21 +140,32 @@ fn strip_dollar(code: &str) -> &str {
 }
 
 impl OgInput {
-    /// The listing. Today it is the input's `pieces`; a host capability that fetches the
-    /// oven-shaped listing will answer here when `pieces` is left out.
-    fn listing(&self) -> Result<Vec<Piece>, Error> {
-        if self.pieces.is_empty() {
-            return Err(Error::invalid_input(
-                "input.pieces: the listing is empty; give at least one piece {code, source, hits, handle}",
-            ));
-        }
-        if self.pieces.len() > MAX_PIECES {
+    /// The listing: the input's `pieces`, or, when they are absent, what `fetch` returns (the
+    /// host's top pieces). Fetched pieces pass the same checks as given ones.
+    fn listing(
+        &self,
+        fetch: impl FnOnce() -> Result<Vec<PieceInput>, Error>,
+    ) -> Result<Vec<Piece>, Error> {
+        let fetched;
+        let (pieces, origin) = match &self.pieces {
+            Some(pieces) => (pieces, "input.pieces"),
+            None => {
+                fetched = fetch()?;
+                (&fetched, "the top pieces listing")
+            }
+        };
+        if pieces.is_empty() {
             return Err(Error::invalid_input(format!(
-                "input.pieces: {} pieces; at most {MAX_PIECES}",
-                self.pieces.len()
+                "{origin}: the listing is empty; give at least one piece {{code, source, hits, handle}}"
             )));
         }
-        self.pieces
+        if pieces.len() > MAX_PIECES {
+            return Err(Error::invalid_input(format!(
+                "{origin}: {} pieces; at most {MAX_PIECES}",
+                pieces.len()
+            )));
+        }
+        pieces
             .iter()
             .enumerate()
             .map(|(i, p)| {
@@ -243,13 +175,13 @@ impl OgInput {
                     || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                 {
                     return Err(Error::invalid_input(format!(
-                        "input.pieces[{i}].code: \"{}\" is not a piece code (1–64 letters, digits, _ or -, optionally after $)",
+                        "{origin}[{i}].code: \"{}\" is not a piece code (1–64 letters, digits, _ or -, optionally after $)",
                         p.code
                     )));
                 }
                 if p.source.chars().count() > MAX_SOURCE_CHARS {
                     return Err(Error::invalid_input(format!(
-                        "input.pieces[{i}].source: longer than {MAX_SOURCE_CHARS} characters"
+                        "{origin}[{i}].source: longer than {MAX_SOURCE_CHARS} characters"
                     )));
                 }
                 Ok(Piece {
@@ -263,13 +195,18 @@ impl OgInput {
     }
 
     /// Reads the input: dedups the listing, picks the featured piece for the day and gathers
-    /// embeddable sources. `today` is the UTC date used when `date` is absent.
-    pub fn select(&self, today: impl FnOnce() -> Date) -> Result<Selection, Error> {
+    /// embeddable sources. `today` is the UTC date used when `date` is absent; `fetch` gives
+    /// the listing when `pieces` is absent.
+    pub fn select(
+        &self,
+        today: impl FnOnce() -> Date,
+        fetch: impl FnOnce() -> Result<Vec<PieceInput>, Error>,
+    ) -> Result<Selection, Error> {
         let date = match &self.date {
-            Some(text) => Date::parse(text)?,
+            Some(text) => Date::parse("input.date", text)?,
             None => today(),
         };
-        let listing = self.listing()?;
+        let listing = self.listing(fetch)?;
         let sources: Vec<&str> = listing.iter().map(|p| p.source.as_str()).collect();
         let kept = select::dedup(&sources);
         let dropped = listing.len() - kept.len();
@@ -283,7 +220,7 @@ impl OgInput {
                     .cloned()
                     .ok_or_else(|| {
                         Error::invalid_input(format!(
-                            "input.featured: ${code} is not in input.pieces (codes: {})",
+                            "input.featured: ${code} is not in the listing (codes: {})",
                             listing
                                 .iter()
                                 .map(|p| format!("${}", p.code))
@@ -325,26 +262,6 @@ mod tests {
     }
 
     #[test]
-    fn dates_parse_and_convert() {
-        let d = Date::parse("2026-11-30").unwrap();
-        assert_eq!(d.day_of_year(), 334);
-        assert_eq!(d.midnight_ms(), 1_795_996_800_000.0);
-        assert_eq!(Date::from_unix(1_795_996_800 + 86_399), d);
-        assert_eq!(
-            Date::from_unix(0),
-            Date {
-                year: 1970,
-                month: 1,
-                day: 1
-            }
-        );
-        assert_eq!(Date::parse("2024-02-29").unwrap().day_of_year(), 60);
-        for bad in ["2026-02-29", "2026-13-01", "2026-1-1x", "26-11", ""] {
-            assert!(Date::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn the_day_picks_the_featured_piece_among_unique_ones() {
         let dup = "(wipe navy) (ink yellow) (repeat 20 i (box (* i 10) 20 8 8)) (scroll 1)";
         let pieces: Vec<_> = (0..12)
@@ -361,7 +278,7 @@ mod tests {
         let sel = input(
             serde_json::json!({"layout": "featured", "pieces": listing, "date": "2026-01-03"}),
         )
-        .select(|| unreachable!())
+        .select(|| unreachable!(), || unreachable!())
         .unwrap();
         assert_eq!(sel.dropped, 1);
         assert_eq!(sel.unique[0].code, "a");
@@ -370,14 +287,59 @@ mod tests {
         // Without a date, today's is asked for.
         let sel =
             input(serde_json::json!({"layout": "mosaic", "pieces": [piece("x", "(wipe red)")]}))
-                .select(|| Date {
-                    year: 2026,
-                    month: 1,
-                    day: 9,
-                })
+                .select(
+                    || Date {
+                        year: 2026,
+                        month: 1,
+                        day: 9,
+                    },
+                    || unreachable!(),
+                )
                 .unwrap();
         assert_eq!(sel.date.day, 9);
         assert_eq!(sel.featured.code, "x");
+    }
+
+    #[test]
+    fn without_pieces_the_listing_is_fetched_and_checked_like_given_pieces() {
+        let fetched = |code: &str| PieceInput {
+            code: code.into(),
+            source: "(wipe blue)".into(),
+            hits: 7,
+            handle: Some("@jeffrey".into()),
+        };
+        let day = || Date {
+            year: 2026,
+            month: 1,
+            day: 1,
+        };
+        let i = input(serde_json::json!({"layout": "featured"}));
+        let sel = i.select(day, || Ok(vec![fetched("$top")])).unwrap();
+        assert_eq!(sel.featured.code, "top");
+        assert_eq!(sel.featured.handle.as_deref(), Some("@jeffrey"));
+        let e = i.select(day, || Ok(vec![])).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("the top pieces listing: the listing is empty"),
+            "{}",
+            e.message
+        );
+        let e = i
+            .select(day, || Ok(vec![fetched("no spaces")]))
+            .unwrap_err();
+        assert!(
+            e.message.starts_with("the top pieces listing[0].code"),
+            "{}",
+            e.message
+        );
+        let e = i
+            .select(day, || Err(Error::internal("the store is down")))
+            .unwrap_err();
+        assert_eq!(e.message, "the store is down");
+        // Given pieces are never replaced by the listing.
+        let i =
+            input(serde_json::json!({"layout": "featured", "pieces": [piece("x", "(wipe red)")]}));
+        assert_eq!(i.select(day, || unreachable!()).unwrap().featured.code, "x");
     }
 
     #[test]
@@ -386,11 +348,14 @@ mod tests {
             serde_json::json!({"layout": "featured", "pieces": [piece("x", "(wipe red)")], "featured": "$x"}),
         );
         assert_eq!(
-            i.select(|| Date {
-                year: 2026,
-                month: 1,
-                day: 1
-            })
+            i.select(
+                || Date {
+                    year: 2026,
+                    month: 1,
+                    day: 1
+                },
+                || unreachable!()
+            )
             .unwrap()
             .featured
             .code,
@@ -400,14 +365,17 @@ mod tests {
             serde_json::json!({"layout": "featured", "pieces": [piece("x", "(wipe red)")], "featured": "y"}),
         );
         let e = i
-            .select(|| Date {
-                year: 2026,
-                month: 1,
-                day: 1,
-            })
+            .select(
+                || Date {
+                    year: 2026,
+                    month: 1,
+                    day: 1,
+                },
+                || unreachable!(),
+            )
             .unwrap_err();
         assert!(
-            e.message.contains("$y is not in input.pieces"),
+            e.message.contains("$y is not in the listing"),
             "{}",
             e.message
         );

@@ -20,11 +20,12 @@ impl Plugin for KidlispOg {
     const NAME: &'static str = "kidlisp-og";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const SUMMARY: &'static str = "KidLisp.com social cards (1200×630 PNG): featured, mosaic, filmstrip or code-split, pieces played in the kidlisp renderer, no browser";
-    const CAPABILITIES: &'static [Capability] = &[Capability::Media, Capability::Storage];
+    const CAPABILITIES: &'static [Capability] =
+        &[Capability::Media, Capability::Storage, Capability::Sources];
 
     fn run(_job: &JobContext, input: OgInput) -> Result<Vec<Artifact>, Error> {
         let layout = Layout::parse(&input.layout)?;
-        let sel = input.select(today)?;
+        let sel = input.select(today, top_pieces)?;
         host::log(
             LogLevel::Info,
             &format!(
@@ -36,7 +37,7 @@ impl Plugin for KidlispOg {
                 sel.date.day,
                 sel.date.day_of_year(),
                 sel.unique.len(),
-                input.pieces.len(),
+                sel.unique.len() + sel.dropped,
                 sel.dropped,
                 sel.featured.code
             ),
@@ -58,16 +59,46 @@ impl Plugin for KidlispOg {
             None,
             1,
         )?;
-        Ok(vec![storage::put("card.png", &png.to_blob())?])
+        // What the card shows, for the routes that answer with it (`X-OG-Featured`) and for
+        // anyone checking which piece a day featured.
+        let report = serde_json::json!({
+            "layout": layout.name(),
+            "date": format!("{}-{:02}-{:02}", sel.date.year, sel.date.month, sel.date.day),
+            "featured": format!("${}", sel.featured.code),
+            "featuredHandle": sel.featured.handle,
+            "featuredHits": sel.featured.hits,
+            "pieces": sel.unique.iter().map(|p| format!("${}", p.code)).collect::<Vec<_>>(),
+            "dropped": sel.dropped,
+        });
+        let report = serde_json::to_vec_pretty(&report).expect("JSON serializes");
+        Ok(vec![
+            storage::put("card.png", &png.to_blob())?,
+            storage::put("card.json", &Blob::new(&report, "application/json"))?,
+        ])
     }
 }
 
-/// Today's UTC date from the system clock (only when the input names no date).
+/// The oven's listing (§5.1): the 40 most-played pieces, from the host's piece sources.
+fn top_pieces() -> Result<Vec<input::PieceInput>, Error> {
+    const OVEN_LISTING: u32 = 40;
+    host::log(
+        LogLevel::Info,
+        &format!("input.pieces is absent: asking the piece sources for the top {OVEN_LISTING}"),
+    );
+    Ok(kiln_sdk::sources::top_kidlisp(OVEN_LISTING, None)?
+        .into_iter()
+        .map(|p| input::PieceInput {
+            code: p.code,
+            source: p.source,
+            hits: p.hits,
+            handle: p.handle,
+        })
+        .collect())
+}
+
+/// Today's UTC date (only when the input names no date).
 fn today() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let date = Date::from_unix(secs);
+    let date = Date::today_utc();
     host::log(
         LogLevel::Info,
         &format!(

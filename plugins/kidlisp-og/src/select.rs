@@ -94,13 +94,6 @@ pub fn dedup(sources: &[&str]) -> Vec<usize> {
     kept
 }
 
-/// The day of the year of a date, 1 for 1 January (the oven's `dayOfYear`).
-pub fn day_of_year(year: i32, month: u32, day: u32) -> u32 {
-    const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    BEFORE[(month - 1) as usize] + day + u32::from(leap && month > 2)
-}
-
 /// The index of the featured piece among `count` unique pieces on day `day_of_year`.
 pub fn featured_index(day_of_year: u32, count: usize) -> usize {
     day_of_year as usize % count.clamp(1, ROTATION)
@@ -201,10 +194,6 @@ mod tests {
 
     #[test]
     fn the_featured_piece_rotates_through_the_top_ten() {
-        assert_eq!(day_of_year(2026, 1, 1), 1);
-        assert_eq!(day_of_year(2026, 12, 31), 365);
-        assert_eq!(day_of_year(2024, 3, 1), 61);
-        assert_eq!(day_of_year(2026, 3, 1), 60);
         assert_eq!(featured_index(1, 40), 1);
         assert_eq!(featured_index(30, 40), 0);
         assert_eq!(featured_index(365, 40), 5);

@@ -8,7 +8,8 @@ use std::io::Cursor;
 use base64::Engine;
 use kiln_sdk::Error;
 
-use crate::input::{KidlispInput, StampImage};
+use crate::input::{KidlispInput, StampImage, TopPick};
+use kiln_sdk::date::Date;
 
 /// Largest width or height of one stamp image: the kidlisp library's own canvas bound.
 pub const MAX_STAMP_SIDE: u32 = kidlisp::MAX_SIDE as u32;
@@ -30,10 +31,23 @@ pub fn parse(field: &str, source: &str) -> Result<kidlisp::Program, Error> {
 /// The piece to run and its embeds' sources: `input.source` and `input.sources`, or, for
 /// `input.code`, what the host's piece store has for it, each checked to parse (an entry of
 /// `input.sources` takes the place of the fetched embed of that code).
-pub fn piece(input: &KidlispInput) -> Result<(kidlisp::Program, HashMap<String, String>), Error> {
+pub fn piece(input: &KidlispInput) -> Result<Chosen, Error> {
     let mut embeds = sources(&input.sources)?;
-    match (&input.source, &input.code) {
-        (Some(source), None) => Ok((parse("input.source", source)?, embeds)),
+    let picked = match &input.top {
+        Some(top) if input.source.is_none() && input.code.is_none() => Some(pick_top(top)?),
+        Some(_) => {
+            return Err(Error::invalid_input(
+                "input.top: give one of source, code or top, not several",
+            ));
+        }
+        None => None,
+    };
+    match (&input.source, picked.as_ref().or(input.code.as_ref())) {
+        (Some(source), None) => Ok(Chosen {
+            program: parse("input.source", source)?,
+            embeds,
+            code: None,
+        }),
         (None, Some(code)) => {
             let fetched = kiln_sdk::sources::kidlisp_source(code).map_err(|e| Error {
                 kind: e.kind,
@@ -68,17 +82,72 @@ pub fn piece(input: &KidlispInput) -> Result<(kidlisp::Program, HashMap<String, 
                 )?;
                 embeds.insert(key, embed.source);
             }
-            Ok((program, embeds))
+            Ok(Chosen {
+                program,
+                embeds,
+                code: Some(format!("${}", fetched.code)),
+            })
         }
         (Some(_), Some(_)) => Err(Error::invalid_input(
             "input.source, input.code: give one: the piece's KidLisp as source, or its $code as \
              code for the host to fetch",
         )),
         (None, None) => Err(Error::invalid_input(
-            "input: give source (the piece's KidLisp) or code (a $code the host fetches from \
-             its piece store)",
+            "input: give source (the piece's KidLisp), code (a $code the host fetches from \
+             its piece store) or top (the day's piece of the top pieces)",
         )),
     }
+}
+
+/// The piece a job runs.
+pub struct Chosen {
+    /// The parsed piece.
+    pub program: kidlisp::Program,
+    /// Sources of the pieces it may embed, keyed by `$code`.
+    pub embeds: HashMap<String, String>,
+    /// Its `$code`, when it came from the piece store (by `code` or `top`).
+    pub code: Option<String>,
+}
+
+/// The code `input.top` picks: the day's piece of the listing.
+fn pick_top(top: &TopPick) -> Result<String, Error> {
+    let date = match &top.date {
+        Some(text) => Date::parse("input.top.date", text)?,
+        None => Date::today_utc(),
+    };
+    let listing =
+        kiln_sdk::sources::top_kidlisp(top.limit, top.handle.as_deref()).map_err(|e| Error {
+            kind: e.kind,
+            message: format!("input.top: {}", e.message),
+        })?;
+    if listing.is_empty() {
+        return Err(Error::invalid_input(format!(
+            "input.top: the top {} pieces{} are none",
+            top.limit,
+            top.handle
+                .as_deref()
+                .map(|h| format!(" of {h}"))
+                .unwrap_or_default()
+        )));
+    }
+    let index = top.index(date.day_of_year(), listing.len());
+    let code = listing[index].code.clone();
+    kiln_sdk::host::log(
+        kiln_sdk::host::LogLevel::Info,
+        &format!(
+            "input.top: ${code} is the piece of {}-{:02}-{:02} (day {}, index {index} of {} listed{})",
+            date.year,
+            date.month,
+            date.day,
+            date.day_of_year(),
+            listing.len(),
+            top.handle
+                .as_deref()
+                .map(|h| format!(" of {h}"))
+                .unwrap_or_default()
+        ),
+    );
+    Ok(code)
 }
 
 /// The embed sources, keyed as given, each checked to parse.

@@ -33,9 +33,10 @@ pub const DEFAULT_SIDE: u32 = 128;
     "page": {"width": "width", "height": "height", "density": "density"},
     "recording": {"frames": "frames", "fps": "fps", "defaultFps": 60, "scale": "density"}
 }))]
-// The piece itself, by source or by code: refused at submission when neither or both are given
-// (the plugin checks again, with its own message, for a host that did not validate).
-#[schemars(extend("oneOf" = [{"required": ["source"]}, {"required": ["code"]}]))]
+// The piece itself, by source, by code or picked from the top pieces: refused at submission
+// unless exactly one is given (the plugin checks again, with its own message, for a host that
+// did not validate).
+#[schemars(extend("oneOf" = [{"required": ["source"]}, {"required": ["code"]}, {"required": ["top"]}]))]
 pub struct KidlispInput {
     /// The piece's KidLisp source, e.g. `(wipe navy) (ink yellow) (circle w/2 h/2 20)`. Give
     /// this or `code`.
@@ -45,6 +46,10 @@ pub struct KidlispInput {
     /// default), through the `sources` capability.
     #[schemars(length(min = 1, max = 65))]
     pub code: Option<String>,
+    /// The piece picked from the host's top-pieces listing, as the oven picks its daily
+    /// backdrop (shared/OVEN.md §7): the `limit` most-played pieces (of `handle`, when given),
+    /// and of those the index `dayOfYear(date) mod min(count, rotate)`. Then as `code`.
+    pub top: Option<TopPick>,
     /// Sources of the pieces it embeds, keyed by code with its `$`: `{"$roz": "(wipe red) …"}`.
     /// With `source`, every `$code` the piece runs must be here; with `code`, the host fetches
     /// them, and an entry here takes the place of the fetched one.
@@ -613,6 +618,42 @@ mod tests {
                 dy: 16.0
             }]
         );
+    }
+}
+
+/// How `input.top` picks the day's piece.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopPick {
+    /// Only this owner's pieces, e.g. `@jeffrey` (the `@` may be left out).
+    #[schemars(regex(pattern = r"^@?[A-Za-z0-9_.-]{1,64}$"))]
+    pub handle: Option<String>,
+    /// How many of the most-played pieces the listing is asked for (default 50, as the oven's
+    /// backdrop; at most the host's `sources.max_listing`).
+    #[serde(default = "TopPick::default_limit")]
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: u32,
+    /// The rotation: the day's piece is among the first `rotate` (default 10).
+    #[serde(default = "TopPick::default_rotate")]
+    #[schemars(range(min = 1, max = 100))]
+    pub rotate: u32,
+    /// The day, `YYYY-MM-DD` (UTC); today's when absent.
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub date: Option<String>,
+}
+
+impl TopPick {
+    fn default_limit() -> u32 {
+        50
+    }
+
+    fn default_rotate() -> u32 {
+        10
+    }
+
+    /// The index of the day's piece among `count` listed pieces.
+    pub fn index(&self, day_of_year: u32, count: usize) -> usize {
+        day_of_year as usize % count.clamp(1, self.rotate.max(1) as usize)
     }
 }
 

@@ -44,8 +44,8 @@ impl Plugin for Kidlisp {
 
     fn run(_job: &JobContext, input: KidlispInput) -> Result<Vec<Artifact>, Error> {
         let plan = input.plan(&host::limits(), &host::recording_limits())?;
-        let (source, embeds) = assets::piece(&input)?;
-        let mut piece = Piece::new(&input, &plan, &source, embeds)?;
+        let chosen = assets::piece(&input)?;
+        let mut piece = Piece::new(&input, &plan, &chosen.program, chosen.embeds)?;
         let artifacts = match &plan.output {
             Output::Still { frame, formats } => still(&mut piece, &input, *frame, formats),
             Output::Recording {
@@ -53,7 +53,15 @@ impl Plugin for Kidlisp {
                 fps,
                 formats,
                 poster_frame,
-            } => record(&mut piece, &input, *frames, *fps, formats, *poster_frame),
+            } => record(
+                &mut piece,
+                &input,
+                chosen.code.as_deref(),
+                *frames,
+                *fps,
+                formats,
+                *poster_frame,
+            ),
         };
         piece.finish_log();
         let artifacts = artifacts?;
@@ -239,9 +247,11 @@ fn still(
 
 /// Streams `frames` frames into the encoders and stores the videos, the poster and
 /// `recording.json`.
+/// `code` is the piece's `$code` when it came from the piece store; `recording.json` names it.
 fn record(
     piece: &mut Piece,
     input: &KidlispInput,
+    code: Option<&str>,
     frames: u32,
     fps: f64,
     formats: &[VideoFormat],
@@ -306,6 +316,10 @@ fn record(
         "dudColor": dud_colour,
         "seed": input.seed,
     });
+    let mut report = report;
+    if let Some(code) = code {
+        report["code"] = code.into();
+    }
     let bytes = serde_json::to_vec_pretty(&report).expect("JSON serializes");
     artifacts.push(storage::put(
         "recording.json",
