@@ -15,6 +15,7 @@ mod hostile;
 mod isolation;
 mod js_render;
 mod kidlisp;
+mod oven_routes;
 mod p5_render;
 mod plugin_platform;
 mod plugin_sdk;

@@ -6,6 +6,7 @@ mod dead_letters;
 mod error;
 mod jobs;
 mod openapi;
+mod oven;
 mod plugins;
 mod render;
 mod schedules;
@@ -91,6 +92,14 @@ fn routes(max_plugin_bytes: usize) -> Vec<Route> {
         route(Method::GET, "/ready", system::ready),
         route(Method::GET, "/metrics", system::metrics),
         route(Method::GET, "/openapi.json", openapi::document),
+        route(Method::GET, "/kidlisp-og.png", oven::kidlisp_og_png),
+        route(Method::GET, "/kidlisp-og", oven::kidlisp_og),
+        route(Method::GET, "/kidlisp-og/status", oven::kidlisp_og_status),
+        route(Method::GET, "/kidlisp-og/preview", oven::kidlisp_og_preview),
+        route(Method::GET, "/og-preview", oven::og_preview),
+        route(Method::GET, "/notepat-og.png", oven::notepat_og_png),
+        route(Method::GET, "/kidlisp-backdrop.webp", oven::backdrop_webp),
+        route(Method::GET, "/kidlisp-backdrop", oven::backdrop),
     ]
 }
 

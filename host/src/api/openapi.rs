@@ -6,7 +6,7 @@
 use super::error::{ApiErrorKind, ErrorAnswer, ErrorBody};
 use super::jobs::{Accepted, Batch, CancelStatus, Cancellation, Links};
 use super::schedules::ScheduleList;
-use super::{dead_letters, jobs, plugins, render, schedules, system};
+use super::{dead_letters, jobs, oven, plugins, render, schedules, system};
 use crate::error::{ErrorKind, RenderError};
 use crate::jobs::{JobSpec, StoredArtifact};
 use crate::queue::{DroppedInput, JobRecord, JobState, Lane, LaneDepths, LogEntry, Timings};
@@ -43,6 +43,14 @@ use utoipa::OpenApi;
         system::ready,
         system::metrics,
         document,
+        oven::cards::kidlisp_og_png,
+        oven::cards::kidlisp_og,
+        oven::cards::kidlisp_og_status,
+        oven::cards::kidlisp_og_preview,
+        oven::cards::og_preview,
+        oven::cards::notepat_og_png,
+        oven::backdrop::backdrop_webp,
+        oven::backdrop::backdrop,
     ),
     components(schemas(
         JobSpec,

@@ -1,0 +1,186 @@
+//! The oven's routes for its social cards and daily backdrop (shared/OVEN.md §5.4, §6, §7), over
+//! the `kidlisp-og`, `notepat-og` and `kidlisp` job types and the result cache, so a deployment
+//! of Kiln answers the URLs the oven's pages and crawlers already use.
+//!
+//! What differs from the oven, on purpose: every layout and every day has its own cache entry
+//! (the job's input names both; the oven kept one slot for all layouts, §16.3); when the store
+//! has no public URL the bytes are the answer instead of a redirect; `force` renders only for a
+//! caller that may submit jobs (`service.submit_tokens`), since it is a render on demand.
+
+pub(super) mod backdrop;
+pub(super) mod cards;
+
+pub use backdrop::{backdrop, backdrop_webp};
+pub use cards::{
+    kidlisp_og, kidlisp_og_png, kidlisp_og_preview, kidlisp_og_status, notepat_og_png, og_preview,
+};
+
+use super::error::ApiError;
+use super::jobs::{submit_following, wait_for_end};
+use crate::error::ErrorKind;
+use crate::jobs::JobSpec;
+use crate::queue::{JobRecord, JobState, Submitted};
+use crate::service::{Service, SubmitOptions};
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
+/// Today's date, `YYYY-MM-DD`, UTC: the day the cards and the backdrop are for.
+fn today_utc() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+/// Yesterday's date, `YYYY-MM-DD`, UTC.
+fn yesterday_utc() -> String {
+    (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn spec(job_type: &str, input: serde_json::Value) -> JobSpec {
+    JobSpec {
+        id: None,
+        job_type: job_type.to_string(),
+        input,
+        callback: None,
+    }
+}
+
+/// The result cache's record for `spec`, if it holds one.
+async fn cached(service: &Service, spec: &JobSpec) -> Result<Option<JobRecord>, ApiError> {
+    service
+        .cached_result(spec)
+        .await
+        .map_err(super::jobs::submit_error)
+}
+
+/// Renders `spec` (or joins the same job already queued or running), waiting up to the
+/// service's `max_wait_s`; `None` when it has not finished by then. `force` renders even when
+/// the cache holds a result.
+async fn render(
+    service: &Service,
+    spec: JobSpec,
+    force: bool,
+) -> Result<Option<(JobRecord, bool)>, ApiError> {
+    let options = SubmitOptions {
+        force,
+        ..SubmitOptions::default()
+    };
+    let followed = submit_following(service, spec, options, true).await?;
+    match (followed.submitted, followed.events) {
+        (Submitted::Cached(record), _) => Ok(Some((record, true))),
+        (Submitted::New(record) | Submitted::Existing(record), Some(events)) => {
+            let wait = Duration::from_secs(service.settings.max_wait_s);
+            Ok(wait_for_end(service, &record.id, events, wait)
+                .await?
+                .map(|record| (record, false)))
+        }
+        (Submitted::New(record) | Submitted::Existing(record), None) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Internal,
+            format!(
+                "job {} was queued but its events could not be followed",
+                record.id
+            ),
+        )),
+    }
+}
+
+/// Queues `spec` without waiting for it (a cache miss answered with something else meanwhile).
+/// A job for the same input already queued or running is joined, not doubled.
+async fn render_in_background(service: &Service, spec: JobSpec) {
+    let options = SubmitOptions {
+        generated_id: true,
+        ..SubmitOptions::default()
+    };
+    let mut spec = spec;
+    spec.id = Some(spec.id_or_new());
+    if let Err(err) = service.submit_with(spec, options).await {
+        let err = super::jobs::submit_error(err);
+        tracing::warn!("an oven route could not queue its render: {}", err.message);
+    }
+}
+
+/// The succeeded job's artifact `name`, or a 500 saying what failed.
+fn artifact<'a>(
+    record: &'a JobRecord,
+    name: &str,
+    what: &str,
+) -> Result<&'a crate::jobs::StoredArtifact, ApiError> {
+    if record.status != JobState::Succeeded {
+        let why = record
+            .error
+            .as_ref()
+            .map(|e| format!("{}: {}", e.kind.as_str(), e.message))
+            .unwrap_or_else(|| format!("job {} was {:?}", record.id, record.status));
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Internal,
+            format!("failed to generate {what} (job {}): {why}", record.id),
+        ));
+    }
+    record
+        .artifacts
+        .iter()
+        .find(|a| a.name == name)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorKind::Internal,
+                format!("job {} made no {name}, which {what} is", record.id),
+            )
+        })
+}
+
+/// How a route answers with an artifact.
+struct Answer {
+    /// The redirect's status when the store has a public URL (301 or 302).
+    redirect: StatusCode,
+    /// Always the bytes, even when the store has a public URL (crawlers that do not follow
+    /// redirects for og:image, §6).
+    always_bytes: bool,
+    cache_control: &'static str,
+    x_cache: &'static str,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Answer {
+    async fn send(
+        self,
+        service: &Service,
+        artifact: &crate::jobs::StoredArtifact,
+    ) -> Result<Response, ApiError> {
+        let mut response = if service.kiln.store.has_public_base_url() && !self.always_bytes {
+            let mut response = self.redirect.into_response();
+            if let Ok(location) = HeaderValue::from_str(&artifact.url) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        } else {
+            let bytes = service.kiln.store.get(&artifact.key).await?;
+            (
+                [(header::CONTENT_TYPE, artifact.content_type.clone())],
+                Body::from(bytes),
+            )
+                .into_response()
+        };
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(self.cache_control),
+        );
+        headers.insert("x-cache", HeaderValue::from_static(self.x_cache));
+        for (name, value) in self.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+        Ok(response)
+    }
+}
+
+/// A `force=true` query value.
+fn forced(value: Option<&str>) -> bool {
+    matches!(value, Some("" | "1" | "true"))
+}
