@@ -135,6 +135,33 @@ fn write_draws_glyphs_in_the_ink() {
 }
 
 #[test]
+fn write_centres_on_a_bare_center_without_logging_it() {
+    // "I" is one 6×10 cell: centred in 16×12 its cell starts at x = 5, y = 1.
+    let mut r = renderer(
+        "(wipe black) (ink white) (write \"I\" center center)",
+        16,
+        12,
+        Options::default(),
+    );
+    let b = r.render_frame(&[]).unwrap().to_vec();
+    let lit: Vec<(usize, usize)> = (0..12)
+        .flat_map(|y| (0..16).map(move |x| (x, y)))
+        .filter(|&(x, y)| px(&b, 16, x, y) == WHITE)
+        .collect();
+    assert!(!lit.is_empty());
+    assert!(
+        lit.iter()
+            .all(|&(x, y)| (5..11).contains(&x) && (1..11).contains(&y)),
+        "{lit:?}"
+    );
+    assert!(
+        r.log().iter().all(|l| !l.contains("unknown word")),
+        "{:?}",
+        r.log()
+    );
+}
+
+#[test]
 fn scroll_wraps_left_and_down() {
     // KIDLISP.md §15 item 1: +dx moves the image LEFT, +dy moves it DOWN, wrapping.
     let b = render(

@@ -463,7 +463,9 @@ impl Interp {
                     && &**s != "s"
                     && s.len() > 1
                     && !is_quoted(s)
-                    && !matches!(&**s, "erase" | "fill" | "outline")
+                    // Words that arguments take as themselves: paint modes, and `write`'s
+                    // `center` (KIDLISP.md §10), so none of them is logged as unknown.
+                    && !matches!(&**s, "erase" | "fill" | "outline" | "center")
                 {
                     let word = s.to_string();
                     self.log_once(sh, &word);
