@@ -21,6 +21,9 @@ pub const DEFAULT_FPS: f64 = 60.0;
 pub const MIN_FPS: f64 = 0.01;
 /// The highest frame rate the host's encoders take.
 pub const MAX_FPS: f64 = 120.0;
+
+/// The most frames a recording runs per recorded frame (`input.every`).
+pub const MAX_EVERY: u32 = 60;
 /// Width and height when the input does not say, in art pixels.
 pub const DEFAULT_SIDE: u32 = 128;
 
@@ -104,6 +107,12 @@ pub struct KidlispInput {
     pub fps: Option<f64>,
     /// For a recording: the frame (from 0) `poster.png` shows (default 0).
     pub poster_frame: Option<u32>,
+    /// For a recording: frames the piece runs per recorded frame, 1–60 (default 1). With 8 and
+    /// `stepMs` 1000/60, a piece running at 60 fps is sampled 7.5 times a second, as the oven's
+    /// grab captured it. Without `stepMs` the clock still plays back in real time: each frame
+    /// run is `1000 / (fps × every)` ms.
+    #[schemars(range(min = 1, max = 60))]
+    pub every: Option<u32>,
     /// Encodings, one artifact each. A still: `png` (default), `jpeg`, `webp`. A recording: `mp4`
     /// (default), `webm`, `webp` (animated), `gif`.
     #[serde(default)]
@@ -261,6 +270,13 @@ impl Output {
     }
 }
 
+impl Plan {
+    /// How many frames the piece runs: a recording runs `every` per recorded frame.
+    pub fn frames_run(&self) -> u32 {
+        self.output.frames_run() * self.every
+    }
+}
+
 /// The run, decided from the input: what to make and the clock the piece runs on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -270,6 +286,8 @@ pub struct Plan {
     pub step_ms: f64,
     /// Evaluation steps allowed per frame.
     pub max_steps: u64,
+    /// Frames run per recorded frame (1 for a still).
+    pub every: u32,
 }
 
 impl KidlispInput {
@@ -300,7 +318,19 @@ impl KidlispInput {
                 "input.fps: {fps} is outside {MIN_FPS}..={MAX_FPS}"
             )));
         }
-        let step_ms = self.step_ms.unwrap_or(1000.0 / fps);
+        let every = self.every.unwrap_or(1);
+        if !(1..=MAX_EVERY).contains(&every) {
+            return Err(Error::invalid_input(format!(
+                "input.every: {every} is outside 1..={MAX_EVERY}"
+            )));
+        }
+        if every > 1 && self.frames.is_none() {
+            return Err(Error::invalid_input(
+                "input.every: only a recording (input.frames) runs several frames per recorded \
+                 frame; a still runs frames 0 to input.frame",
+            ));
+        }
+        let step_ms = self.step_ms.unwrap_or(1000.0 / (fps * f64::from(every)));
         if !(step_ms.is_finite() && step_ms >= 0.0) {
             return Err(Error::invalid_input(format!(
                 "input.stepMs: {step_ms} is not a number of milliseconds of at least 0"
@@ -336,7 +366,7 @@ impl KidlispInput {
                 u64::from(frame) + 1
             )));
         }
-        let last = output.frames_run() - 1;
+        let last = output.frames_run() * every - 1;
         if let Some((index, event)) = self.events.iter().enumerate().find(|(_, e)| e.frame > last) {
             return Err(Error::invalid_input(format!(
                 "input.events[{index}].frame: {} is after the last frame run, {last} (frames \
@@ -348,6 +378,7 @@ impl KidlispInput {
             output,
             step_ms,
             max_steps,
+            every,
         })
     }
 
@@ -545,12 +576,29 @@ mod tests {
     }
 
     #[test]
+    fn every_runs_frames_between_recorded_ones_on_a_real_time_clock() {
+        let plan = self::plan(json!({"source": "x", "frames": 10, "fps": 15, "every": 8}));
+        assert_eq!((plan.every, plan.frames_run()), (8, 80));
+        assert_eq!(plan.step_ms, 1000.0 / 120.0);
+        let plan = self::plan(
+            json!({"source": "x", "frames": 10, "fps": 15, "every": 8, "stepMs": 1000.0 / 60.0}),
+        );
+        assert_eq!(plan.step_ms, 1000.0 / 60.0);
+        assert_eq!(
+            self::plan(json!({"source": "x", "frame": 3})).frames_run(),
+            4
+        );
+    }
+
+    #[test]
     fn each_bad_combination_names_its_field() {
         let cases = [
             (json!({"frames": 3601}), "input.frames: 3601"),
             (json!({"frame": 3600}), "input.frame: 3600"),
             (json!({"frame": 2, "frames": 5}), "input.frame:"),
             (json!({"posterFrame": 1}), "input.posterFrame:"),
+            (json!({"every": 2}), "input.every: only a recording"),
+            (json!({"frames": 5, "every": 61}), "input.every: 61"),
             (
                 json!({"frames": 5, "posterFrame": 5}),
                 "input.posterFrame: 5",

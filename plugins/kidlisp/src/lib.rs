@@ -57,6 +57,7 @@ impl Plugin for Kidlisp {
                 &mut piece,
                 &input,
                 chosen.code.as_deref(),
+                plan.every,
                 *frames,
                 *fps,
                 formats,
@@ -96,7 +97,7 @@ impl Piece {
             stamps: assets::stamps(&input.stamps, read_stored)?,
             ..kidlisp::Options::default()
         };
-        let frames_run = plan.output.frames_run();
+        let frames_run = plan.frames_run();
         // Said up front so that, should the canvases outgrow the plugin's memory, the job's log
         // shows what each one cost.
         let canvas_mib = f64::from(input.width) * f64::from(input.height) * 4.0 / 1048576.0;
@@ -248,10 +249,12 @@ fn still(
 /// Streams `frames` frames into the encoders and stores the videos, the poster and
 /// `recording.json`.
 /// `code` is the piece's `$code` when it came from the piece store; `recording.json` names it.
+/// Each recorded frame is the last of `every` frames run.
 fn record(
     piece: &mut Piece,
     input: &KidlispInput,
     code: Option<&str>,
+    every: u32,
     frames: u32,
     fps: f64,
     formats: &[VideoFormat],
@@ -272,6 +275,10 @@ fn record(
     let mut dud = dud::DudCheck::new(frames);
     for index in 0..frames {
         progress(index, frames, 0.9);
+        // The frames between two recorded ones run and are not kept (`input.every`).
+        for _ in 1..every {
+            piece.next_frame()?;
+        }
         let rgba = piece.next_frame()?;
         dud.observe(index, rgba, width as usize, height as usize);
         encoder.push(rgba)?;
