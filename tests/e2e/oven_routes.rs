@@ -24,6 +24,8 @@ fn listing() -> Vec<Value> {
         json!({"code": "teal", "source": "(wipe teal)", "hits": 900, "owner": {"handle": "@amby"}}),
         json!({"code": "plum", "source": "(wipe plum)", "hits": 300, "owner": {"handle": "@jeffrey"}}),
         json!({"code": "gold", "source": "(wipe gold)", "hits": 20, "owner": {"handle": "@jeffrey"}}),
+        // Slow on purpose: a whole-canvas blur every frame, for the placeholder while it renders.
+        json!({"code": "slow", "source": "(wipe navy) (ink yellow) (box 0 0 w/2 h/2) (blur 4)", "hits": 1, "owner": null}),
     ]
 }
 
@@ -56,7 +58,7 @@ fn start() -> (Server, TestDir) {
     });
     let dir = TestDir::new();
     let config = format!(
-        "[service]\nsubmit_tokens = [\"{TOKEN}\"]\nmax_wait_s = 120\n\
+        "[service]\nsubmit_tokens = [\"{TOKEN}\"]\nmax_wait_s = 120\nallowed_hosts = [\"kidlisp.com\"]\n\
          [storage]\npublic_base_url = \"{CDN}\"\n\
          [jobs]\ntimeout_ms = 120000\n\
          [plugins]\ncpu_ms = 120000\n\
@@ -95,10 +97,10 @@ fn the_card_and_backdrop_routes_answer_as_the_oven_did() {
     let client = no_redirects();
     let get = |path: &str| client.get(server.url(path)).send().unwrap();
     let today = chrono::Utc::now().date_naive();
-    // Every listed source is short (never compared), so all four are unique: today's featured
-    // piece is index dayOfYear mod 4.
-    let codes = ["navy", "teal", "plum", "gold"];
-    let featured = format!("${}", codes[today.ordinal() as usize % 4]);
+    // Every listed source is short (never compared), so all five are unique: today's featured
+    // piece is index dayOfYear mod 5.
+    let codes = ["navy", "teal", "plum", "gold", "slow"];
+    let featured = format!("${}", codes[today.ordinal() as usize % 5]);
 
     // An unknown layout names the four.
     let response = get("/kidlisp-og.png?layout=grid");
@@ -254,4 +256,172 @@ fn the_card_and_backdrop_routes_answer_as_the_oven_did() {
         get("/kidlisp-backdrop?force=true").status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+fn pixel(bytes: &[u8], x: u32, y: u32) -> [u8; 4] {
+    image::load_from_memory(bytes)
+        .unwrap()
+        .to_rgba8()
+        .get_pixel(x, y)
+        .0
+}
+
+#[test]
+fn grabs_icons_and_previews_of_a_code_answer_as_the_oven_did() {
+    let (server, _dir) = start();
+    let client = no_redirects();
+    let get = |path: &str| client.get(server.url(path)).send().unwrap();
+    let navy = [0, 0, 128, 255];
+
+    // A still: art pixels × density, the piece's frame after the settle, cached.
+    let response = get("/grab/png/80/60/$navy?density=2");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "x-cache"), "MISS");
+    assert_eq!(header(&response, "cache-control"), "public, max-age=3600");
+    let id = header(&response, "x-grab-id");
+    let bytes = response.bytes().unwrap();
+    let image = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((image.width(), image.height()), (160, 120));
+    assert_eq!(pixel(&bytes, 100, 100), navy);
+    let response = get("/grab/png/80/60/$navy?density=2");
+    assert_eq!(response.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(header(&response, "x-cache"), "HIT");
+    assert_eq!(header(&response, "x-grab-id"), id);
+    assert!(header(&response, "location").starts_with(CDN));
+    // A page on another origin gets the bytes (the CDN has no CORS).
+    let response = client
+        .get(server.url("/grab/png/80/60/$navy?density=2"))
+        .header("origin", "https://kidlisp.com")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "x-proxy"), "CDN");
+    assert_eq!(response.bytes().unwrap(), bytes);
+
+    // A recording: frames = ceil(duration × fps), one kept every round(60 / fps) frames.
+    let response = client
+        .post(server.url("/grab"))
+        .json(&json!({"piece": "$teal", "format": "gif", "width": 32, "height": 32, "duration": 1000, "fps": 7.5}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "content-type"), "image/gif");
+    assert!(header(&response, "x-grab-duration").parse::<u64>().is_ok());
+    let id = header(&response, "x-grab-id");
+    assert!(response.bytes().unwrap().starts_with(b"GIF89a"));
+    let (_, job) = body(
+        client
+            .get(server.url(&format!("/jobs/{id}")))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(job["input"]["frames"], 8, "{job}");
+    assert_eq!(job["input"]["every"], 8, "{job}");
+    assert_eq!(job["input"]["fps"], 15.0, "{job}");
+    let response = get("/grab/webp/32/32/$plum?duration=2000&fps=7");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.bytes().unwrap();
+    assert_eq!((&bytes[0..4], &bytes[8..12]), (&b"RIFF"[..], &b"WEBP"[..]));
+
+    // Bad requests are named.
+    for (path, status, words) in [
+        (
+            "/grab/bmp/100/100/$navy",
+            StatusCode::BAD_REQUEST,
+            "invalid format",
+        ),
+        (
+            "/grab/png/5000/100/$navy",
+            StatusCode::BAD_REQUEST,
+            "between 16 and 1000",
+        ),
+        (
+            "/grab/png/100/100/$navy?density=1.5",
+            StatusCode::BAD_REQUEST,
+            "whole number",
+        ),
+        (
+            "/grab/png/100/100/$navy?fps=0",
+            StatusCode::BAD_REQUEST,
+            "fps=",
+        ),
+        (
+            "/grab/png/100/100/evil.com",
+            StatusCode::BAD_REQUEST,
+            "not a URL",
+        ),
+        (
+            "/grab/png/100/100/prompt",
+            StatusCode::NOT_IMPLEMENTED,
+            "`url` job type",
+        ),
+    ] {
+        let response = get(path);
+        assert_eq!(response.status(), status, "{path}");
+        let text = response.text().unwrap();
+        assert!(text.contains(words), "{path}: {text}");
+    }
+    // skipCache renders again only for a caller that may submit.
+    assert_eq!(
+        get("/grab/png/80/60/$navy?density=2&skipCache=true").status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // nowait: while the same grab renders, a placeholder of the format and size, never cached.
+    let slow = "/grab/webp/400/400/$slow?duration=10000&fps=7.5&density=2";
+    let first = {
+        let url = server.url(slow);
+        std::thread::spawn(move || no_redirects().get(url).send().map(|r| r.status()))
+    };
+    // Once the first request's job is in flight (the metrics say so), the same grab with
+    // nowait answers at once.
+    let waited = Instant::now();
+    while !get("/metrics").text().unwrap().lines().any(|l| {
+        l.starts_with("kiln_jobs_in_flight ") && l.ends_with(" 1")
+            || l.starts_with("kiln_queue_depth{lane=\"interactive\"} ") && !l.ends_with(" 0")
+    }) {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the slow grab never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let placeholder = get(&format!("{slow}&nowait=true"));
+    assert!(waited.elapsed() < Duration::from_secs(30));
+    assert_eq!(placeholder.status(), StatusCode::OK);
+    assert_eq!(header(&placeholder, "x-oven-status"), "baking");
+    assert_eq!(
+        header(&placeholder, "cache-control"),
+        "no-cache, no-store, must-revalidate"
+    );
+    assert_eq!(header(&placeholder, "content-type"), "image/webp");
+    let image = image::load_from_memory(&placeholder.bytes().unwrap()).unwrap();
+    assert_eq!((image.width(), image.height()), (800, 800));
+    drop(first);
+
+    // Icons and previews: sizes clamped, cached, a redirect to the public URL on a hit.
+    let response = get("/icon/64x48/$navy.png");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "x-cache"), "MISS");
+    assert_eq!(header(&response, "cache-control"), "public, max-age=3600");
+    assert_eq!(png_size(response), (64, 48));
+    let response = get("/icon/64x48/$navy.png");
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(header(&response, "x-cache"), "HIT");
+    assert_eq!(header(&response, "cache-control"), "public, max-age=86400");
+    let response = get("/icon/9999x9999/$gold.webp?frames=4&fps=10");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "cache-control"), "public, max-age=86400");
+    let image = image::load_from_memory(&response.bytes().unwrap()).unwrap();
+    assert_eq!((image.width(), image.height()), (128, 128));
+    assert_eq!(
+        get("/icon/64x64/$navy.bmp").status(),
+        StatusCode::BAD_REQUEST
+    );
+    let response = get("/preview/300x200/$navy.png");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.bytes().unwrap();
+    assert_eq!(pixel(&bytes, 299, 199), navy);
+    let image = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((image.width(), image.height()), (300, 200));
 }

@@ -100,6 +100,14 @@ fn routes(max_plugin_bytes: usize) -> Vec<Route> {
         route(Method::GET, "/notepat-og.png", oven::notepat_og_png),
         route(Method::GET, "/kidlisp-backdrop.webp", oven::backdrop_webp),
         route(Method::GET, "/kidlisp-backdrop", oven::backdrop),
+        route(
+            Method::GET,
+            "/grab/{format}/{width}/{height}/{piece}",
+            oven::grab_get,
+        ),
+        route(Method::POST, "/grab", oven::grab_post),
+        route(Method::GET, "/icon/{size}/{file}", oven::icon),
+        route(Method::GET, "/preview/{size}/{file}", oven::preview),
     ]
 }
 

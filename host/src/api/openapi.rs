@@ -51,6 +51,10 @@ use utoipa::OpenApi;
         oven::cards::notepat_og_png,
         oven::backdrop::backdrop_webp,
         oven::backdrop::backdrop,
+        oven::grab::grab_get,
+        oven::grab::grab_post,
+        oven::icons::icon,
+        oven::icons::preview,
     ),
     components(schemas(
         JobSpec,

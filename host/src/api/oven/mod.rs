@@ -1,6 +1,7 @@
-//! The oven's routes for its social cards and daily backdrop (shared/OVEN.md §5.4, §6, §7), over
-//! the `kidlisp-og`, `notepat-og` and `kidlisp` job types and the result cache, so a deployment
-//! of Kiln answers the URLs the oven's pages and crawlers already use.
+//! The oven's routes: grabs, icons and previews of `$code` pieces (shared/OVEN.md §2, §4), its
+//! social cards and daily backdrop (§5.4, §6, §7), over the `kidlisp`, `kidlisp-og` and
+//! `notepat-og` job types and the result cache, so a deployment of Kiln answers the URLs the
+//! oven's pages and crawlers already use.
 //!
 //! What differs from the oven, on purpose: every layout and every day has its own cache entry
 //! (the job's input names both; the oven kept one slot for all layouts, §16.3); when the store
@@ -9,11 +10,16 @@
 
 pub(super) mod backdrop;
 pub(super) mod cards;
+pub(super) mod grab;
+pub(super) mod icons;
+mod piece;
 
 pub use backdrop::{backdrop, backdrop_webp};
 pub use cards::{
     kidlisp_og, kidlisp_og_png, kidlisp_og_preview, kidlisp_og_status, notepat_og_png, og_preview,
 };
+pub use grab::{grab_get, grab_post};
+pub use icons::{icon, preview};
 
 use super::error::ApiError;
 use super::jobs::{submit_following, wait_for_end};
@@ -24,6 +30,8 @@ use crate::service::{Service, SubmitOptions};
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// Today's date, `YYYY-MM-DD`, UTC: the day the cards and the backdrop are for.
@@ -55,26 +63,72 @@ async fn cached(service: &Service, spec: &JobSpec) -> Result<Option<JobRecord>, 
         .map_err(super::jobs::submit_error)
 }
 
-/// Renders `spec` (or joins the same job already queued or running), waiting up to the
-/// service's `max_wait_s`; `None` when it has not finished by then. `force` renders even when
-/// the cache holds a result.
-async fn render(
-    service: &Service,
-    spec: JobSpec,
-    force: bool,
-) -> Result<Option<(JobRecord, bool)>, ApiError> {
+/// Jobs these routes queued and have not seen end, by job type and input: a request for a
+/// render already under way joins its job instead of queueing another, as the oven's capture-key
+/// dedup did (§2.7). Per process; the queue's idempotency keys would also answer a failed job
+/// for days, so they are not used for this.
+static IN_FLIGHT: LazyLock<tokio::sync::Mutex<HashMap<String, String>>> =
+    LazyLock::new(Default::default);
+
+/// More entries than this and the map is cleared (entries of requests that went away before
+/// their job ended are otherwise only dropped when asked for again).
+const MAX_IN_FLIGHT: usize = 4096;
+
+fn flight_key(spec: &JobSpec) -> String {
+    serde_json::to_string(&(&spec.job_type, &spec.input)).unwrap_or_default()
+}
+
+/// Where a render stands once asked for.
+enum Started {
+    /// The result cache had it.
+    Cached(JobRecord),
+    /// A job is queued or running; `joined` when another request had started it.
+    Running {
+        record: JobRecord,
+        events: tokio::sync::broadcast::Receiver<crate::service::JobEvent>,
+        joined: bool,
+    },
+}
+
+/// Starts `spec`, or joins the same render already under way; `force` renders even when the
+/// cache holds a result, and never joins.
+async fn start(service: &Service, spec: JobSpec, force: bool) -> Result<Started, ApiError> {
+    let key = flight_key(&spec);
+    let mut flights = IN_FLIGHT.lock().await;
+    if !force && let Some(id) = flights.get(&key).cloned() {
+        let events = service.events.subscribe(&id);
+        match service.queue.get(id.clone()).await {
+            Ok(Some(record)) if !record.status.is_final() => {
+                return Ok(Started::Running {
+                    record,
+                    events,
+                    joined: true,
+                });
+            }
+            _ => {
+                drop(events);
+                service.events.release(&id);
+                flights.remove(&key);
+            }
+        }
+    }
     let options = SubmitOptions {
         force,
         ..SubmitOptions::default()
     };
     let followed = submit_following(service, spec, options, true).await?;
     match (followed.submitted, followed.events) {
-        (Submitted::Cached(record), _) => Ok(Some((record, true))),
+        (Submitted::Cached(record), _) => Ok(Started::Cached(record)),
         (Submitted::New(record) | Submitted::Existing(record), Some(events)) => {
-            let wait = Duration::from_secs(service.settings.max_wait_s);
-            Ok(wait_for_end(service, &record.id, events, wait)
-                .await?
-                .map(|record| (record, false)))
+            if flights.len() >= MAX_IN_FLIGHT {
+                flights.clear();
+            }
+            flights.insert(key, record.id.clone());
+            Ok(Started::Running {
+                record,
+                events,
+                joined: false,
+            })
         }
         (Submitted::New(record) | Submitted::Existing(record), None) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -84,6 +138,37 @@ async fn render(
                 record.id
             ),
         )),
+    }
+}
+
+/// Waits up to the service's `max_wait_s` for a started job; its final record, or `None`.
+async fn finish(
+    service: &Service,
+    record: &JobRecord,
+    events: tokio::sync::broadcast::Receiver<crate::service::JobEvent>,
+) -> Result<Option<JobRecord>, ApiError> {
+    let wait = Duration::from_secs(service.settings.max_wait_s);
+    let done = wait_for_end(service, &record.id, events, wait).await?;
+    if done.is_some() {
+        let mut flights = IN_FLIGHT.lock().await;
+        flights.retain(|_, id| *id != record.id);
+    }
+    Ok(done)
+}
+
+/// Renders `spec` (or joins the same render under way, or takes the cache's), waiting up to the
+/// service's `max_wait_s`; `None` when it has not finished by then. The flag says the record
+/// came from the result cache.
+async fn render(
+    service: &Service,
+    spec: JobSpec,
+    force: bool,
+) -> Result<Option<(JobRecord, bool)>, ApiError> {
+    match start(service, spec, force).await? {
+        Started::Cached(record) => Ok(Some((record, true))),
+        Started::Running { record, events, .. } => Ok(finish(service, &record, events)
+            .await?
+            .map(|record| (record, false))),
     }
 }
 
