@@ -15,7 +15,7 @@ const FRAMES: usize = 24;
 const SIZES: [(usize, usize); 3] = [(67, 41), (48, 48), (160, 90)];
 
 /// The benchmark pieces (bench/src/kidlisp.rs) and pieces aimed at each effect's corners.
-const PIECES: [&str; 17] = [
+const PIECES: [&str; 19] = [
     // $roz-like, $bop-like, $bair-like
     "fade:red-blue-black-blue-red\n(ink (? rainbow white 0) (1s... 24 64))\n(line)\n\
      (spin (2s... -1.125 1.125))\n(zoom 1.1)\n(0.5s (contrast 1.05))\n\
@@ -28,6 +28,9 @@ const PIECES: [&str; 17] = [
     "navy\n(ink yellow)\n(box 3 3 9 9)\n(spin -3 10.5 7.25)\n(zoom 1.3 0.2 0.9)\n(scroll -2.5 1.7)",
     "black\n(ink white)\n(line)\n(spin 1000)\n(zoom 5)\n(scroll 1000 -777)",
     "black\n(ink lime)\n(circle)\n(zoom 0.1 1.5 -0.5)\n(spin 91 -20 300)",
+    // right angles about half-pixel anchors land exactly on halves (Math.round's ties)
+    "black\n(ink rainbow)\n(repeat 20 point)\n(spin 90 20.5 11)\n(spin 180 5.25 6.75)\n(spin 45)",
+    "navy\n(ink white)\n(line)\n(mask 4 2 30 25)\n(spin 270 -0.5 8)\n(zoom 2 0.25 0.75)\n(unmask)",
     // masks (fractional, partly outside) and pans
     "teal\n(ink rainbow)\n(line)\n(mask 5.5 3.2 30.7 20.1)\n(spin 2)\n(zoom 1.2)\n\
      (scroll 3 -2)\n(blur 3)\n(contrast 1.4)\n(unmask)",
@@ -48,7 +51,7 @@ const PIECES: [&str; 17] = [
 ];
 
 /// SHA-256 prefixes (16 hex digits) per piece and size, recorded before the optimisation.
-const GOLDEN: [[&str; 3]; 17] = [
+const GOLDEN: [[&str; 3]; 19] = [
     ["456c01d274b4fafe", "30eb55a58ea4716c", "5ac6105b78a5a316"],
     ["6ff77127ec2a9a12", "058aa20a7f78f260", "8592cbfeed5e469f"],
     ["96eaad8d791f5e03", "400954b5a2b42961", "eb8d72cda3e22a94"],
@@ -56,6 +59,8 @@ const GOLDEN: [[&str; 3]; 17] = [
     ["396c3dfe561fa061", "aeb26a6697fceae8", "a8f9c1e27b0cff52"],
     ["1f43d16e3f8e79d8", "9cf8444909268c22", "1b23db4b8d9c4b07"],
     ["1ece9798c04c6835", "0beb4b314b4bb183", "05e7e1cd1a88ee17"],
+    ["d1bc7ab74c70ac54", "0e6447792ca15307", "0a4bf0c331d3a29d"],
+    ["a329e1dbee7805af", "5f225ebc864287d4", "283e6b546b167b38"],
     ["b75b1d900d95bf14", "e2979aa0c9280cb5", "e149e6da20c6beeb"],
     ["b4f89dd805a434d7", "cdece95ccfd58070", "538ce246829c102e"],
     ["dbe932d2e7386870", "8d95c7795a101077", "9d122c52e5cfe754"],

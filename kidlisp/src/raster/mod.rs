@@ -124,6 +124,9 @@ pub struct Gfx {
     pub host: Lcg,
     /// Per-pixel erase amounts recorded while erasing on a bake layer.
     pub erase_target: Option<Vec<u8>>,
+    /// The effects' copy of the buffer they read from, kept between calls: a fresh allocation
+    /// of a whole canvas per effect per frame costs page faults and zeroing every time.
+    pub scratch: Vec<u8>,
 }
 
 impl Gfx {
@@ -142,6 +145,7 @@ impl Gfx {
             cycles: Cycles::default(),
             host: Lcg::new(host_seed),
             erase_target: None,
+            scratch: Vec::new(),
         }
     }
 
