@@ -223,9 +223,13 @@ pub(crate) fn clear(g: &mut Gfx, cv: &mut Canvas) {
                     } else {
                         (y as f64 - min_y) / max_t
                     };
-                    let c = fade::color_at_truncated(t, stops);
-                    for x in x0..x1 {
-                        set(cv, x, y, c);
+                    let c = fade::color_at_truncated(t, stops).map(jsnum::clamp_u8);
+                    if x0 < x1 {
+                        // [x0, x1) × [y0, y1) is inside the buffer: a row fill.
+                        let row = (y * w + x0) as usize * 4..(y * w + x1) as usize * 4;
+                        for p in cv.px[row].chunks_exact_mut(4) {
+                            p.copy_from_slice(&c);
+                        }
                     }
                 }
                 return;
@@ -233,15 +237,24 @@ pub(crate) fn clear(g: &mut Gfx, cv: &mut Canvas) {
             if dir.starts_with("horizontal") {
                 let max_t = (ww - 1.0).max(1.0);
                 let lo = (-(min_x as i64)).max(0);
-                for x in lo..(ww as i64).min(cv.w as i64 - min_x as i64) {
-                    let t = if rev {
-                        (ww - 1.0 - x as f64) / max_t
-                    } else {
-                        x as f64 / max_t
-                    };
-                    let c = fade::color_at_truncated(t, stops);
+                let hi = (ww as i64).min(cv.w as i64 - min_x as i64);
+                // Column min_x + x for x in [lo, hi) is inside the buffer, and so is every row
+                // of [y0, y1): one row of colours, copied onto each row.
+                if lo < hi && y0 < y1 {
+                    let row: Vec<u8> = (lo..hi)
+                        .flat_map(|x| {
+                            let t = if rev {
+                                (ww - 1.0 - x as f64) / max_t
+                            } else {
+                                x as f64 / max_t
+                            };
+                            fade::color_at_truncated(t, stops).map(jsnum::clamp_u8)
+                        })
+                        .collect();
+                    let first = (min_x as i64 + lo) as usize * 4;
                     for y in y0..y1 {
-                        set(cv, min_x as i64 + x, y, c);
+                        let at = (y * w) as usize * 4 + first;
+                        cv.px[at..at + row.len()].copy_from_slice(&row);
                     }
                 }
                 return;
