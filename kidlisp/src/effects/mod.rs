@@ -4,13 +4,15 @@
 
 mod blur;
 mod misc;
+mod spin;
 mod tone;
 mod transform;
 
 pub(crate) use blur::blur;
 pub(crate) use misc::{flip, noise, sharpen, shear, sort};
+pub(crate) use spin::{SpinMaps, spin};
 pub(crate) use tone::{brightness, contrast, invert};
-pub(crate) use transform::{scroll, spin, suck, zoom};
+pub(crate) use transform::{scroll, suck, zoom};
 
 use crate::raster::{Canvas, Gfx};
 

@@ -1,6 +1,5 @@
 //! Geometric effects: `scroll` (wrapping shift), `zoom` (nearest-neighbour,
-//! toroidal), `spin` (rigid rotation by whole degrees, the CPU path) and
-//! `suck` (radial bilinear displacement).
+//! toroidal) and `suck` (radial bilinear displacement); `spin` is in spin.rs.
 
 use super::{bounds, snapshot};
 use crate::jsnum;
@@ -8,7 +7,7 @@ use crate::raster::{Canvas, Gfx};
 
 /// The destination positions `min, min+1, …` below `max` that land inside
 /// `[0, limit)` — a mask far larger than the buffer must not mean a long loop.
-fn visible(min: f64, max: f64, limit: f64) -> (f64, f64) {
+pub(super) fn visible(min: f64, max: f64, limit: f64) -> (f64, f64) {
     let start = if min < 0.0 { min + (-min).ceil() } else { min };
     (start, max.min(limit))
 }
@@ -141,107 +140,6 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
         dest_y += 1.0;
     }
     g.scratch = temp;
-}
-
-/// `spin steps [ax ay]` (§9.3, the CPU `spinBlockBased`): steps accumulate and
-/// the floor is applied as a rigid rotation by that many degrees about the
-/// area's centre, nearest-neighbour, wrapping.
-pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64, f64)>) {
-    if steps == 0.0 || steps.is_nan() {
-        return;
-    }
-    g.spin_acc += steps;
-    let k = g.spin_acc.floor();
-    g.spin_acc -= k;
-    if k == 0.0 {
-        return;
-    }
-    let (min_x, min_y, max_x, max_y) = bounds(g, cv, true);
-    let (ww, wh) = (max_x - min_x, max_y - min_y);
-    if !(ww > 0.0 && wh > 0.0) {
-        return;
-    }
-    let (cx, cy) = anchor.unwrap_or((min_x + (ww / 2.0).floor(), min_y + (wh / 2.0).floor()));
-    let rad = (k * std::f64::consts::PI) / 180.0;
-    let (cos, sin) = (libm::cos(rad), libm::sin(rad));
-    let temp = snapshot(g, cv);
-    let (y_start, y_end) = visible(min_y, max_y, cv.hf());
-    let (x_start, x_end) = visible(min_x, max_x, cv.wf());
-    // Whole-number areas (no mask, or a mask on whole pixels) and a sane anchor take the integer
-    // path; anything else (fractional masks, NaN or huge anchors) the f64 one.
-    let whole = |v: f64| v.fract() == 0.0 && v.abs() <= 1e9;
-    if [min_x, min_y, ww, wh].into_iter().all(whole) && cx.abs() < 1e9 && cy.abs() < 1e9 {
-        spin_whole(cv, &temp, (min_x, min_y, ww, wh), (cx, cy), (cos, sin));
-    } else {
-        let mut dest_y = y_start;
-        while dest_y < y_end {
-            let dy = dest_y - cy;
-            let (ryx, ryy) = (dy * sin + cx, dy * cos + cy);
-            let mut dest_x = x_start;
-            while dest_x < x_end {
-                let dx = dest_x - cx;
-                let mut sx = jsnum::round(dx * cos + ryx);
-                let mut sy = jsnum::round(-dx * sin + ryy);
-                sx = min_x + ((sx - min_x) % ww + ww) % ww;
-                sy = min_y + ((sy - min_y) % wh + wh) % wh;
-                sx = sx.min(max_x - 1.0);
-                sy = sy.min(max_y - 1.0);
-                let ok = |v: f64, hi: f64| v >= 0.0 && v < hi;
-                if ok(sx, cv.wf()) && ok(sy, cv.hf()) && ok(dest_x, cv.wf()) && ok(dest_y, cv.hf())
-                {
-                    let si = (sy as usize * cv.w + sx as usize) * 4;
-                    let di = (dest_y as usize * cv.w + dest_x as usize) * 4;
-                    cv.px[di..di + 4].copy_from_slice(&temp[si..si + 4]);
-                }
-                dest_x += 1.0;
-            }
-            dest_y += 1.0;
-        }
-    }
-    g.scratch = temp;
-}
-
-/// `spin`'s pixel loop when the area's corner and size are whole numbers and the anchor is
-/// finite and below 1e9: the same f64 products and sums, rounded with [`jsnum::round_small`],
-/// and the wrap `min + ((s − min) % size + size) % size` done on integers, where it is exact
-/// (every value is a whole number far below 2^53, so the f64 `%` and `+` never rounded). The
-/// clamp to `max − 1` after the wrap never changed a whole number, and the destination is
-/// always inside the buffer (the loops run over the visible part only).
-fn spin_whole(
-    cv: &mut Canvas,
-    temp: &[u8],
-    (min_x, min_y, ww, wh): (f64, f64, f64, f64),
-    (cx, cy): (f64, f64),
-    (cos, sin): (f64, f64),
-) {
-    let (x0, x1) = (min_x.max(0.0) as usize, (min_x + ww).min(cv.wf()) as usize);
-    let (y0, y1) = (min_y.max(0.0) as usize, (min_y + wh).min(cv.hf()) as usize);
-    if x0 >= x1 || y0 >= y1 {
-        return;
-    }
-    let (mx, my, iw, ih) = (min_x as i64, min_y as i64, ww as i64, wh as i64);
-    let (cw, ch) = (cv.w as i64, cv.h as i64);
-    // dx·cos and −dx·sin depend on the column only.
-    let columns: Vec<(f64, f64)> = (x0..x1)
-        .map(|x| {
-            let dx = x as f64 - cx;
-            (dx * cos, -dx * sin)
-        })
-        .collect();
-    let row_bytes = cv.w * 4;
-    for y in y0..y1 {
-        let dy = y as f64 - cy;
-        let (ryx, ryy) = (dy * sin + cx, dy * cos + cy);
-        let dst = &mut cv.px[y * row_bytes + x0 * 4..y * row_bytes + x1 * 4];
-        for (d, &(xc, xs)) in dst.chunks_exact_mut(4).zip(&columns) {
-            let sx = (jsnum::round_small(xc + ryx) - mx).rem_euclid(iw) + mx;
-            let sy = (jsnum::round_small(xs + ryy) - my).rem_euclid(ih) + my;
-            if sx >= 0 && sx < cw && sy >= 0 && sy < ch {
-                let si = (sy * cw + sx) as usize * 4;
-                d.copy_from_slice(&temp[si..si + 4]);
-            }
-        }
-    }
 }
 
 /// `suck strength [cx cy]` (§9.6): accumulate; at |acc| ≥ 0.5 every pixel

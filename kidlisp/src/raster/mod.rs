@@ -127,6 +127,8 @@ pub struct Gfx {
     /// The effects' copy of the buffer they read from, kept between calls: a fresh allocation
     /// of a whole canvas per effect per frame costs page faults and zeroing every time.
     pub scratch: Vec<u8>,
+    /// `spin`'s recently used pixel mappings.
+    pub spin_maps: crate::effects::SpinMaps,
 }
 
 impl Gfx {
@@ -146,6 +148,7 @@ impl Gfx {
             host: Lcg::new(host_seed),
             erase_target: None,
             scratch: Vec::new(),
+            spin_maps: Default::default(),
         }
     }
 
