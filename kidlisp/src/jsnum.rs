@@ -191,6 +191,11 @@ pub fn to_int32(x: f64) -> i32 {
 
 /// JS `x >> 8` on a double.
 pub fn shr8(x: f64) -> f64 {
+    // Blends shift sums below 2^16 on every pixel: in [0, 2^31) ToInt32 is the truncation,
+    // so skip its modulo (a library call).
+    if (0.0..2_147_483_648.0).contains(&x) {
+        return ((x as i32) >> 8) as f64;
+    }
     (to_int32(x) >> 8) as f64
 }
 
@@ -297,6 +302,31 @@ mod tests {
                 f64::from_bits(bits),
             ] {
                 check(y);
+            }
+        }
+    }
+
+    #[test]
+    fn shr8_is_to_int32_shifted() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for i in 0..1_000_000u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let scale = f64::from(i % 70).exp2();
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 0.5;
+            for x in [
+                unit * scale,
+                f64::from_bits(state),
+                scale,
+                -scale,
+                scale - 0.5,
+            ] {
+                assert_eq!(
+                    shr8(x).to_bits(),
+                    ((to_int32(x) >> 8) as f64).to_bits(),
+                    "{x:e}"
+                );
             }
         }
     }

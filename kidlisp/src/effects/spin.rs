@@ -140,13 +140,12 @@ fn apply(cv: &mut Canvas, temp: &[u8], area: (f64, f64, f64, f64), map: &[u32]) 
     let Some([x0, x1, y0, y1]) = visible_whole(cv, area) else {
         return;
     };
-    let row_bytes = cv.w * 4;
+    let (src, _) = temp.as_chunks::<4>();
+    let (px, _) = cv.px.as_chunks_mut::<4>();
     for (y, sources) in (y0..y1).zip(map.chunks_exact(x1 - x0)) {
-        let dst = &mut cv.px[y * row_bytes + x0 * 4..y * row_bytes + x1 * 4];
-        for (d, &s) in dst.chunks_exact_mut(4).zip(sources) {
+        for (d, &s) in px[y * cv.w + x0..y * cv.w + x1].iter_mut().zip(sources) {
             if s != NONE {
-                let si = s as usize * 4;
-                d.copy_from_slice(&temp[si..si + 4]);
+                *d = src[s as usize];
             }
         }
     }

@@ -112,12 +112,14 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
             && dest_x >= 0.0
             && dest_x < cv.wf()
         {
-            columns.push((dest_x as usize * 4, final_x as usize * 4));
+            columns.push((dest_x as usize, final_x as usize));
         }
         dest_x += 1.0;
     }
     let temp = snapshot(g, cv);
-    let row_bytes = cv.w * 4;
+    let (src_px, _) = temp.as_chunks::<4>();
+    let (w, h) = (cv.w, cv.hf());
+    let (px, _) = cv.px.as_chunks_mut::<4>();
     let mut dest_y = y_start;
     while dest_y < y_end {
         let src_y_base = (dest_y - anchor_y) * inv + anchor_y;
@@ -127,14 +129,14 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
         if final_y >= min_y
             && final_y < max_y
             && dest_y >= 0.0
-            && dest_y < cv.hf()
+            && dest_y < h
             && final_y >= 0.0
-            && final_y < cv.hf()
+            && final_y < h
         {
-            let src = &temp[final_y as usize * row_bytes..][..row_bytes];
-            let dst = &mut cv.px[dest_y as usize * row_bytes..][..row_bytes];
+            let src = &src_px[final_y as usize * w..][..w];
+            let dst = &mut px[dest_y as usize * w..][..w];
             for &(d, s) in &columns {
-                dst[d..d + 4].copy_from_slice(&src[s..s + 4]);
+                dst[d] = src[s];
             }
         }
         dest_y += 1.0;

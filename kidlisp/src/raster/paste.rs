@@ -84,10 +84,12 @@ fn paste_unmasked(dst: &mut Canvas, src: &Canvas, dx0: i64, dy0: i64) {
             if a == 255 {
                 d.copy_from_slice(s);
             } else {
-                let k = f64::from(a) + 1.0;
-                let inv = 256.0 - k;
+                // In integers: k·s + (256−k)·d is a whole number below 2^16, which the f64
+                // formula above holds exactly, and its `>> 8` is at most 255 (no clamping).
+                let k = u32::from(a) + 1;
+                let inv = 256 - k;
                 for c in 0..3 {
-                    d[c] = clamp_u8(shr8(k * f64::from(s[c]) + inv * f64::from(d[c])));
+                    d[c] = ((k * u32::from(s[c]) + inv * u32::from(d[c])) >> 8) as u8;
                 }
                 d[3] = (u16::from(d[3]) + u16::from(a)).min(255) as u8;
             }
