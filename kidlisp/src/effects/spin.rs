@@ -47,7 +47,6 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
     let (cx, cy) = anchor.unwrap_or((min_x + (ww / 2.0).floor(), min_y + (wh / 2.0).floor()));
     let rad = (k * std::f64::consts::PI) / 180.0;
     let (cos, sin) = (libm::cos(rad), libm::sin(rad));
-    let temp = snapshot(g, cv);
     // Whole-number areas (no mask, or a mask on whole pixels) and an anchor below 1e6 take the
     // mapped path; anything else (fractional masks, NaN or huge anchors) the f64 one.
     let whole = |v: f64| v.fract() == 0.0 && v.abs() <= 1e6;
@@ -59,7 +58,8 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
             .collect::<Vec<_>>()
             .try_into()
             .expect("ten values"));
-        let maps = &mut g.spin_maps.0;
+        // Out of `g` while in use, so the scratch buffer can be borrowed too.
+        let mut maps = std::mem::take(&mut g.spin_maps.0);
         match maps.iter().position(|(k, _)| *k == key) {
             Some(i) => {
                 let hit = maps.remove(i);
@@ -74,8 +74,27 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
             }
         }
         let (_, map) = maps.last().expect("just pushed");
-        apply(cv, &temp, (min_x, min_y, ww, wh), map);
+        let area = (min_x, min_y, ww, wh);
+        if visible_whole(cv, area) == Some([0, cv.w, 0, cv.h]) {
+            // The map covers every pixel: build the result in the scratch buffer and swap,
+            // with no copy beforehand (unmapped pixels keep their own value).
+            let mut out = std::mem::take(&mut g.scratch);
+            out.resize(cv.px.len(), 0);
+            let (src, _) = cv.px.as_chunks::<4>();
+            let (dst, _) = out.as_chunks_mut::<4>();
+            for ((d, &s), own) in dst.iter_mut().zip(map).zip(src) {
+                *d = if s == NONE { *own } else { src[s as usize] };
+            }
+            std::mem::swap(&mut cv.px, &mut out);
+            g.scratch = out;
+        } else {
+            let temp = snapshot(g, cv);
+            apply(cv, &temp, area, map);
+            g.scratch = temp;
+        }
+        g.spin_maps.0 = maps;
     } else {
+        let temp = snapshot(g, cv);
         spin_f64(
             cv,
             &temp,
@@ -83,8 +102,8 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
             (cx, cy),
             (cos, sin),
         );
+        g.scratch = temp;
     }
-    g.scratch = temp;
 }
 
 /// The visible part `[x0, x1) × [y0, y1)` of a whole-number area, or None when empty. The

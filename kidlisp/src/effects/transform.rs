@@ -116,30 +116,56 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
         }
         dest_x += 1.0;
     }
-    let temp = snapshot(g, cv);
-    let (src_px, _) = temp.as_chunks::<4>();
-    let (w, h) = (cv.w, cv.hf());
-    let (px, _) = cv.px.as_chunks_mut::<4>();
+    // Each visible row's source row, or None where the per-pixel test failed.
+    let h = cv.hf();
+    let mut rows: Vec<(usize, Option<usize>)> = Vec::with_capacity(cv.h);
     let mut dest_y = y_start;
     while dest_y < y_end {
         let src_y_base = (dest_y - anchor_y) * inv + anchor_y;
         let wrapped_y = ((src_y_base - min_y) % wh + wh) % wh + min_y;
         let nearest_y = jsnum::round(wrapped_y);
         let final_y = min_y + ((nearest_y - min_y) % wh + wh) % wh;
-        if final_y >= min_y
-            && final_y < max_y
-            && dest_y >= 0.0
-            && dest_y < h
-            && final_y >= 0.0
-            && final_y < h
-        {
-            let src = &src_px[final_y as usize * w..][..w];
-            let dst = &mut px[dest_y as usize * w..][..w];
+        if dest_y >= 0.0 && dest_y < h {
+            let ok = final_y >= min_y && final_y < max_y && final_y >= 0.0 && final_y < h;
+            rows.push((dest_y as usize, ok.then_some(final_y as usize)));
+        }
+        dest_y += 1.0;
+    }
+    let w = cv.w;
+    if columns.len() == w && rows.len() == cv.h {
+        // Every pixel of the buffer is written (columns and rows are each the whole range, in
+        // order): build the result in the scratch buffer and swap, with no copy beforehand.
+        let mut out = std::mem::take(&mut g.scratch);
+        out.resize(cv.px.len(), 0);
+        let (src, _) = cv.px.as_chunks::<4>();
+        let (dst, _) = out.as_chunks_mut::<4>();
+        for &(y, final_y) in &rows {
+            let drow = &mut dst[y * w..][..w];
+            match final_y {
+                Some(fy) => {
+                    let srow = &src[fy * w..][..w];
+                    for (d, &(_, s)) in drow.iter_mut().zip(&columns) {
+                        *d = srow[s];
+                    }
+                }
+                None => drow.copy_from_slice(&src[y * w..][..w]),
+            }
+        }
+        std::mem::swap(&mut cv.px, &mut out);
+        g.scratch = out;
+        return;
+    }
+    let temp = snapshot(g, cv);
+    let (src_px, _) = temp.as_chunks::<4>();
+    let (px, _) = cv.px.as_chunks_mut::<4>();
+    for &(y, final_y) in &rows {
+        if let Some(fy) = final_y {
+            let src = &src_px[fy * w..][..w];
+            let dst = &mut px[y * w..][..w];
             for &(d, s) in &columns {
                 dst[d] = src[s];
             }
         }
-        dest_y += 1.0;
     }
     g.scratch = temp;
 }
