@@ -35,19 +35,6 @@ pub(crate) fn area(g: &Gfx, cv: &Canvas, with_pan: bool) -> (usize, usize, usize
     }
 }
 
-/// The area `(min_x, min_y, max_x, max_y)` the geometric effects and `clear` work on: the whole
-/// buffer, or the mask rectangle unclamped (offset by the pan where `with_pan`).
-pub(crate) fn bounds(g: &Gfx, cv: &Canvas, with_pan: bool) -> (f64, f64, f64, f64) {
-    match g.mask {
-        None => (0.0, 0.0, cv.wf(), cv.hf()),
-        Some(m) if with_pan => {
-            let (px, py) = g.pan;
-            (m.x + px, m.y + py, m.x + m.w + px, m.y + m.h + py)
-        }
-        Some(m) => (m.x, m.y, m.x + m.w, m.y + m.h),
-    }
-}
-
 /// A copy of the buffer's bytes to read from while the buffer is rewritten, in the reusable
 /// scratch buffer; give it back with `g.scratch = copy` when done.
 pub(crate) fn snapshot(g: &mut Gfx, cv: &Canvas) -> Vec<u8> {

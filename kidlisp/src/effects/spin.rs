@@ -7,7 +7,7 @@
 //! the mapping is worked out once into a [`SpinMaps`] entry and later frames only copy pixels
 //! through it.
 
-use super::{bounds, snapshot, transform::visible};
+use super::{snapshot, transform::visible};
 use crate::jsnum;
 use crate::raster::{Canvas, Gfx};
 
@@ -39,7 +39,7 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
     if k == 0.0 {
         return;
     }
-    let (min_x, min_y, max_x, max_y) = bounds(g, cv, true);
+    let (min_x, min_y, max_x, max_y) = g.area_bounds(cv, true);
     let (ww, wh) = (max_x - min_x, max_y - min_y);
     if !(ww > 0.0 && wh > 0.0) {
         return;

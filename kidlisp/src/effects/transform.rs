@@ -1,7 +1,7 @@
 //! Geometric effects: `scroll` (wrapping shift), `zoom` (nearest-neighbour,
 //! toroidal) and `suck` (radial bilinear displacement); `spin` is in spin.rs.
 
-use super::{bounds, snapshot};
+use super::snapshot;
 use crate::jsnum;
 use crate::raster::{Canvas, Gfx};
 
@@ -84,7 +84,7 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
         g.zoom_acc -= step;
         1.0 + step
     };
-    let (min_x, min_y, max_x, max_y) = bounds(g, cv, false);
+    let (min_x, min_y, max_x, max_y) = g.area_bounds(cv, false);
     let (ww, wh) = (max_x - min_x, max_y - min_y);
     if !(ww > 0.0 && wh > 0.0) {
         return;
@@ -181,7 +181,7 @@ pub(crate) fn suck(g: &mut Gfx, cv: &mut Canvas, strength: f64, center: Option<(
     if g.suck_acc.abs() < 0.5 {
         return;
     }
-    let (min_x, min_y, max_x, max_y) = bounds(g, cv, false);
+    let (min_x, min_y, max_x, max_y) = g.area_bounds(cv, false);
     let (ww, wh) = (max_x - min_x, max_y - min_y);
     let (cx, cy) = center.unwrap_or((min_x + ww * 0.5, min_y + wh * 0.5));
     let amount = g.suck_acc.abs();
@@ -189,14 +189,13 @@ pub(crate) fn suck(g: &mut Gfx, cv: &mut Canvas, strength: f64, center: Option<(
     g.suck_acc = 0.0;
     let temp = snapshot(g, cv);
     let (cw, ch) = (cv.wf(), cv.hf());
-    let inside = |x: f64, y: f64| x >= 0.0 && y >= 0.0 && x < cw && y < ch;
     let (y_start, y_end) = visible(min_y, max_y, ch);
     let (x_start, x_end) = visible(min_x, max_x, cw);
     let mut dest_y = y_start;
     while dest_y < y_end {
         let mut dest_x = x_start;
         while dest_x < x_end {
-            if !inside(dest_x, dest_y) {
+            if !cv.contains(dest_x, dest_y) {
                 dest_x += 1.0;
                 continue;
             }
@@ -217,7 +216,7 @@ pub(crate) fn suck(g: &mut Gfx, cv: &mut Canvas, strength: f64, center: Option<(
             let y1 = cl(fy, min_y, max_y - 1.0);
             let x2 = cl(fx + 1.0, min_x, max_x - 1.0);
             let y2 = cl(fy + 1.0, min_y, max_y - 1.0);
-            if !(inside(x1, y1) && inside(x2, y2)) {
+            if !(cv.contains(x1, y1) && cv.contains(x2, y2)) {
                 dest_x += 1.0;
                 continue;
             }

@@ -47,6 +47,11 @@ impl Canvas {
     pub(crate) fn hf(&self) -> f64 {
         self.h as f64
     }
+
+    /// Whether the point lies on the buffer (false for NaN).
+    pub(crate) fn contains(&self, x: f64, y: f64) -> bool {
+        x >= 0.0 && y >= 0.0 && x < self.wf() && y < self.hf()
+    }
 }
 
 /// The current ink, as graph.mjs's `c` holds it.
@@ -170,6 +175,19 @@ impl Gfx {
         self.ink = Ink::Solid([c[0].floor(), c[1].floor(), c[2].floor(), c[3].floor()]);
     }
 
+    /// The area `(min_x, min_y, max_x, max_y)` that `clear` and the geometric effects work on:
+    /// the whole buffer, or the mask rectangle unclamped (offset by the pan where `with_pan`).
+    pub(crate) fn area_bounds(&self, cv: &Canvas, with_pan: bool) -> (f64, f64, f64, f64) {
+        match self.mask {
+            None => (0.0, 0.0, cv.wf(), cv.hf()),
+            Some(m) if with_pan => {
+                let (px, py) = self.pan;
+                (m.x + px, m.y + py, m.x + m.w + px, m.y + m.h + py)
+            }
+            Some(m) => (m.x, m.y, m.x + m.w, m.y + m.h),
+        }
+    }
+
     /// The current ink as a gradient, if it is one.
     pub(crate) fn fade(&self) -> Option<Fade> {
         match &self.ink {
@@ -183,13 +201,7 @@ impl Gfx {
 /// included, by direct assignment; also resets the blur accumulator.
 pub(crate) fn clear(g: &mut Gfx, cv: &mut Canvas) {
     g.blur_acc = 0.0;
-    let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0, 0.0, cv.wf(), cv.hf());
-    if let Some(m) = g.mask {
-        min_x = m.x;
-        min_y = m.y;
-        max_x = m.x + m.w;
-        max_y = m.y + m.h;
-    }
+    let (min_x, min_y, max_x, max_y) = g.area_bounds(cv, false);
     let w = cv.w as i64;
     let set = |cv: &mut Canvas, x: i64, y: i64, c: [f64; 4]| {
         if x < 0 || y < 0 || x >= w || y >= cv.h as i64 {
