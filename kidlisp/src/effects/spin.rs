@@ -12,8 +12,13 @@ use crate::jsnum;
 use crate::raster::{Canvas, Gfx};
 
 /// Maps kept at once. Two cover a piece alternating between two angles (`$roz`'s 1.125 steps
-/// give 1° and 2°); each costs 4 bytes per pixel.
+/// give 1° and 2°).
 const KEPT: usize = 2;
+
+/// Largest area (in pixels) whose map is kept: a map costs 4 bytes per pixel, so two stay under
+/// 16 MiB. Larger spins work the mapping out row by row every time, in memory for one row (the
+/// plugin's memory is bounded and a 4096² canvas is already 64 MiB).
+const MAX_KEPT_PIXELS: usize = 1 << 21;
 
 /// A destination pixel with no source (outside the buffer).
 const NONE: u32 = u32::MAX;
@@ -48,52 +53,9 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
     let rad = (k * std::f64::consts::PI) / 180.0;
     let (cos, sin) = (libm::cos(rad), libm::sin(rad));
     // Whole-number areas (no mask, or a mask on whole pixels) and an anchor below 1e6 take the
-    // mapped path; anything else (fractional masks, NaN or huge anchors) the f64 one.
+    // integer path; anything else (fractional masks, NaN or huge anchors) the f64 one.
     let whole = |v: f64| v.fract() == 0.0 && v.abs() <= 1e6;
-    if [min_x, min_y, ww, wh].into_iter().all(whole) && cx.abs() < 1e6 && cy.abs() < 1e6 {
-        let key = Key([min_x, min_y, ww, wh, cx, cy, cos, sin]
-            .map(f64::to_bits)
-            .into_iter()
-            .chain([cv.w as u64, cv.h as u64])
-            .collect::<Vec<_>>()
-            .try_into()
-            .expect("ten values"));
-        // Out of `g` while in use, so the scratch buffer can be borrowed too.
-        let mut maps = std::mem::take(&mut g.spin_maps.0);
-        match maps.iter().position(|(k, _)| *k == key) {
-            Some(i) => {
-                let hit = maps.remove(i);
-                maps.push(hit);
-            }
-            None => {
-                if maps.len() >= KEPT {
-                    maps.remove(0);
-                }
-                let map = whole_map(cv, (min_x, min_y, ww, wh), (cx, cy), (cos, sin));
-                maps.push((key, map));
-            }
-        }
-        let (_, map) = maps.last().expect("just pushed");
-        let area = (min_x, min_y, ww, wh);
-        if visible_whole(cv, area) == Some([0, cv.w, 0, cv.h]) {
-            // The map covers every pixel: build the result in the scratch buffer and swap,
-            // with no copy beforehand (unmapped pixels keep their own value).
-            let mut out = std::mem::take(&mut g.scratch);
-            out.resize(cv.px.len(), 0);
-            let (src, _) = cv.px.as_chunks::<4>();
-            let (dst, _) = out.as_chunks_mut::<4>();
-            for ((d, &s), own) in dst.iter_mut().zip(map).zip(src) {
-                *d = if s == NONE { *own } else { src[s as usize] };
-            }
-            std::mem::swap(&mut cv.px, &mut out);
-            g.scratch = out;
-        } else {
-            let temp = snapshot(g, cv);
-            apply(cv, &temp, area, map);
-            g.scratch = temp;
-        }
-        g.spin_maps.0 = maps;
-    } else {
+    if !([min_x, min_y, ww, wh].into_iter().all(whole) && cx.abs() < 1e6 && cy.abs() < 1e6) {
         let temp = snapshot(g, cv);
         spin_f64(
             cv,
@@ -103,45 +65,116 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
             (cos, sin),
         );
         g.scratch = temp;
+        return;
     }
-}
-
-/// The visible part `[x0, x1) × [y0, y1)` of a whole-number area, or None when empty. The
-/// f64 loops ran from `visible`'s start while below its end, which for whole numbers is this.
-fn visible_whole(cv: &Canvas, (min_x, min_y, ww, wh): (f64, f64, f64, f64)) -> Option<[usize; 4]> {
-    let (x0, x1) = (min_x.max(0.0) as usize, (min_x + ww).min(cv.wf()) as usize);
-    let (y0, y1) = (min_y.max(0.0) as usize, (min_y + wh).min(cv.hf()) as usize);
-    (x0 < x1 && y0 < y1).then_some([x0, x1, y0, y1])
-}
-
-/// The mapping of a whole-number spin: the same f64 products and sums as [`spin_f64`], rounded
-/// with [`jsnum::round_small`], and the wrap `min + ((s − min) % size + size) % size` done on
-/// integers, where it is exact (every value is a whole number far below 2^53, so the f64 `%`
-/// and `+` never rounded). The clamp to `max − 1` after the wrap never changed a whole number,
-/// and the destination is always inside the buffer (the loops run over the visible part only).
-fn whole_map(
-    cv: &Canvas,
-    area @ (min_x, min_y, ww, wh): (f64, f64, f64, f64),
-    (cx, cy): (f64, f64),
-    (cos, sin): (f64, f64),
-) -> Vec<u32> {
-    let Some([x0, x1, y0, y1]) = visible_whole(cv, area) else {
-        return Vec::new();
+    let Some(rotation) = Rotation::new(cv, (min_x, min_y, ww, wh), (cx, cy), (cos, sin)) else {
+        return;
     };
-    let (mx, my, iw, ih) = (min_x as i64, min_y as i64, ww as i64, wh as i64);
-    let (cw, ch) = (cv.w as i64, cv.h as i64);
-    // dx·cos and −dx·sin depend on the column only.
-    let columns: Vec<(f64, f64)> = (x0..x1)
-        .map(|x| {
-            let dx = x as f64 - cx;
-            (dx * cos, -dx * sin)
+    // Out of `g` while in use, so the scratch buffer can be borrowed too.
+    let mut maps = std::mem::take(&mut g.spin_maps.0);
+    let width = rotation.x1 - rotation.x0;
+    if width * (rotation.y1 - rotation.y0) <= MAX_KEPT_PIXELS {
+        let key = Key([
+            min_x.to_bits(),
+            min_y.to_bits(),
+            ww.to_bits(),
+            wh.to_bits(),
+            cx.to_bits(),
+            cy.to_bits(),
+            cos.to_bits(),
+            sin.to_bits(),
+            cv.w as u64,
+            cv.h as u64,
+        ]);
+        match maps.iter().position(|(k, _)| *k == key) {
+            Some(i) => {
+                let hit = maps.remove(i);
+                maps.push(hit);
+            }
+            None => {
+                if maps.len() >= KEPT {
+                    maps.remove(0);
+                }
+                let mut map = Vec::with_capacity(width * (rotation.y1 - rotation.y0));
+                for y in rotation.y0..rotation.y1 {
+                    rotation.row(y, &mut map);
+                }
+                maps.push((key, map));
+            }
+        }
+        let (_, map) = maps.last().expect("just pushed");
+        rotation.apply(g, cv, Some(map));
+    } else {
+        rotation.apply(g, cv, None);
+    }
+    g.spin_maps.0 = maps;
+}
+
+/// A whole-number spin: the area's visible part `[x0, x1) × [y0, y1)` and what the mapping of
+/// its pixels needs.
+struct Rotation {
+    x0: usize,
+    x1: usize,
+    y0: usize,
+    y1: usize,
+    /// The area's corner and size, and the buffer's size, as integers.
+    min: (i64, i64),
+    size: (i64, i64),
+    buffer: (i64, i64),
+    anchor: (f64, f64),
+    cos: f64,
+    sin: f64,
+    /// dx·cos and −dx·sin of each visible column (they depend on the column only).
+    columns: Vec<(f64, f64)>,
+}
+
+impl Rotation {
+    /// None when no pixel of the area is on the buffer. The f64 loops ran from `visible`'s
+    /// start while below its end, which for whole numbers is `[max(min, 0), min(max, size))`.
+    fn new(
+        cv: &Canvas,
+        (min_x, min_y, ww, wh): (f64, f64, f64, f64),
+        (cx, cy): (f64, f64),
+        (cos, sin): (f64, f64),
+    ) -> Option<Rotation> {
+        let (x0, x1) = (min_x.max(0.0) as usize, (min_x + ww).min(cv.wf()) as usize);
+        let (y0, y1) = (min_y.max(0.0) as usize, (min_y + wh).min(cv.hf()) as usize);
+        if x0 >= x1 || y0 >= y1 {
+            return None;
+        }
+        let columns = (x0..x1)
+            .map(|x| {
+                let dx = x as f64 - cx;
+                (dx * cos, -dx * sin)
+            })
+            .collect();
+        Some(Rotation {
+            x0,
+            x1,
+            y0,
+            y1,
+            min: (min_x as i64, min_y as i64),
+            size: (ww as i64, wh as i64),
+            buffer: (cv.w as i64, cv.h as i64),
+            anchor: (cx, cy),
+            cos,
+            sin,
+            columns,
         })
-        .collect();
-    let mut map = Vec::with_capacity((x1 - x0) * (y1 - y0));
-    for y in y0..y1 {
+    }
+
+    /// Append row y's source pixel indices ([`NONE`] for none) to `out`: the same f64
+    /// products and sums as [`spin_f64`], rounded with [`jsnum::round_small`], and the wrap
+    /// `min + ((s − min) % size + size) % size` done on integers, where it is exact (every value
+    /// is a whole number far below 2^53, so the f64 `%` and `+` never rounded). The clamp to
+    /// `max − 1` after the wrap never changed a whole number, and the destination is always on
+    /// the buffer (rows and columns are the visible ones only).
+    fn row(&self, y: usize, out: &mut Vec<u32>) {
+        let ((mx, my), (iw, ih), (cw, ch)) = (self.min, self.size, self.buffer);
+        let (cx, cy) = self.anchor;
         let dy = y as f64 - cy;
-        let (ryx, ryy) = (dy * sin + cx, dy * cos + cy);
-        map.extend(columns.iter().map(|&(xc, xs)| {
+        let (ryx, ryy) = (dy * self.sin + cx, dy * self.cos + cy);
+        out.extend(self.columns.iter().map(|&(xc, xs)| {
             let sx = wrap(jsnum::round_small(xc + ryx) - mx, iw) + mx;
             let sy = wrap(jsnum::round_small(xs + ryy) - my, ih) + my;
             if sx >= 0 && sx < cw && sy >= 0 && sy < ch {
@@ -151,21 +184,58 @@ fn whole_map(
             }
         }));
     }
-    map
-}
 
-/// Copy every mapped pixel from `temp` into the visible part of the area.
-fn apply(cv: &mut Canvas, temp: &[u8], area: (f64, f64, f64, f64), map: &[u32]) {
-    let Some([x0, x1, y0, y1]) = visible_whole(cv, area) else {
-        return;
-    };
-    let (src, _) = temp.as_chunks::<4>();
-    let (px, _) = cv.px.as_chunks_mut::<4>();
-    for (y, sources) in (y0..y1).zip(map.chunks_exact(x1 - x0)) {
-        for (d, &s) in px[y * cv.w + x0..y * cv.w + x1].iter_mut().zip(sources) {
-            if s != NONE {
-                *d = src[s as usize];
+    /// Row y's source indices: from `map` when given, else worked out into `buffer`.
+    fn sources<'a>(&self, y: usize, map: Option<&'a [u32]>, buffer: &'a mut Vec<u32>) -> &'a [u32] {
+        let width = self.x1 - self.x0;
+        match map {
+            Some(map) => &map[(y - self.y0) * width..][..width],
+            None => {
+                buffer.clear();
+                self.row(y, buffer);
+                buffer
             }
+        }
+    }
+
+    /// Move the pixels: through `map` (every visible row's indices, in order) when given,
+    /// otherwise working each row's indices out as it goes.
+    fn apply(&self, g: &mut Gfx, cv: &mut Canvas, map: Option<&[u32]>) {
+        let w = cv.w;
+        let mut buffer = Vec::new();
+        if [self.x0, self.x1, self.y0, self.y1] == [0, cv.w, 0, cv.h] {
+            // Every pixel of the buffer is visited: build the result in the scratch buffer and
+            // swap, with no copy beforehand (unmapped pixels keep their own value).
+            let mut out = std::mem::take(&mut g.scratch);
+            out.resize(cv.px.len(), 0);
+            let (src, _) = cv.px.as_chunks::<4>();
+            let (dst, _) = out.as_chunks_mut::<4>();
+            for y in 0..cv.h {
+                let row = y * w..(y + 1) * w;
+                let (dst_row, own_row) = (&mut dst[row.clone()], &src[row]);
+                for ((d, &s), own) in dst_row
+                    .iter_mut()
+                    .zip(self.sources(y, map, &mut buffer))
+                    .zip(own_row)
+                {
+                    *d = if s == NONE { *own } else { src[s as usize] };
+                }
+            }
+            std::mem::swap(&mut cv.px, &mut out);
+            g.scratch = out;
+        } else {
+            let temp = snapshot(g, cv);
+            let (src, _) = temp.as_chunks::<4>();
+            let (px, _) = cv.px.as_chunks_mut::<4>();
+            for y in self.y0..self.y1 {
+                let row = &mut px[y * w + self.x0..y * w + self.x1];
+                for (d, &s) in row.iter_mut().zip(self.sources(y, map, &mut buffer)) {
+                    if s != NONE {
+                        *d = src[s as usize];
+                    }
+                }
+            }
+            g.scratch = temp;
         }
     }
 }
@@ -217,5 +287,90 @@ fn spin_f64(
             dest_x += 1.0;
         }
         dest_y += 1.0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raster::Mask;
+
+    fn noise_canvas(w: usize, h: usize, seed: u32) -> Canvas {
+        let mut rng = crate::rng::Lcg::new(seed);
+        let mut cv = Canvas::new(w, h);
+        for p in cv.px.iter_mut() {
+            *p = rng.below(256.0) as u8;
+        }
+        cv
+    }
+
+    /// The whole-number path, through a kept map and row by row, against the f64 loop.
+    #[test]
+    fn whole_number_spins_match_the_f64_loop() {
+        let masks = [
+            None,
+            Some(Mask {
+                x: 3.0,
+                y: 2.0,
+                w: 20.0,
+                h: 15.0,
+            }),
+            Some(Mask {
+                x: -5.0,
+                y: -4.0,
+                w: 60.0,
+                h: 50.0,
+            }),
+            Some(Mask {
+                x: 30.0,
+                y: 1.0,
+                w: 40.0,
+                h: 9.0,
+            }),
+        ];
+        let anchors = [
+            None,
+            Some((10.5, 7.0)),
+            Some((-3.25, 40.75)),
+            Some((0.0, 0.0)),
+        ];
+        let mut case = 0;
+        for (w, h) in [(37, 23), (24, 24), (1, 5)] {
+            for mask in masks {
+                for anchor in anchors {
+                    for k in [1.0, -1.0, 2.0, 45.0, 90.0, 180.0, 270.0, 359.0, 1000.0] {
+                        case += 1;
+                        let original = noise_canvas(w, h, case);
+                        let mut g = Gfx::new(1);
+                        g.mask = mask;
+                        g.pan = (1.0, -2.0);
+                        let (min_x, min_y, max_x, max_y) = g.area_bounds(&original, true);
+                        let (ww, wh) = (max_x - min_x, max_y - min_y);
+                        let (cx, cy) = anchor
+                            .unwrap_or((min_x + (ww / 2.0).floor(), min_y + (wh / 2.0).floor()));
+                        let rad = (k * std::f64::consts::PI) / 180.0;
+                        let (cos, sin) = (libm::cos(rad), libm::sin(rad));
+                        let mut want = original.clone();
+                        let bounds = (min_x, min_y, max_x, max_y);
+                        spin_f64(&mut want, &original.px, bounds, (cx, cy), (cos, sin));
+                        let area = (min_x, min_y, ww, wh);
+                        let Some(r) = Rotation::new(&original, area, (cx, cy), (cos, sin)) else {
+                            assert_eq!(want, original, "case {case}: nothing visible");
+                            continue;
+                        };
+                        let mut map = Vec::new();
+                        for y in r.y0..r.y1 {
+                            r.row(y, &mut map);
+                        }
+                        for kept in [Some(map.as_slice()), None] {
+                            let mut got = original.clone();
+                            r.apply(&mut g, &mut got, kept);
+                            let how = if kept.is_some() { "map" } else { "rows" };
+                            assert_eq!(got, want, "case {case} ({how}): {w}x{h} {mask:?} {k}°");
+                        }
+                    }
+                }
+            }
+        }
     }
 }
