@@ -124,6 +124,9 @@ struct Rotation {
     anchor: (f64, f64),
     cos: f64,
     sin: f64,
+    /// Whether the visible part is the whole buffer. Then the result is built in a separate
+    /// buffer, and a pixel without a source maps to itself (it keeps its value).
+    full: bool,
     /// dx·cos and −dx·sin of each visible column (they depend on the column only).
     columns: Vec<(f64, f64)>,
 }
@@ -159,11 +162,13 @@ impl Rotation {
             anchor: (cx, cy),
             cos,
             sin,
+            full: [x0, x1, y0, y1] == [0, cv.w, 0, cv.h],
             columns,
         })
     }
 
-    /// Append row y's source pixel indices ([`NONE`] for none) to `out`: the same f64
+    /// Append row y's source pixel indices ([`NONE`] for none, or the pixel's own index when
+    /// [`Rotation::full`]) to `out`: the same f64
     /// products and sums as [`spin_f64`], rounded with [`jsnum::round_small`], and the wrap
     /// `min + ((s − min) % size + size) % size` done on integers, where it is exact (every value
     /// is a whole number far below 2^53, so the f64 `%` and `+` never rounded). The clamp to
@@ -174,11 +179,14 @@ impl Rotation {
         let (cx, cy) = self.anchor;
         let dy = y as f64 - cy;
         let (ryx, ryy) = (dy * self.sin + cx, dy * self.cos + cy);
-        out.extend(self.columns.iter().map(|&(xc, xs)| {
+        let first = (y * self.buffer.0 as usize + self.x0) as u32;
+        out.extend(self.columns.iter().zip(first..).map(|(&(xc, xs), own)| {
             let sx = wrap(jsnum::round_small(xc + ryx) - mx, iw) + mx;
             let sy = wrap(jsnum::round_small(xs + ryy) - my, ih) + my;
             if sx >= 0 && sx < cw && sy >= 0 && sy < ch {
                 (sy * cw + sx) as u32
+            } else if self.full {
+                own
             } else {
                 NONE
             }
@@ -203,22 +211,17 @@ impl Rotation {
     fn apply(&self, g: &mut Gfx, cv: &mut Canvas, map: Option<&[u32]>) {
         let w = cv.w;
         let mut buffer = Vec::new();
-        if [self.x0, self.x1, self.y0, self.y1] == [0, cv.w, 0, cv.h] {
-            // Every pixel of the buffer is visited: build the result in the scratch buffer and
-            // swap, with no copy beforehand (unmapped pixels keep their own value).
+        if self.full {
+            // Every pixel of the buffer has a source (maybe itself): build the result in the
+            // scratch buffer and swap, with no copy beforehand.
             let mut out = std::mem::take(&mut g.scratch);
             out.resize(cv.px.len(), 0);
             let (src, _) = cv.px.as_chunks::<4>();
             let (dst, _) = out.as_chunks_mut::<4>();
             for y in 0..cv.h {
-                let row = y * w..(y + 1) * w;
-                let (dst_row, own_row) = (&mut dst[row.clone()], &src[row]);
-                for ((d, &s), own) in dst_row
-                    .iter_mut()
-                    .zip(self.sources(y, map, &mut buffer))
-                    .zip(own_row)
-                {
-                    *d = if s == NONE { *own } else { src[s as usize] };
+                let row = &mut dst[y * w..(y + 1) * w];
+                for (d, &s) in row.iter_mut().zip(self.sources(y, map, &mut buffer)) {
+                    *d = src[s as usize];
                 }
             }
             std::mem::swap(&mut cv.px, &mut out);
