@@ -210,6 +210,38 @@ mod tests {
     }
 
     #[test]
+    fn round_byte_is_math_round_clamped() {
+        let mut state = 0x1234_5678_9abc_def1_u64;
+        let check = |v: f64| {
+            let want = jsnum::round(v.clamp(0.0, 255.0)) as u8;
+            assert_eq!(round_byte(v), want, "{v:e}");
+        };
+        for v in [
+            0.0,
+            -0.0,
+            0.5,
+            0.49999999999999994,
+            254.5,
+            255.0,
+            255.4,
+            -3.0,
+            1e9,
+        ] {
+            check(v);
+        }
+        for _ in 0..1_000_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let v = (state >> 11) as f64 / (1u64 << 53) as f64 * 270.0 - 5.0;
+            let half = v.trunc() + 0.5;
+            for x in [v, half, half.next_up(), half.next_down(), v.trunc()] {
+                check(x);
+            }
+        }
+    }
+
+    #[test]
     fn blur_matches_the_per_pixel_reference() {
         let mut rng = crate::rng::Lcg::new(7);
         let sizes = [(1, 1), (1, 9), (9, 1), (2, 3), (17, 11), (40, 23), (64, 64)];
