@@ -27,10 +27,56 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Key([u64; 10]);
 
-/// Recently used spin mappings, most recent last: for each destination pixel of the visible
-/// area, row by row, the index of its source pixel or [`NONE`].
+/// Recently used spin mappings, most recent last.
 #[derive(Debug, Clone, Default)]
-pub struct SpinMaps(Vec<(Key, Vec<u32>)>);
+pub struct SpinMaps(Vec<(Key, Kept)>);
+
+/// A kept mapping: for each destination pixel of the visible area, row by row, the index of its
+/// source pixel (or [`NONE`]); as runs where that is smaller.
+#[derive(Debug, Clone)]
+enum Kept {
+    Map(Vec<u32>),
+    Runs(Runs),
+}
+
+/// A mapping as runs of destination pixels whose sources are consecutive pixels (or all
+/// [`NONE`]), each copied as one slice: a small rotation moves dozens of pixels side by side.
+#[derive(Debug, Clone, Default)]
+struct Runs {
+    /// Where each visible row's runs start in `runs`, and where the last one's end.
+    rows: Vec<u32>,
+    /// `[first column from x0, first source index or NONE, length]`.
+    runs: Vec<[u32; 3]>,
+}
+
+impl Runs {
+    fn new(map: &[u32], width: usize) -> Runs {
+        let mut runs = Runs {
+            rows: vec![0],
+            runs: Vec::new(),
+        };
+        for sources in map.chunks_exact(width) {
+            let mut i = 0;
+            while i < width {
+                let s = sources[i];
+                let mut n = 1;
+                while i + n < width && sources[i + n] == if s == NONE { NONE } else { s + n as u32 }
+                {
+                    n += 1;
+                }
+                runs.runs.push([i as u32, s, n as u32]);
+                i += n;
+            }
+            runs.rows.push(runs.runs.len() as u32);
+        }
+        runs
+    }
+
+    /// The runs of the k-th visible row.
+    fn row(&self, k: usize) -> &[[u32; 3]] {
+        &self.runs[self.rows[k] as usize..self.rows[k + 1] as usize]
+    }
+}
 
 /// `spin steps [ax ay]`: steps accumulate and the floor is applied as a rigid rotation by that
 /// many degrees about the area's centre (or the anchor).
@@ -99,11 +145,18 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
                 for y in rotation.y0..rotation.y1 {
                     rotation.row(y, &mut map);
                 }
-                maps.push((key, map));
+                let runs = Runs::new(&map, width);
+                // Runs take 12 bytes each: kept only when they take less than the map.
+                let kept = if runs.runs.len() * 3 <= map.len() {
+                    Kept::Runs(runs)
+                } else {
+                    Kept::Map(map)
+                };
+                maps.push((key, kept));
             }
         }
-        let (_, map) = maps.last().expect("just pushed");
-        rotation.apply(g, cv, Some(map));
+        let (_, kept) = maps.last().expect("just pushed");
+        rotation.apply(g, cv, Some(kept));
     } else {
         rotation.apply(g, cv, None);
     }
@@ -193,24 +246,37 @@ impl Rotation {
         }));
     }
 
-    /// Row y's source indices: from `map` when given, else worked out into `buffer`.
-    fn sources<'a>(&self, y: usize, map: Option<&'a [u32]>, buffer: &'a mut Vec<u32>) -> &'a [u32] {
-        let width = self.x1 - self.x0;
-        match map {
-            Some(map) => &map[(y - self.y0) * width..][..width],
-            None => {
-                buffer.clear();
-                self.row(y, buffer);
-                buffer
-            }
-        }
-    }
-
-    /// Move the pixels: through `map` (every visible row's indices, in order) when given,
-    /// otherwise working each row's indices out as it goes.
-    fn apply(&self, g: &mut Gfx, cv: &mut Canvas, map: Option<&[u32]>) {
-        let w = cv.w;
+    /// Move the pixels: through the kept mapping when given, otherwise working each row's
+    /// indices out as it goes.
+    fn apply(&self, g: &mut Gfx, cv: &mut Canvas, kept: Option<&Kept>) {
+        let (w, width) = (cv.w, self.x1 - self.x0);
         let mut buffer = Vec::new();
+        // Copy row y's pixels from `src` into `dst` (the row's visible part).
+        let mut move_row = |y: usize, src: &[[u8; 4]], dst: &mut [[u8; 4]]| {
+            let k = y - self.y0;
+            let sources = match kept {
+                Some(Kept::Runs(runs)) => {
+                    for &[d, s, n] in runs.row(k) {
+                        if s != NONE {
+                            let (d, s, n) = (d as usize, s as usize, n as usize);
+                            dst[d..d + n].copy_from_slice(&src[s..s + n]);
+                        }
+                    }
+                    return;
+                }
+                Some(Kept::Map(map)) => &map[k * width..(k + 1) * width],
+                None => {
+                    buffer.clear();
+                    self.row(y, &mut buffer);
+                    &buffer[..]
+                }
+            };
+            for (d, &s) in dst.iter_mut().zip(sources) {
+                if s != NONE {
+                    *d = src[s as usize];
+                }
+            }
+        };
         if self.full {
             // Every pixel of the buffer has a source (maybe itself): build the result in the
             // scratch buffer and swap, with no copy beforehand.
@@ -219,10 +285,7 @@ impl Rotation {
             let (src, _) = cv.px.as_chunks::<4>();
             let (dst, _) = out.as_chunks_mut::<4>();
             for y in 0..cv.h {
-                let row = &mut dst[y * w..(y + 1) * w];
-                for (d, &s) in row.iter_mut().zip(self.sources(y, map, &mut buffer)) {
-                    *d = src[s as usize];
-                }
+                move_row(y, src, &mut dst[y * w..(y + 1) * w]);
             }
             std::mem::swap(&mut cv.px, &mut out);
             g.scratch = out;
@@ -231,12 +294,7 @@ impl Rotation {
             let (src, _) = temp.as_chunks::<4>();
             let (px, _) = cv.px.as_chunks_mut::<4>();
             for y in self.y0..self.y1 {
-                let row = &mut px[y * w + self.x0..y * w + self.x1];
-                for (d, &s) in row.iter_mut().zip(self.sources(y, map, &mut buffer)) {
-                    if s != NONE {
-                        *d = src[s as usize];
-                    }
-                }
+                move_row(y, src, &mut px[y * w + self.x0..y * w + self.x1]);
             }
             g.scratch = temp;
         }
@@ -365,10 +423,13 @@ mod tests {
                         for y in r.y0..r.y1 {
                             r.row(y, &mut map);
                         }
-                        for kept in [Some(map.as_slice()), None] {
+                        let runs = Kept::Runs(Runs::new(&map, r.x1 - r.x0));
+                        let map = Kept::Map(map);
+                        for (kept, how) in
+                            [(Some(&map), "map"), (Some(&runs), "runs"), (None, "rows")]
+                        {
                             let mut got = original.clone();
                             r.apply(&mut g, &mut got, kept);
-                            let how = if kept.is_some() { "map" } else { "rows" };
                             assert_eq!(got, want, "case {case} ({how}): {w}x{h} {mask:?} {k}°");
                         }
                     }
