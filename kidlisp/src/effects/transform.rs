@@ -132,7 +132,17 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
         dest_y += 1.0;
     }
     let w = cv.w;
-    if columns.len() == w && rows.len() == cv.h {
+    let full = columns.len() == w && rows.len() == cv.h;
+    // Columns whose sources are consecutive too, as runs `(first destination, first source,
+    // length)` copied as one slice each (zooming by 1.1 repeats a column only every tenth).
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for &(d, s) in &columns {
+        match runs.last_mut() {
+            Some((d0, s0, n)) if *d0 + *n == d && *s0 + *n == s => *n += 1,
+            _ => runs.push((d, s, 1)),
+        }
+    }
+    if full {
         // Every pixel of the buffer is written (columns and rows are each the whole range, in
         // order): build the result in the scratch buffer and swap, with no copy beforehand.
         let mut out = std::mem::take(&mut g.scratch);
@@ -144,8 +154,8 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
             match final_y {
                 Some(fy) => {
                     let srow = &src[fy * w..][..w];
-                    for (d, &(_, s)) in drow.iter_mut().zip(&columns) {
-                        *d = srow[s];
+                    for &(d, s, n) in &runs {
+                        drow[d..d + n].copy_from_slice(&srow[s..s + n]);
                     }
                 }
                 None => drow.copy_from_slice(&src[y * w..][..w]),
@@ -162,8 +172,8 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
         if let Some(fy) = final_y {
             let src = &src_px[fy * w..][..w];
             let dst = &mut px[y * w..][..w];
-            for &(d, s) in &columns {
-                dst[d] = src[s];
+            for &(d, s, n) in &runs {
+                dst[d..d + n].copy_from_slice(&src[s..s + n]);
             }
         }
     }
