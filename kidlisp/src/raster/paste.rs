@@ -77,7 +77,7 @@ fn paste_unmasked(dst: &mut Canvas, src: &Canvas, dx0: i64, dy0: i64) {
         let mut i = 0;
         while i < srow.len() {
             // A run of opaque pixels is copied as one slice.
-            let opaque = srow[i..].iter().take_while(|p| p[3] == 255).count();
+            let opaque = opaque_run(&srow[i..]);
             drow[i..i + opaque].copy_from_slice(&srow[i..i + opaque]);
             i += opaque;
             while let Some((s, d)) = srow.get(i).filter(|p| p[3] != 255).zip(drow.get_mut(i)) {
@@ -96,6 +96,17 @@ fn paste_unmasked(dst: &mut Canvas, src: &Canvas, dx0: i64, dy0: i64) {
             }
         }
     }
+}
+
+/// How many pixels from the start are opaque, tested four at a time while they are.
+fn opaque_run(px: &[[u8; 4]]) -> usize {
+    let (quads, _) = px.as_chunks::<4>();
+    let quads = quads
+        .iter()
+        .take_while(|q| q[0][3] & q[1][3] & q[2][3] & q[3][3] == 255)
+        .count();
+    let n = quads * 4;
+    n + px[n..].iter().take_while(|p| p[3] == 255).count()
 }
 
 /// graph.mjs `compositeLayers` (CPU): the layer's alpha scaled by `alpha/255`,
