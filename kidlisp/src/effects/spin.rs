@@ -11,13 +11,17 @@ use super::{snapshot, transform::visible};
 use crate::jsnum;
 use crate::raster::{Canvas, Gfx};
 
-/// Maps kept at once. Two cover a piece alternating between two angles (`$roz`'s 1.125 steps
-/// give 1° and 2°).
-const KEPT: usize = 2;
+/// Most mappings kept at once: a piece spinning by a fractional step turns by a few whole
+/// angles in turn (`$roz`'s ±1.125 steps give 1°, 2°, −1° and −2°).
+const KEPT: usize = 8;
 
-/// Largest area (in pixels) whose map is kept: a map costs 4 bytes per pixel, so two stay under
-/// 16 MiB. Larger spins work the mapping out row by row every time, in memory for one row (the
-/// plugin's memory is bounded and a 4096² canvas is already 64 MiB).
+/// Most bytes the kept mappings take together (the least recently used go first). The plugin's
+/// memory is bounded and a 4096² canvas is already 64 MiB.
+const KEPT_BYTES: usize = 16 << 20;
+
+/// Largest area (in pixels) whose mapping is kept: as a plain map it costs 4 bytes per pixel,
+/// so one takes at most half of [`KEPT_BYTES`]. Larger spins work the mapping out row by row
+/// every time, in memory for one row.
 const MAX_KEPT_PIXELS: usize = 1 << 21;
 
 /// A destination pixel with no source (outside the buffer).
@@ -47,6 +51,16 @@ struct Runs {
     rows: Vec<u32>,
     /// `[first column from x0, first source index or NONE, length]`.
     runs: Vec<[u32; 3]>,
+}
+
+impl Kept {
+    /// Bytes it takes.
+    fn bytes(&self) -> usize {
+        match self {
+            Kept::Map(map) => map.len() * 4,
+            Kept::Runs(runs) => runs.rows.len() * 4 + runs.runs.len() * 12,
+        }
+    }
 }
 
 impl Runs {
@@ -138,9 +152,6 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
                 maps.push(hit);
             }
             None => {
-                if maps.len() >= KEPT {
-                    maps.remove(0);
-                }
                 let mut map = Vec::with_capacity(width * (rotation.y1 - rotation.y0));
                 for y in rotation.y0..rotation.y1 {
                     rotation.row(y, &mut map);
@@ -153,6 +164,12 @@ pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64
                     Kept::Map(map)
                 };
                 maps.push((key, kept));
+                while maps.len() > 1
+                    && (maps.len() > KEPT
+                        || maps.iter().map(|(_, k)| k.bytes()).sum::<usize>() > KEPT_BYTES)
+                {
+                    maps.remove(0);
+                }
             }
         }
         let (_, kept) = maps.last().expect("just pushed");
