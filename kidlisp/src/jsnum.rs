@@ -169,6 +169,16 @@ pub fn round(x: f64) -> f64 {
     if x - f >= 0.5 { f + 1.0 } else { f }
 }
 
+/// [`round`] as an integer for finite `x` with |x| < 2^52 (the caller makes sure): the same
+/// value, computed without `floor`, which is a library call on x86-64 without SSE4.1 and sits in
+/// the per-pixel loops of the geometric effects.
+pub fn round_small(x: f64) -> i64 {
+    debug_assert!(x.is_finite() && x.abs() < 4_503_599_627_370_496.0);
+    let t = x as i64; // toward zero, exact in this range
+    let f = if (t as f64) > x { t - 1 } else { t }; // floor
+    if x - f as f64 >= 0.5 { f + 1 } else { f }
+}
+
 /// JS ToInt32.
 pub fn to_int32(x: f64) -> i32 {
     if !x.is_finite() {
@@ -181,6 +191,11 @@ pub fn to_int32(x: f64) -> i32 {
 
 /// JS `x >> 8` on a double.
 pub fn shr8(x: f64) -> f64 {
+    // Blends shift sums below 2^16 on every pixel: in [0, 2^31) ToInt32 is the truncation,
+    // so skip its modulo (a library call).
+    if (0.0..2_147_483_648.0).contains(&x) {
+        return ((x as i32) >> 8) as f64;
+    }
     (to_int32(x) >> 8) as f64
 }
 
@@ -244,5 +259,75 @@ mod tests {
         assert_eq!(number_to_string(0.25), "0.25");
         assert_eq!(string_to_number("255"), 255.0);
         assert!(string_to_number("red").is_nan());
+    }
+
+    #[test]
+    fn round_small_is_math_round() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let check = |x: f64| {
+            if x.abs() < 4_503_599_627_370_496.0 {
+                assert_eq!(round_small(x) as f64, round(x), "{x:e}");
+            }
+        };
+        for x in [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+        ] {
+            check(x);
+        }
+        for _ in 0..1_000_000 {
+            let bits = next();
+            // Uniform in ±2^(0..40), halves and their neighbours, and raw bit patterns.
+            let scale = f64::from((bits >> 58) as u32 % 41).exp2();
+            let x = ((bits >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * scale;
+            let half = (x.trunc()) + 0.5;
+            for y in [
+                x,
+                half,
+                -half,
+                half.next_up(),
+                half.next_down(),
+                f64::from_bits(bits),
+            ] {
+                check(y);
+            }
+        }
+    }
+
+    #[test]
+    fn shr8_is_to_int32_shifted() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for i in 0..1_000_000u32 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let scale = f64::from(i % 70).exp2();
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 0.5;
+            for x in [
+                unit * scale,
+                f64::from_bits(state),
+                scale,
+                -scale,
+                scale - 0.5,
+            ] {
+                assert_eq!(
+                    shr8(x).to_bits(),
+                    ((to_int32(x) >> 8) as f64).to_bits(),
+                    "{x:e}"
+                );
+            }
+        }
     }
 }

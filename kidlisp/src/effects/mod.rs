@@ -4,13 +4,15 @@
 
 mod blur;
 mod misc;
+mod spin;
 mod tone;
 mod transform;
 
 pub(crate) use blur::blur;
 pub(crate) use misc::{flip, noise, sharpen, shear, sort};
+pub(crate) use spin::{SpinMaps, spin};
 pub(crate) use tone::{brightness, contrast, invert};
-pub(crate) use transform::{scroll, spin, suck, zoom};
+pub(crate) use transform::{scroll, suck, zoom};
 
 use crate::raster::{Canvas, Gfx};
 
@@ -31,4 +33,13 @@ pub(crate) fn area(g: &Gfx, cv: &Canvas, with_pan: bool) -> (usize, usize, usize
             )
         }
     }
+}
+
+/// A copy of the buffer's bytes to read from while the buffer is rewritten, in the reusable
+/// scratch buffer; give it back with `g.scratch = copy` when done.
+pub(crate) fn snapshot(g: &mut Gfx, cv: &Canvas) -> Vec<u8> {
+    let mut copy = std::mem::take(&mut g.scratch);
+    copy.clear();
+    copy.extend_from_slice(&cv.px);
+    copy
 }

@@ -7,14 +7,17 @@ use crate::raster::{Canvas, Gfx};
 
 fn apply(g: &Gfx, cv: &mut Canvas, lut: impl Fn(u8) -> u8) {
     let (x0, y0, x1, y1) = area(g, cv, true);
+    if x1 <= x0 {
+        return;
+    }
+    let w = cv.w;
+    let (px, _) = cv.px.as_chunks_mut::<4>();
     for y in y0..y1 {
-        for x in x0..x1 {
-            let i = (y * cv.w + x) * 4;
-            if cv.px[i + 3] == 0 {
-                continue;
-            }
-            for c in 0..3 {
-                cv.px[i + c] = lut(cv.px[i + c]);
+        for p in &mut px[y * w + x0..y * w + x1] {
+            if p[3] != 0 {
+                p[0] = lut(p[0]);
+                p[1] = lut(p[1]);
+                p[2] = lut(p[2]);
             }
         }
     }

@@ -1,13 +1,13 @@
 //! Geometric effects: `scroll` (wrapping shift), `zoom` (nearest-neighbour,
-//! toroidal), `spin` (rigid rotation by whole degrees, the CPU path) and
-//! `suck` (radial bilinear displacement).
+//! toroidal) and `suck` (radial bilinear displacement); `spin` is in spin.rs.
 
+use super::snapshot;
 use crate::jsnum;
 use crate::raster::{Canvas, Gfx};
 
 /// The destination positions `min, min+1, …` below `max` that land inside
 /// `[0, limit)` — a mask far larger than the buffer must not mean a long loop.
-fn visible(min: f64, max: f64, limit: f64) -> (f64, f64) {
+pub(super) fn visible(min: f64, max: f64, limit: f64) -> (f64, f64) {
     let start = if min < 0.0 { min + (-min).ceil() } else { min };
     (start, max.min(limit))
 }
@@ -51,16 +51,18 @@ pub(crate) fn scroll(g: &mut Gfx, cv: &mut Canvas, dx: f64, dy: f64) {
         fdx as usize,
         fdy as usize,
     );
-    let temp = cv.px.clone();
+    // Destination x takes source x + fdx (wrapping), so each row is two slice copies.
+    let temp = snapshot(g, cv);
+    let split = (bw - fdx) * 4;
     for y in 0..bh {
         let sy = min_y + (y + bh - fdy) % bh;
+        let src = &temp[(sy * cv.w + min_x) * 4..(sy * cv.w + min_x + bw) * 4];
         let dy = min_y + y;
-        for x in 0..bw {
-            let sx = min_x + (x + fdx) % bw;
-            let (si, di) = ((sy * cv.w + sx) * 4, (dy * cv.w + min_x + x) * 4);
-            cv.px[di..di + 4].copy_from_slice(&temp[si..si + 4]);
-        }
+        let dst = &mut cv.px[(dy * cv.w + min_x) * 4..(dy * cv.w + min_x + bw) * 4];
+        dst[..split].copy_from_slice(&src[fdx * 4..]);
+        dst[split..].copy_from_slice(&src[..fdx * 4]);
     }
+    g.scratch = temp;
 }
 
 /// `zoom level [ax ay]` (§9.2): |level−1| ≥ 0.1 applies directly, smaller
@@ -82,114 +84,100 @@ pub(crate) fn zoom(g: &mut Gfx, cv: &mut Canvas, level: f64, ax: f64, ay: f64) {
         g.zoom_acc -= step;
         1.0 + step
     };
-    let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0, 0.0, cv.wf(), cv.hf());
-    if let Some(m) = g.mask {
-        min_x = m.x;
-        min_y = m.y;
-        max_x = m.x + m.w;
-        max_y = m.y + m.h;
-    }
+    let (min_x, min_y, max_x, max_y) = g.area_bounds(cv, false);
     let (ww, wh) = (max_x - min_x, max_y - min_y);
     if !(ww > 0.0 && wh > 0.0) {
         return;
     }
     let (anchor_x, anchor_y) = (min_x + ww * ax, min_y + wh * ay);
-    let temp = cv.px.clone();
     let inv = 1.0 / actual;
     let inv_w = 1.0 / ww;
     let (y_start, y_end) = visible(min_y, max_y, cv.hf());
     let (x_start, x_end) = visible(min_x, max_x, cv.wf());
+    // The source column depends on the destination column only: work it out once per column
+    // (the same f64 and f32 steps as before), not once per pixel. Columns whose source falls
+    // outside the area or the buffer are left out, as the per-pixel test did.
+    let mut columns: Vec<(usize, usize)> = Vec::with_capacity(cv.w);
+    let mut dest_x = x_start;
+    while dest_x < x_end {
+        let src_x = ((dest_x - anchor_x) * inv + anchor_x) as f32 as f64;
+        let norm = (src_x - min_x) * inv_w;
+        let wrapped = min_x + (norm - norm.floor()) * ww;
+        let nearest = jsnum::round(wrapped);
+        let final_x = min_x + ((nearest - min_x) % ww + ww) % ww;
+        if final_x >= min_x
+            && final_x < max_x
+            && final_x >= 0.0
+            && final_x < cv.wf()
+            && dest_x >= 0.0
+            && dest_x < cv.wf()
+        {
+            columns.push((dest_x as usize, final_x as usize));
+        }
+        dest_x += 1.0;
+    }
+    // Each visible row's source row, or None where the per-pixel test failed.
+    let h = cv.hf();
+    let mut rows: Vec<(usize, Option<usize>)> = Vec::with_capacity(cv.h);
     let mut dest_y = y_start;
     while dest_y < y_end {
         let src_y_base = (dest_y - anchor_y) * inv + anchor_y;
         let wrapped_y = ((src_y_base - min_y) % wh + wh) % wh + min_y;
         let nearest_y = jsnum::round(wrapped_y);
         let final_y = min_y + ((nearest_y - min_y) % wh + wh) % wh;
-        if final_y >= min_y
-            && final_y < max_y
-            && dest_y >= 0.0
-            && dest_y < cv.hf()
-            && final_y >= 0.0
-            && final_y < cv.hf()
-        {
-            let mut dest_x = x_start;
-            while dest_x < x_end {
-                let src_x = ((dest_x - anchor_x) * inv + anchor_x) as f32 as f64;
-                let norm = (src_x - min_x) * inv_w;
-                let wrapped = min_x + (norm - norm.floor()) * ww;
-                let nearest = jsnum::round(wrapped);
-                let final_x = min_x + ((nearest - min_x) % ww + ww) % ww;
-                if final_x >= min_x
-                    && final_x < max_x
-                    && final_x >= 0.0
-                    && final_x < cv.wf()
-                    && dest_x >= 0.0
-                    && dest_x < cv.wf()
-                {
-                    let si = (final_y as usize * cv.w + final_x as usize) * 4;
-                    let di = (dest_y as usize * cv.w + dest_x as usize) * 4;
-                    cv.px[di..di + 4].copy_from_slice(&temp[si..si + 4]);
+        if dest_y >= 0.0 && dest_y < h {
+            let ok = final_y >= min_y && final_y < max_y && final_y >= 0.0 && final_y < h;
+            rows.push((dest_y as usize, ok.then_some(final_y as usize)));
+        }
+        dest_y += 1.0;
+    }
+    let w = cv.w;
+    let full = columns.len() == w && rows.len() == cv.h;
+    // Columns whose sources are consecutive too, as runs `(first destination, first source,
+    // length)` copied as one slice each (zooming by 1.1 repeats a column only every tenth).
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for &(d, s) in &columns {
+        match runs.last_mut() {
+            Some((d0, s0, n)) if *d0 + *n == d && *s0 + *n == s => *n += 1,
+            _ => runs.push((d, s, 1)),
+        }
+    }
+    if full {
+        // Every pixel of the buffer is written (columns and rows are each the whole range, in
+        // order): build the result in the scratch buffer and swap, with no copy beforehand.
+        let mut out = std::mem::take(&mut g.scratch);
+        out.resize(cv.px.len(), 0);
+        let (src, _) = cv.px.as_chunks::<4>();
+        let (dst, _) = out.as_chunks_mut::<4>();
+        for &(y, final_y) in &rows {
+            let drow = &mut dst[y * w..][..w];
+            match final_y {
+                Some(fy) => {
+                    let srow = &src[fy * w..][..w];
+                    for &(d, s, n) in &runs {
+                        drow[d..d + n].copy_from_slice(&srow[s..s + n]);
+                    }
                 }
-                dest_x += 1.0;
+                None => drow.copy_from_slice(&src[y * w..][..w]),
             }
         }
-        dest_y += 1.0;
-    }
-}
-
-/// `spin steps [ax ay]` (§9.3, the CPU `spinBlockBased`): steps accumulate and
-/// the floor is applied as a rigid rotation by that many degrees about the
-/// area's centre, nearest-neighbour, wrapping.
-pub(crate) fn spin(g: &mut Gfx, cv: &mut Canvas, steps: f64, anchor: Option<(f64, f64)>) {
-    if steps == 0.0 || steps.is_nan() {
+        std::mem::swap(&mut cv.px, &mut out);
+        g.scratch = out;
         return;
     }
-    g.spin_acc += steps;
-    let k = g.spin_acc.floor();
-    g.spin_acc -= k;
-    if k == 0.0 {
-        return;
-    }
-    let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0, 0.0, cv.wf(), cv.hf());
-    if let Some(m) = g.mask {
-        min_x = m.x + g.pan.0;
-        min_y = m.y + g.pan.1;
-        max_x = m.x + m.w + g.pan.0;
-        max_y = m.y + m.h + g.pan.1;
-    }
-    let (ww, wh) = (max_x - min_x, max_y - min_y);
-    if !(ww > 0.0 && wh > 0.0) {
-        return;
-    }
-    let (cx, cy) = anchor.unwrap_or((min_x + (ww / 2.0).floor(), min_y + (wh / 2.0).floor()));
-    let rad = (k * std::f64::consts::PI) / 180.0;
-    let (cos, sin) = (libm::cos(rad), libm::sin(rad));
-    let temp = cv.px.clone();
-    let (y_start, y_end) = visible(min_y, max_y, cv.hf());
-    let (x_start, x_end) = visible(min_x, max_x, cv.wf());
-    let mut dest_y = y_start;
-    while dest_y < y_end {
-        let dy = dest_y - cy;
-        let (ryx, ryy) = (dy * sin + cx, dy * cos + cy);
-        let mut dest_x = x_start;
-        while dest_x < x_end {
-            let dx = dest_x - cx;
-            let mut sx = jsnum::round(dx * cos + ryx);
-            let mut sy = jsnum::round(-dx * sin + ryy);
-            sx = min_x + ((sx - min_x) % ww + ww) % ww;
-            sy = min_y + ((sy - min_y) % wh + wh) % wh;
-            sx = sx.min(max_x - 1.0);
-            sy = sy.min(max_y - 1.0);
-            let ok = |v: f64, hi: f64| v >= 0.0 && v < hi;
-            if ok(sx, cv.wf()) && ok(sy, cv.hf()) && ok(dest_x, cv.wf()) && ok(dest_y, cv.hf()) {
-                let si = (sy as usize * cv.w + sx as usize) * 4;
-                let di = (dest_y as usize * cv.w + dest_x as usize) * 4;
-                cv.px[di..di + 4].copy_from_slice(&temp[si..si + 4]);
+    let temp = snapshot(g, cv);
+    let (src_px, _) = temp.as_chunks::<4>();
+    let (px, _) = cv.px.as_chunks_mut::<4>();
+    for &(y, final_y) in &rows {
+        if let Some(fy) = final_y {
+            let src = &src_px[fy * w..][..w];
+            let dst = &mut px[y * w..][..w];
+            for &(d, s, n) in &runs {
+                dst[d..d + n].copy_from_slice(&src[s..s + n]);
             }
-            dest_x += 1.0;
         }
-        dest_y += 1.0;
     }
+    g.scratch = temp;
 }
 
 /// `suck strength [cx cy]` (§9.6): accumulate; at |acc| ≥ 0.5 every pixel
@@ -203,28 +191,21 @@ pub(crate) fn suck(g: &mut Gfx, cv: &mut Canvas, strength: f64, center: Option<(
     if g.suck_acc.abs() < 0.5 {
         return;
     }
-    let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0, 0.0, cv.wf(), cv.hf());
-    if let Some(m) = g.mask {
-        min_x = m.x;
-        min_y = m.y;
-        max_x = m.x + m.w;
-        max_y = m.y + m.h;
-    }
+    let (min_x, min_y, max_x, max_y) = g.area_bounds(cv, false);
     let (ww, wh) = (max_x - min_x, max_y - min_y);
     let (cx, cy) = center.unwrap_or((min_x + ww * 0.5, min_y + wh * 0.5));
     let amount = g.suck_acc.abs();
     let dir = if g.suck_acc > 0.0 { 1.0 } else { -1.0 };
     g.suck_acc = 0.0;
-    let temp = cv.px.clone();
+    let temp = snapshot(g, cv);
     let (cw, ch) = (cv.wf(), cv.hf());
-    let inside = |x: f64, y: f64| x >= 0.0 && y >= 0.0 && x < cw && y < ch;
     let (y_start, y_end) = visible(min_y, max_y, ch);
     let (x_start, x_end) = visible(min_x, max_x, cw);
     let mut dest_y = y_start;
     while dest_y < y_end {
         let mut dest_x = x_start;
         while dest_x < x_end {
-            if !inside(dest_x, dest_y) {
+            if !cv.contains(dest_x, dest_y) {
                 dest_x += 1.0;
                 continue;
             }
@@ -245,7 +226,7 @@ pub(crate) fn suck(g: &mut Gfx, cv: &mut Canvas, strength: f64, center: Option<(
             let y1 = cl(fy, min_y, max_y - 1.0);
             let x2 = cl(fx + 1.0, min_x, max_x - 1.0);
             let y2 = cl(fy + 1.0, min_y, max_y - 1.0);
-            if !(inside(x1, y1) && inside(x2, y2)) {
+            if !(cv.contains(x1, y1) && cv.contains(x2, y2)) {
                 dest_x += 1.0;
                 continue;
             }
@@ -261,4 +242,5 @@ pub(crate) fn suck(g: &mut Gfx, cv: &mut Canvas, strength: f64, center: Option<(
         }
         dest_y += 1.0;
     }
+    g.scratch = temp;
 }

@@ -104,7 +104,6 @@ impl Interp {
     }
 
     fn raw_draw(&mut self, sh: &mut Shared, name: &str, a: &[Value]) {
-        let (w, h) = (self.width as f64, self.height as f64);
         let cv = self.canvas();
         let g = &mut sh.gfx;
         match name {
@@ -164,7 +163,7 @@ impl Interp {
             }
             "flood" => {
                 let (x, y) = (arg_num(a, 0, f64::NAN), arg_num(a, 1, f64::NAN));
-                if !(x >= 0.0 && y >= 0.0 && x < w && y < h) {
+                if !cv.contains(x, y) {
                     return;
                 }
                 let i = (x.floor() as usize + y.floor() as usize * cv.w) * 4;

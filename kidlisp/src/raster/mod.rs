@@ -47,6 +47,11 @@ impl Canvas {
     pub(crate) fn hf(&self) -> f64 {
         self.h as f64
     }
+
+    /// Whether the point lies on the buffer (false for NaN).
+    pub(crate) fn contains(&self, x: f64, y: f64) -> bool {
+        x >= 0.0 && y >= 0.0 && x < self.wf() && y < self.hf()
+    }
 }
 
 /// The current ink, as graph.mjs's `c` holds it.
@@ -124,6 +129,11 @@ pub struct Gfx {
     pub host: Lcg,
     /// Per-pixel erase amounts recorded while erasing on a bake layer.
     pub erase_target: Option<Vec<u8>>,
+    /// The effects' copy of the buffer they read from, kept between calls: a fresh allocation
+    /// of a whole canvas per effect per frame costs page faults and zeroing every time.
+    pub scratch: Vec<u8>,
+    /// `spin`'s recently used pixel mappings.
+    pub spin_maps: crate::effects::SpinMaps,
 }
 
 impl Gfx {
@@ -142,6 +152,8 @@ impl Gfx {
             cycles: Cycles::default(),
             host: Lcg::new(host_seed),
             erase_target: None,
+            scratch: Vec::new(),
+            spin_maps: Default::default(),
         }
     }
 
@@ -163,6 +175,19 @@ impl Gfx {
         self.ink = Ink::Solid([c[0].floor(), c[1].floor(), c[2].floor(), c[3].floor()]);
     }
 
+    /// The area `(min_x, min_y, max_x, max_y)` that `clear` and the geometric effects work on:
+    /// the whole buffer, or the mask rectangle unclamped (offset by the pan where `with_pan`).
+    pub(crate) fn area_bounds(&self, cv: &Canvas, with_pan: bool) -> (f64, f64, f64, f64) {
+        match self.mask {
+            None => (0.0, 0.0, cv.wf(), cv.hf()),
+            Some(m) if with_pan => {
+                let (px, py) = self.pan;
+                (m.x + px, m.y + py, m.x + m.w + px, m.y + m.h + py)
+            }
+            Some(m) => (m.x, m.y, m.x + m.w, m.y + m.h),
+        }
+    }
+
     /// The current ink as a gradient, if it is one.
     pub(crate) fn fade(&self) -> Option<Fade> {
         match &self.ink {
@@ -176,13 +201,7 @@ impl Gfx {
 /// included, by direct assignment; also resets the blur accumulator.
 pub(crate) fn clear(g: &mut Gfx, cv: &mut Canvas) {
     g.blur_acc = 0.0;
-    let (mut min_x, mut min_y, mut max_x, mut max_y) = (0.0, 0.0, cv.wf(), cv.hf());
-    if let Some(m) = g.mask {
-        min_x = m.x;
-        min_y = m.y;
-        max_x = m.x + m.w;
-        max_y = m.y + m.h;
-    }
+    let (min_x, min_y, max_x, max_y) = g.area_bounds(cv, false);
     let w = cv.w as i64;
     let set = |cv: &mut Canvas, x: i64, y: i64, c: [f64; 4]| {
         if x < 0 || y < 0 || x >= w || y >= cv.h as i64 {
@@ -219,9 +238,13 @@ pub(crate) fn clear(g: &mut Gfx, cv: &mut Canvas) {
                     } else {
                         (y as f64 - min_y) / max_t
                     };
-                    let c = fade::color_at_truncated(t, stops);
-                    for x in x0..x1 {
-                        set(cv, x, y, c);
+                    let c = fade::color_at_truncated(t, stops).map(jsnum::clamp_u8);
+                    if x0 < x1 {
+                        // [x0, x1) × [y0, y1) is inside the buffer: a row fill.
+                        let row = (y * w + x0) as usize * 4..(y * w + x1) as usize * 4;
+                        for p in cv.px[row].chunks_exact_mut(4) {
+                            p.copy_from_slice(&c);
+                        }
                     }
                 }
                 return;
@@ -229,15 +252,24 @@ pub(crate) fn clear(g: &mut Gfx, cv: &mut Canvas) {
             if dir.starts_with("horizontal") {
                 let max_t = (ww - 1.0).max(1.0);
                 let lo = (-(min_x as i64)).max(0);
-                for x in lo..(ww as i64).min(cv.w as i64 - min_x as i64) {
-                    let t = if rev {
-                        (ww - 1.0 - x as f64) / max_t
-                    } else {
-                        x as f64 / max_t
-                    };
-                    let c = fade::color_at_truncated(t, stops);
+                let hi = (ww as i64).min(cv.w as i64 - min_x as i64);
+                // Column min_x + x for x in [lo, hi) is inside the buffer, and so is every row
+                // of [y0, y1): one row of colours, copied onto each row.
+                if lo < hi && y0 < y1 {
+                    let row: Vec<u8> = (lo..hi)
+                        .flat_map(|x| {
+                            let t = if rev {
+                                (ww - 1.0 - x as f64) / max_t
+                            } else {
+                                x as f64 / max_t
+                            };
+                            fade::color_at_truncated(t, stops).map(jsnum::clamp_u8)
+                        })
+                        .collect();
+                    let first = (min_x as i64 + lo) as usize * 4;
                     for y in y0..y1 {
-                        set(cv, min_x as i64 + x, y, c);
+                        let at = (y * w) as usize * 4 + first;
+                        cv.px[at..at + row.len()].copy_from_slice(&row);
                     }
                 }
                 return;

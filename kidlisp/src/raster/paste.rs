@@ -54,8 +54,8 @@ pub(crate) fn paste(g: &Gfx, dst: &mut Canvas, src: &Canvas, x: f64, y: f64) {
 }
 
 /// [`paste`] without a mask, row by row: the same arithmetic per pixel, with the bounds worked
-/// out once per row and a fully opaque row copied whole (layer pastes run every frame, so this
-/// is most of a simple piece's time).
+/// out once per row and each run of opaque pixels copied as one slice (layer pastes run every
+/// frame, so this is most of a simple piece's time).
 fn paste_unmasked(dst: &mut Canvas, src: &Canvas, dx0: i64, dy0: i64) {
     let sx0 = (-dx0).clamp(0, src.w as i64) as usize;
     let sx1 = (dst.w as i64 - dx0).clamp(0, src.w as i64) as usize;
@@ -72,27 +72,41 @@ fn paste_unmasked(dst: &mut Canvas, src: &Canvas, dx0: i64, dy0: i64) {
         let len = (sx1 - sx0) * 4;
         let srow = &src.px[s0..s0 + len];
         let drow = &mut dst.px[d0..d0 + len];
-        if srow.chunks_exact(4).all(|p| p[3] == 255) {
-            drow.copy_from_slice(srow);
-            continue;
-        }
-        for (s, d) in srow.chunks_exact(4).zip(drow.chunks_exact_mut(4)) {
-            let a = s[3];
-            if a == 0 {
-                continue;
-            }
-            if a == 255 {
-                d.copy_from_slice(s);
-            } else {
-                let k = f64::from(a) + 1.0;
-                let inv = 256.0 - k;
-                for c in 0..3 {
-                    d[c] = clamp_u8(shr8(k * f64::from(s[c]) + inv * f64::from(d[c])));
+        let (srow, _) = srow.as_chunks::<4>();
+        let (drow, _) = drow.as_chunks_mut::<4>();
+        let mut i = 0;
+        while i < srow.len() {
+            // A run of opaque pixels is copied as one slice.
+            let opaque = opaque_run(&srow[i..]);
+            drow[i..i + opaque].copy_from_slice(&srow[i..i + opaque]);
+            i += opaque;
+            while let Some((s, d)) = srow.get(i).filter(|p| p[3] != 255).zip(drow.get_mut(i)) {
+                let a = s[3];
+                if a != 0 {
+                    // In integers: k·s + (256−k)·d is a whole number below 2^16, which the f64
+                    // formula above holds exactly, and its `>> 8` is at most 255 (no clamping).
+                    let k = u32::from(a) + 1;
+                    let inv = 256 - k;
+                    for c in 0..3 {
+                        d[c] = ((k * u32::from(s[c]) + inv * u32::from(d[c])) >> 8) as u8;
+                    }
+                    d[3] = (u16::from(d[3]) + u16::from(a)).min(255) as u8;
                 }
-                d[3] = (u16::from(d[3]) + u16::from(a)).min(255) as u8;
+                i += 1;
             }
         }
     }
+}
+
+/// How many pixels from the start are opaque, tested four at a time while they are.
+fn opaque_run(px: &[[u8; 4]]) -> usize {
+    let (quads, _) = px.as_chunks::<4>();
+    let quads = quads
+        .iter()
+        .take_while(|q| q[0][3] & q[1][3] & q[2][3] & q[3][3] == 255)
+        .count();
+    let n = quads * 4;
+    n + px[n..].iter().take_while(|p| p[3] == 255).count()
 }
 
 /// graph.mjs `compositeLayers` (CPU): the layer's alpha scaled by `alpha/255`,
