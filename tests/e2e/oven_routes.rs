@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 const CDN: &str = "http://cdn.example/kiln";
 const TOKEN: &str = "oven-test-token";
+const ADMIN: &str = "oven-test-admin";
 
 /// The listing, most played first: three of @jeffrey's pieces and one of @amby's.
 fn listing() -> Vec<Value> {
@@ -24,6 +25,8 @@ fn listing() -> Vec<Value> {
         json!({"code": "teal", "source": "(wipe teal)", "hits": 900, "owner": {"handle": "@amby"}}),
         json!({"code": "plum", "source": "(wipe plum)", "hits": 300, "owner": {"handle": "@jeffrey"}}),
         json!({"code": "gold", "source": "(wipe gold)", "hits": 20, "owner": {"handle": "@jeffrey"}}),
+        // One flat colour per frame, changing: a dud, not frozen.
+        json!({"code": "blink", "source": "(wipe (? red lime blue))", "hits": 2, "owner": null}),
         // Slow on purpose: a whole-canvas blur every frame, for the placeholder while it renders.
         json!({"code": "slow", "source": "(wipe navy) (ink yellow) (box 0 0 w/2 h/2) (blur 4)", "hits": 1, "owner": null}),
     ]
@@ -58,7 +61,7 @@ fn start() -> (Server, TestDir) {
     });
     let dir = TestDir::new();
     let config = format!(
-        "[service]\nsubmit_tokens = [\"{TOKEN}\"]\nmax_wait_s = 120\nallowed_hosts = [\"kidlisp.com\"]\n\
+        "[service]\nsubmit_tokens = [\"{TOKEN}\"]\nmax_wait_s = 120\nallowed_hosts = [\"kidlisp.com\"]\nadmin_token = \"{ADMIN}\"\n\
          [storage]\npublic_base_url = \"{CDN}\"\n\
          [jobs]\ntimeout_ms = 120000\n\
          [plugins]\ncpu_ms = 120000\n\
@@ -97,10 +100,10 @@ fn the_card_and_backdrop_routes_answer_as_the_oven_did() {
     let client = no_redirects();
     let get = |path: &str| client.get(server.url(path)).send().unwrap();
     let today = chrono::Utc::now().date_naive();
-    // Every listed source is short (never compared), so all five are unique: today's featured
-    // piece is index dayOfYear mod 5.
-    let codes = ["navy", "teal", "plum", "gold", "slow"];
-    let featured = format!("${}", codes[today.ordinal() as usize % 5]);
+    // Every listed source is short (never compared), so all six are unique: today's featured
+    // piece is index dayOfYear mod 6.
+    let codes = ["navy", "teal", "plum", "gold", "blink", "slow"];
+    let featured = format!("${}", codes[today.ordinal() as usize % 6]);
 
     // An unknown layout names the four.
     let response = get("/kidlisp-og.png?layout=grid");
@@ -322,6 +325,65 @@ fn grabs_icons_and_previews_of_a_code_answer_as_the_oven_did() {
     assert_eq!(response.status(), StatusCode::OK);
     let bytes = response.bytes().unwrap();
     assert_eq!((&bytes[0..4], &bytes[8..12]), (&b"RIFF"[..], &b"WEBP"[..]));
+
+    // Those two recordings never moved: both are noted as frozen; a piece of one flat colour a
+    // frame is a dud. Only an admin clears one.
+    let response = get("/grab/webp/32/32/$blink?duration=2000&fps=7.5");
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, list) = body(get("/api/frozen"));
+    assert_eq!(status, StatusCode::OK);
+    let noted = |code: &str| {
+        list["frozen"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["piece"] == code)
+            .cloned()
+            .unwrap_or_else(|| panic!("{code} is not listed: {list}"))
+    };
+    for code in ["$teal", "$plum"] {
+        let note = noted(code);
+        assert_eq!(
+            (note["reason"].as_str(), note["attempts"].as_u64()),
+            (Some("frozen"), Some(1)),
+            "{note}"
+        );
+        assert!(
+            note["previewUrl"]
+                .as_str()
+                .unwrap()
+                .ends_with("/poster.png"),
+            "{note}"
+        );
+    }
+    let reason = noted("$blink")["reason"].as_str().unwrap().to_string();
+    assert!(reason.starts_with("UNIFORM_COLOR:#"), "{reason}");
+    assert!(
+        !list.to_string().contains("$navy"),
+        "a still is never noted: {list}"
+    );
+    let clear = |auth: Option<&str>| {
+        let request = client.delete(server.url("/api/frozen/%24teal"));
+        match auth {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+        .send()
+        .unwrap()
+    };
+    assert_eq!(clear(None).status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(clear(Some(TOKEN)).status(), StatusCode::UNAUTHORIZED);
+    let (status, cleared) = body(clear(Some(ADMIN)));
+    assert_eq!(
+        (status, cleared),
+        (StatusCode::OK, json!({"success": true, "piece": "$teal"}))
+    );
+    assert_eq!(clear(Some(ADMIN)).status(), StatusCode::NOT_FOUND);
+    let (_, list) = body(get("/api/frozen"));
+    assert!(
+        !list.to_string().contains("$teal") && list.to_string().contains("$plum"),
+        "{list}"
+    );
 
     // Bad requests are named.
     for (path, status, words) in [

@@ -55,6 +55,8 @@ use utoipa::OpenApi;
         oven::grab::grab_post,
         oven::icons::icon,
         oven::icons::preview,
+        oven::frozen::list,
+        oven::frozen::clear,
     ),
     components(schemas(
         JobSpec,
@@ -79,6 +81,7 @@ use utoipa::OpenApi;
         EventName,
         ScheduleList,
         ScheduleStatus,
+        oven::frozen::FrozenPiece,
     ))
 )]
 pub struct ApiDoc;

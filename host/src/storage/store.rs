@@ -187,6 +187,41 @@ impl ArtifactStore {
         Ok(bytes.freeze())
     }
 
+    /// The keys of the objects under `prefix` (a folder, e.g. `oven/frozen`), in no order.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, RenderError> {
+        let path = ObjectPath::parse(prefix).map_err(|e| {
+            RenderError::invalid_input(format!("{prefix:?} is not a valid storage prefix: {e}"))
+        })?;
+        let mut listing = self.store.list(Some(&path));
+        let mut keys = Vec::new();
+        while let Some(meta) = futures::StreamExt::next(&mut listing).await {
+            let meta = meta.map_err(|e| self.read_failed(prefix, e))?;
+            keys.push(meta.location.to_string());
+        }
+        Ok(keys)
+    }
+
+    /// Deletes the object at `key`; `false` when there was none.
+    pub async fn delete(&self, key: &str) -> Result<bool, RenderError> {
+        let path = ObjectPath::parse(key).map_err(|e| {
+            RenderError::invalid_input(format!("{key:?} is not a valid storage key: {e}"))
+        })?;
+        if let Err(err) = self.store.head(&path).await {
+            return match err {
+                object_store::Error::NotFound { .. } => Ok(false),
+                other => Err(self.read_failed(key, other)),
+            };
+        }
+        self.store.delete(&path).await.map_err(|e| {
+            RenderError::unavailable(format!(
+                "deleting {key} from {} failed: {}; check that the store is up and reachable",
+                self.base_url,
+                super::error_chain(&e)
+            ))
+        })?;
+        Ok(true)
+    }
+
     fn read_failed(&self, key: &str, err: object_store::Error) -> RenderError {
         RenderError::unavailable(format!(
             "reading {key} from {} failed: {}; check that the store is up and reachable",

@@ -40,6 +40,13 @@ async fn piece(service: &Service, record: &JobRecord) -> Option<String> {
     report["code"].as_str().map(str::to_string)
 }
 
+/// Notes a fresh backdrop that came out frozen or a dud, under the piece it picked.
+async fn note_frozen(service: &Service, record: &JobRecord) {
+    if let Some(code) = piece(service, record).await {
+        super::frozen::note(service, record, code.trim_start_matches('$')).await;
+    }
+}
+
 async fn answer(
     service: &Service,
     record: &JobRecord,
@@ -83,7 +90,10 @@ pub async fn backdrop_webp(State(service): State<Arc<Service>>) -> Result<Respon
         return answer(&service, &record, StatusCode::MOVED_PERMANENTLY, "CDN").await;
     }
     match render(&service, today, false).await? {
-        Some((record, _)) => answer(&service, &record, StatusCode::FOUND, "MISS").await,
+        Some((record, _)) => {
+            note_frozen(&service, &record).await;
+            answer(&service, &record, StatusCode::FOUND, "MISS").await
+        }
         None => Err(ApiError::unavailable(
             "backdrop generation in progress, try again shortly",
         )),
@@ -117,6 +127,9 @@ pub async fn backdrop(
     }
     match render(&service, backdrop_spec(&today_utc()), force).await? {
         Some((record, was_cached)) => {
+            if !was_cached {
+                note_frozen(&service, &record).await;
+            }
             let x_cache = if was_cached { "HIT" } else { "MISS" };
             answer(&service, &record, StatusCode::FOUND, x_cache).await
         }

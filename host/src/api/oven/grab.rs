@@ -296,6 +296,9 @@ async fn grab(
             }
         },
     };
+    if !cached && grab.format != Format::Png {
+        super::frozen::note(service, &record, &grab.code).await;
+    }
     let made = artifact(
         &record,
         &grab.artifact_name(),

@@ -50,9 +50,12 @@ fn file(name: &str) -> Result<(String, &str), ApiError> {
     Ok((kidlisp_code(piece)?, ext))
 }
 
+/// Renders (or finds) `spec` and answers with its `artifact_name`; a fresh recording of `note`
+/// (a `$code`) that came out frozen or a dud is noted.
 async fn answer(
     service: &Service,
     spec: crate::jobs::JobSpec,
+    note: Option<&str>,
     artifact_name: &str,
     what: &str,
     hit_max_age: &'static str,
@@ -63,6 +66,11 @@ async fn answer(
             "{what} is still rendering; try again shortly"
         )));
     };
+    if let Some(code) = note
+        && !cached
+    {
+        super::frozen::note(service, &record, code).await;
+    }
     let made = artifact(&record, artifact_name, what)?;
     Answer {
         redirect: StatusCode::FOUND,
@@ -107,6 +115,7 @@ pub async fn icon(
             answer(
                 &service,
                 spec,
+                None,
                 "image.png",
                 "the icon",
                 "public, max-age=86400",
@@ -132,6 +141,7 @@ pub async fn icon(
             answer(
                 &service,
                 spec("kidlisp", input),
+                Some(&code),
                 "video.webp",
                 "the animated icon",
                 "public, max-age=604800",
@@ -177,6 +187,7 @@ pub async fn preview(
     answer(
         &service,
         spec,
+        None,
         "image.png",
         "the preview",
         "public, max-age=86400",

@@ -10,6 +10,7 @@
 
 pub(super) mod backdrop;
 pub(super) mod cards;
+pub(super) mod frozen;
 pub(super) mod grab;
 pub(super) mod icons;
 mod piece;
@@ -18,6 +19,7 @@ pub use backdrop::{backdrop, backdrop_webp};
 pub use cards::{
     kidlisp_og, kidlisp_og_png, kidlisp_og_preview, kidlisp_og_status, notepat_og_png, og_preview,
 };
+pub use frozen::{clear as frozen_clear, list as frozen_list};
 pub use grab::{grab_get, grab_post};
 pub use icons::{icon, preview};
 
