@@ -48,21 +48,7 @@ impl Plugin for Kidlisp {
         let mut piece = Piece::new(&input, &plan, &chosen.program, chosen.embeds)?;
         let artifacts = match &plan.output {
             Output::Still { frame, formats } => still(&mut piece, &input, *frame, formats),
-            Output::Recording {
-                frames,
-                fps,
-                formats,
-                poster_frame,
-            } => record(
-                &mut piece,
-                &input,
-                chosen.code.as_deref(),
-                plan.every,
-                *frames,
-                *fps,
-                formats,
-                *poster_frame,
-            ),
+            Output::Recording { .. } => record(&mut piece, &input, &plan, chosen.code.as_deref()),
         };
         piece.finish_log();
         let artifacts = artifacts?;
@@ -246,20 +232,25 @@ fn still(
     Ok(artifacts)
 }
 
-/// Streams `frames` frames into the encoders and stores the videos, the poster and
-/// `recording.json`.
-/// `code` is the piece's `$code` when it came from the piece store; `recording.json` names it.
-/// Each recorded frame is the last of `every` frames run.
+/// Streams the plan's recording into the encoders and stores the videos, the poster and
+/// `recording.json`. Each recorded frame is the last of `plan.every` frames run. `code` is the
+/// piece's `$code` when it came from the piece store; `recording.json` names it.
 fn record(
     piece: &mut Piece,
     input: &KidlispInput,
+    plan: &Plan,
     code: Option<&str>,
-    every: u32,
-    frames: u32,
-    fps: f64,
-    formats: &[VideoFormat],
-    poster_frame: u32,
 ) -> Result<Vec<Artifact>, Error> {
+    let Output::Recording {
+        frames,
+        fps,
+        ref formats,
+        poster_frame,
+    } = plan.output
+    else {
+        unreachable!("record is called for a recording plan");
+    };
+    let every = plan.every;
     let (width, height) = (piece.width(), piece.height());
     let encoder = FrameEncoder::start(&EncoderOptions {
         width,
