@@ -49,7 +49,8 @@ async fn store_kidlisp(Query(query): Query<HashMap<String, String>>) -> axum::re
     }
 }
 
-fn start() -> (Server, TestDir) {
+/// `kiln serve` over the stand-in piece store; `schedules` is TOML appended to its config.
+fn start(schedules: &str) -> (Server, TestDir) {
     let api = block_on(async {
         let app = axum::Router::new()
             .route("/api/tv", axum::routing::get(tv))
@@ -65,7 +66,7 @@ fn start() -> (Server, TestDir) {
          [storage]\npublic_base_url = \"{CDN}\"\n\
          [jobs]\ntimeout_ms = 120000\n\
          [plugins]\ncpu_ms = 120000\n\
-         [sources]\nbase_url = \"http://{api}\"\nallowed_hosts = [\"127.0.0.1\"]\nallow_private = true\n"
+         [sources]\nbase_url = \"http://{api}\"\nallowed_hosts = [\"127.0.0.1\"]\nallow_private = true\n{schedules}"
     );
     (Server::start(dir.path(), &config), dir)
 }
@@ -96,7 +97,10 @@ fn png_size(response: Response) -> (u32, u32) {
 
 #[test]
 fn the_card_and_backdrop_routes_answer_as_the_oven_did() {
-    let (server, _dir) = start();
+    let (server, _dir) = start(
+        "[[schedules]]\nname = \"og-filmstrip\"\ncron = \"0 */6 * * *\"\nrun_at_start = true\n\
+         job = { type = \"kidlisp-og\", input = { layout = \"filmstrip\", date = \"{fire_date}\" } }\n",
+    );
     let client = no_redirects();
     let get = |path: &str| client.get(server.url(path)).send().unwrap();
     let today = chrono::Utc::now().date_naive();
@@ -228,6 +232,33 @@ fn the_card_and_backdrop_routes_answer_as_the_oven_did() {
     );
     assert_eq!(png_size(response), (1200, 630));
 
+    // A schedule whose input names `{fire_date}` made today's filmstrip at start, under the
+    // input the route asks for: the route answers from the cache with the schedule's job.
+    let waited = Instant::now();
+    let filmstrip = loop {
+        let (_, report) = body(get("/kidlisp-og/status"));
+        if report["layouts"]["filmstrip"]["cached"] == true {
+            break report["layouts"]["filmstrip"].clone();
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(120),
+            "the scheduled filmstrip never came: {report}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let (_, schedules) = body(get("/schedules"));
+    assert_eq!(
+        schedules["schedules"][0]["last_job"], filmstrip["job"],
+        "{schedules}"
+    );
+    let response = get("/kidlisp-og.png?layout=filmstrip");
+    assert_eq!(response.status(), StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(header(&response, "x-cache"), "CDN");
+    assert_eq!(
+        header(&response, "location"),
+        filmstrip["url"].as_str().unwrap()
+    );
+
     // The backdrop: the day's piece of @jeffrey's (navy, plum, gold), index dayOfYear mod 3.
     let piece = format!(
         "${}",
@@ -271,7 +302,7 @@ fn pixel(bytes: &[u8], x: u32, y: u32) -> [u8; 4] {
 
 #[test]
 fn grabs_icons_and_previews_of_a_code_answer_as_the_oven_did() {
-    let (server, _dir) = start();
+    let (server, _dir) = start("");
     let client = no_redirects();
     let get = |path: &str| client.get(server.url(path)).send().unwrap();
     let navy = [0, 0, 128, 255];

@@ -25,6 +25,29 @@ pub fn idempotency_key(name: &str, fire: DateTime<Utc>) -> String {
     format!("schedule:{name}:{}", rfc3339(fire))
 }
 
+/// The placeholder a schedule's job input may hold for the fire time's day.
+pub const FIRE_DATE: &str = "{fire_date}";
+
+/// `input` with every string that is exactly [`FIRE_DATE`] replaced by `fire`'s UTC date
+/// (`2026-03-01`), at any depth: a daily card or backdrop names its day, so its result lands in
+/// the result cache under the same input the oven-shaped routes ask for.
+pub fn with_fire_date(input: &serde_json::Value, fire: DateTime<Utc>) -> serde_json::Value {
+    use serde_json::Value;
+    match input {
+        Value::String(s) if s == FIRE_DATE => Value::String(fire.format("%Y-%m-%d").to_string()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| with_fire_date(v, fire)).collect())
+        }
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), with_fire_date(v, fire)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// The fire time a process starting at `now` submits at once, if any: the latest slot at or
 /// before `now`, when no job is recorded for it (or a later one) and either the schedule
 /// existed then (a run missed while nothing ran) or it runs at start.
@@ -131,6 +154,26 @@ mod tests {
         assert_eq!(
             idempotency_key("og", at("2026-03-01T18:00:00Z")),
             "schedule:og:2026-03-01T18:00:00Z"
+        );
+    }
+
+    #[test]
+    fn the_fire_date_placeholder_becomes_the_fire_time_s_utc_day_at_any_depth() {
+        let fire = DateTime::parse_from_rfc3339("2026-03-01T23:30:00-02:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let input = serde_json::json!({
+            "layout": "mosaic", "date": "{fire_date}",
+            "top": {"handle": "@jeffrey", "date": "{fire_date}"},
+            "list": ["{fire_date}", "a {fire_date}", 1],
+        });
+        assert_eq!(
+            with_fire_date(&input, fire),
+            serde_json::json!({
+                "layout": "mosaic", "date": "2026-03-02",
+                "top": {"handle": "@jeffrey", "date": "2026-03-02"},
+                "list": ["2026-03-02", "a {fire_date}", 1],
+            })
         );
     }
 }

@@ -123,7 +123,11 @@ impl Schedules {
 pub(crate) fn check(service: &Service) -> anyhow::Result<()> {
     for entry in &service.schedules.entries {
         let name = &entry.settings.name;
-        let job = &entry.settings.job;
+        // Checked as today's fire would submit it (a `{fire_date}` is a date by then).
+        let job = &JobSpec {
+            input: plan::with_fire_date(&entry.settings.job.input, Utc::now()),
+            ..entry.settings.job.clone()
+        };
         service.checked_plugin(job).map_err(|err| match err {
             SubmitError::Invalid(err) => anyhow::anyhow!("schedule {name:?}: job: {}", err.message),
             SubmitError::Full { message, .. } | SubmitError::Unavailable(message) => {
@@ -227,6 +231,7 @@ async fn fire(service: &Service, schedule: &Schedule, slot: DateTime<Utc>) {
     loop {
         let spec = JobSpec {
             id: None,
+            input: plan::with_fire_date(&settings.job.input, slot),
             ..settings.job.clone()
         };
         let options = SubmitOptions {
