@@ -303,7 +303,7 @@ fn record(
             &format!("the recording is essentially one flat colour, {colour} (a dud)"),
         );
     }
-    let report = serde_json::json!({
+    let mut report = serde_json::json!({
         "frames": made.count(),
         "fps": made.fps(),
         "width": made.width(),
@@ -314,7 +314,6 @@ fn record(
         "dudColor": dud_colour,
         "seed": input.seed,
     });
-    let mut report = report;
     if let Some(code) = code {
         report["code"] = code.into();
     }

@@ -1,8 +1,7 @@
 //! `/kidlisp-backdrop.webp` and `/kidlisp-backdrop` (shared/OVEN.md §7): the day's animated
 //! WebP of one of `@jeffrey`'s most-played pieces, through the `kidlisp` job type.
 
-use super::{Answer, artifact, cached, forced, render, spec, today_utc};
-use crate::api::auth::require_submit;
+use super::{Answer, artifact, cached, may_force, render, report_field, spec, today_utc};
 use crate::api::error::ApiError;
 use crate::queue::JobRecord;
 use crate::service::Service;
@@ -31,13 +30,7 @@ fn backdrop_spec(date: &str) -> crate::jobs::JobSpec {
 
 /// The piece a backdrop job rendered, from its `recording.json`.
 async fn piece(service: &Service, record: &JobRecord) -> Option<String> {
-    let report = record
-        .artifacts
-        .iter()
-        .find(|a| a.name == "recording.json")?;
-    let bytes = service.kiln.store.get(&report.key).await.ok()?;
-    let report: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    report["code"].as_str().map(str::to_string)
+    report_field(service, record, "recording.json", "code").await
 }
 
 /// Notes a fresh backdrop that came out frozen or a dud, under the piece it picked.
@@ -61,7 +54,7 @@ async fn answer(
     Answer {
         redirect,
         always_bytes: false,
-        cache_control: "public, max-age=3600",
+        cache_control: Some("public, max-age=3600"),
         x_cache,
         headers,
     }
@@ -121,10 +114,7 @@ pub async fn backdrop(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let force = forced(query.get("force").map(String::as_str));
-    if force {
-        require_submit(&service, &headers)?;
-    }
+    let force = may_force(&service, query.get("force").map(String::as_str), &headers)?;
     match render(&service, backdrop_spec(&today_utc()), force).await? {
         Some((record, was_cached)) => {
             if !was_cached {

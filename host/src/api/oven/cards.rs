@@ -2,9 +2,9 @@
 //! (shared/OVEN.md §5.4, §6).
 
 use super::{
-    Answer, artifact, cached, forced, render, render_in_background, spec, today_utc, yesterday_utc,
+    Answer, artifact, cached, finished_at, may_force, render, render_in_background, report_field,
+    spec, today_utc, yesterday_utc,
 };
-use crate::api::auth::require_submit;
 use crate::api::error::ApiError;
 use crate::queue::JobRecord;
 use crate::service::Service;
@@ -68,10 +68,7 @@ async fn card_headers(
 
 /// The featured piece a card job reported in its `card.json`.
 async fn featured(service: &Service, record: &JobRecord) -> Option<String> {
-    let report = record.artifacts.iter().find(|a| a.name == "card.json")?;
-    let bytes = service.kiln.store.get(&report.key).await.ok()?;
-    let report: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    report["featured"].as_str().map(str::to_string)
+    report_field(service, record, "card.json", "featured").await
 }
 
 /// `GET /kidlisp-og.png?layout=` (default `mosaic`), for `og:image` tags: never slow when it
@@ -103,7 +100,7 @@ pub async fn kidlisp_og_png(
         return Answer {
             redirect: StatusCode::MOVED_PERMANENTLY,
             always_bytes: false,
-            cache_control: "public, max-age=3600",
+            cache_control: Some("public, max-age=3600"),
             x_cache: "CDN",
             headers: vec![("x-og-layout", layout.to_string())],
         }
@@ -116,7 +113,7 @@ pub async fn kidlisp_og_png(
         return Answer {
             redirect: StatusCode::FOUND,
             always_bytes: false,
-            cache_control: "public, max-age=300",
+            cache_control: Some("public, max-age=300"),
             x_cache: "STALE",
             headers: vec![("x-og-layout", layout.to_string())],
         }
@@ -144,11 +141,11 @@ async fn fresh_card(
     Answer {
         redirect,
         always_bytes: !was_cached,
-        cache_control: if was_cached {
+        cache_control: Some(if was_cached {
             "public, max-age=3600"
         } else {
             "public, max-age=86400"
-        },
+        }),
         x_cache: if was_cached { "HIT" } else { "MISS" },
         headers,
     }
@@ -183,10 +180,7 @@ pub async fn kidlisp_og(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let layout = layout(&query, "featured")?;
-    let force = forced(query.get("force").map(String::as_str));
-    if force {
-        require_submit(&service, &headers)?;
-    }
+    let force = may_force(&service, query.get("force").map(String::as_str), &headers)?;
     fresh_card(
         &service,
         card_spec(layout, &today_utc()),
@@ -220,7 +214,7 @@ pub async fn kidlisp_og_status(State(service): State<Arc<Service>>) -> Result<Re
                     "cached": true,
                     "url": url,
                     "job": record.id,
-                    "generatedAt": record.finished_at.and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64)).map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                    "generatedAt": finished_at(&record),
                     "featuredPiece": featured(&service, &record).await,
                 })
             }
@@ -303,10 +297,7 @@ pub async fn notepat_og_png(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let force = forced(query.get("force").map(String::as_str));
-    if force {
-        require_submit(&service, &headers)?;
-    }
+    let force = may_force(&service, query.get("force").map(String::as_str), &headers)?;
     let Some((record, was_cached)) =
         render(&service, spec("notepat-og", serde_json::json!({})), force).await?
     else {
@@ -318,7 +309,7 @@ pub async fn notepat_og_png(
     let mut response = Answer {
         redirect: StatusCode::FOUND,
         always_bytes: true,
-        cache_control: "public, max-age=604800",
+        cache_control: Some("public, max-age=604800"),
         x_cache: if was_cached { "HIT" } else { "MISS" },
         headers: vec![],
     }

@@ -9,8 +9,7 @@
 //! `round(60 / fps)` and plays them at 15 fps, as the oven's did.
 
 use super::piece::{kidlisp_code, recording_input, still_input};
-use super::{Started, artifact, finish, spec, start};
-use crate::api::auth::require_submit;
+use super::{Answer, Started, artifact, finish, may_force, spec, start};
 use crate::api::error::ApiError;
 use crate::queue::JobRecord;
 use crate::service::Service;
@@ -269,10 +268,8 @@ async fn grab(
     headers: &HeaderMap,
     is_get: bool,
 ) -> Result<Response, ApiError> {
-    let grab = Grab::read(fields)?;
-    if grab.force {
-        require_submit(service, headers)?;
-    }
+    let mut grab = Grab::read(fields)?;
+    grab.force = may_force(service, grab.force.then_some("true"), headers)?;
     tracing::info!(
         code = %grab.code,
         source = text(fields, "source").as_deref().unwrap_or("manual"),
@@ -304,50 +301,27 @@ async fn grab(
         &grab.artifact_name(),
         &format!("the grab of ${}", grab.code),
     )?;
-    let mut response = if cached
-        && service.kiln.store.has_public_base_url()
-        && !headers.contains_key(header::ORIGIN)
-    {
-        let mut response = StatusCode::MOVED_PERMANENTLY.into_response();
-        if let Ok(location) = HeaderValue::from_str(&made.url) {
-            response.headers_mut().insert(header::LOCATION, location);
-        }
-        response
-    } else {
-        let bytes = service.kiln.store.get(&made.key).await?;
-        let mut response = (
-            [(header::CONTENT_TYPE, made.content_type.clone())],
-            Body::from(bytes),
-        )
-            .into_response();
-        if cached && service.kiln.store.has_public_base_url() {
-            // A browser page on another origin cannot read the CDN's bytes (no CORS there).
-            response
-                .headers_mut()
-                .insert("x-proxy", HeaderValue::from_static("CDN"));
-        }
-        response
-    };
-    let out = response.headers_mut();
-    if let Ok(id) = HeaderValue::from_str(&record.id) {
-        out.insert("x-grab-id", id);
-    }
-    out.insert(
-        "x-cache",
-        HeaderValue::from_static(if cached { "HIT" } else { "MISS" }),
-    );
-    if is_get {
-        out.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=3600"),
-        );
+    // A page on another origin (an `Origin` header) cannot read the CDN's bytes (no CORS
+    // there), so it gets them from here; so does a fresh grab.
+    let mut extra = vec![("x-grab-id", record.id.clone())];
+    let always_bytes = !cached || headers.contains_key(header::ORIGIN);
+    if cached && always_bytes && service.kiln.store.has_public_base_url() {
+        extra.push(("x-proxy", "CDN".into()));
     }
     if let Some(ms) = record.timings.total_ms
         && !cached
     {
-        out.insert("x-grab-duration", HeaderValue::from(ms.round() as u64));
+        extra.push(("x-grab-duration", format!("{}", ms.round() as u64)));
     }
-    Ok(response)
+    Answer {
+        redirect: StatusCode::MOVED_PERMANENTLY,
+        always_bytes,
+        cache_control: is_get.then_some("public, max-age=3600"),
+        x_cache: if cached { "HIT" } else { "MISS" },
+        headers: extra,
+    }
+    .send(service, made)
+    .await
 }
 
 /// The "baking" answer while the same grab renders: an image of the requested format and size

@@ -75,7 +75,7 @@ async fn answer(
     Answer {
         redirect: StatusCode::FOUND,
         always_bytes: !cached,
-        cache_control: if cached { hit_max_age } else { miss_max_age },
+        cache_control: Some(if cached { hit_max_age } else { miss_max_age }),
         x_cache: if cached { "HIT" } else { "MISS" },
         headers: vec![],
     }

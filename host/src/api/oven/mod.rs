@@ -227,7 +227,8 @@ struct Answer {
     /// Always the bytes, even when the store has a public URL (crawlers that do not follow
     /// redirects for og:image, §6).
     always_bytes: bool,
-    cache_control: &'static str,
+    /// `Cache-Control`, when the route sets one.
+    cache_control: Option<&'static str>,
     x_cache: &'static str,
     headers: Vec<(&'static str, String)>,
 }
@@ -253,10 +254,12 @@ impl Answer {
                 .into_response()
         };
         let headers = response.headers_mut();
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static(self.cache_control),
-        );
+        if let Some(cache_control) = self.cache_control {
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(cache_control),
+            );
+        }
         headers.insert("x-cache", HeaderValue::from_static(self.x_cache));
         for (name, value) in self.headers {
             if let Ok(value) = HeaderValue::from_str(&value) {
@@ -267,7 +270,36 @@ impl Answer {
     }
 }
 
-/// A `force=true` query value.
-fn forced(value: Option<&str>) -> bool {
-    matches!(value, Some("" | "1" | "true"))
+/// Whether `value` (a `force` or `skipCache` query value) asks to render again; it may only
+/// for a caller that may submit jobs (`service.submit_tokens`).
+fn may_force(
+    service: &Service,
+    value: Option<&str>,
+    headers: &axum::http::HeaderMap,
+) -> Result<bool, ApiError> {
+    let force = matches!(value, Some("" | "1" | "true"));
+    if force {
+        super::auth::require_submit(service, headers)?;
+    }
+    Ok(force)
+}
+
+/// The string `field` of the JSON report a job stored as `name` (`card.json`,
+/// `recording.json`), if it has one.
+async fn report_field(
+    service: &Service,
+    record: &JobRecord,
+    name: &str,
+    field: &str,
+) -> Option<String> {
+    let report = record.artifacts.iter().find(|a| a.name == name)?;
+    let bytes = service.kiln.store.get(&report.key).await.ok()?;
+    let report: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    report[field].as_str().map(str::to_string)
+}
+
+/// When the job ended, RFC 3339 in UTC to the millisecond.
+fn finished_at(record: &JobRecord) -> Option<String> {
+    let at = chrono::DateTime::from_timestamp_millis(i64::try_from(record.finished_at?).ok()?)?;
+    Some(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
