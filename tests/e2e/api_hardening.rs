@@ -1,6 +1,7 @@
 //! Issue 11's API cases, over HTTP against the real `kiln serve`: a cache hit under a chosen id
 //! (7), idempotency keys reused for another request (8), the job log in the record (9), limits
-//! checked at submit (10), browser-borne requests (14) and slow clients (15).
+//! checked at submit (10), ids that would write under a granted read prefix (12), browser-borne
+//! requests (14) and slow clients (15).
 
 use kiln_test_support::processes::*;
 use kiln_test_support::*;
@@ -321,6 +322,35 @@ fn host_limits_are_checked_at_submit_naming_the_field() {
         "{batch}"
     );
     assert_eq!(batch["jobs"][1]["status"], "queued", "{batch}");
+}
+
+/// Case 12's other half: a job writes under its own id, so a client may not choose an id whose
+/// keys would be the host's (`oven/…`) or lie under a prefix some plugin is granted to read.
+#[test]
+fn ids_that_would_write_under_a_granted_read_prefix_are_refused() {
+    let dir = TestDir::new();
+    let server = Server::start_with(
+        dir.path(),
+        "[plugins.per_plugin.video]\nread_prefixes = [\"shared/tapes\"]\n",
+        &["--api-only"],
+        &[],
+    );
+    let http = client();
+    for id in ["shared", "oven"] {
+        let (status, error) = body(post_json(
+            &http,
+            server.url("/jobs"),
+            &p5_job(id, &red_circle(20), 20),
+        ));
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{id}: {error}");
+        assert!(message(&error).contains("reserved"), "{error}");
+    }
+    let (status, queued) = body(post_json(
+        &http,
+        server.url("/jobs"),
+        &p5_job("shared-not", &red_circle(20), 20),
+    ));
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
 }
 
 /// Case 14: writes need a JSON body (a page elsewhere can send text/plain and forms without

@@ -26,6 +26,7 @@ use crate::queue::{
     QueueError, RedisQueue, Retention, Submitted, Timings,
 };
 use crate::schedule::{FileStore, RedisStore, ScheduleStore};
+use crate::storage;
 use anyhow::{Result, bail};
 use std::collections::HashMap;
 use std::future::Future;
@@ -281,6 +282,10 @@ impl Service {
                 .map_err(|e| SubmitError::Invalid(RenderError::invalid_input(e)))?;
         }
         let client_id = spec.id.clone().filter(|_| !generated_id);
+        if let Some(id) = &client_id {
+            storage::check_job_id(id, &self.granted_read_prefixes())
+                .map_err(SubmitError::Invalid)?;
+        }
         let request_hash = idempotency_key
             .as_ref()
             .map(|_| cache::request_hash(client_id.as_deref(), &spec));
@@ -365,6 +370,15 @@ impl Service {
             }
             Err(err) => Err(queue_refusal(err, self.settings.retry_after_s)),
         }
+    }
+
+    /// Every prefix any plugin is granted to read (`plugins.per_plugin.<name>.read_prefixes`).
+    fn granted_read_prefixes(&self) -> Vec<String> {
+        let plugins = &self.kiln.config.plugins.per_plugin;
+        plugins
+            .values()
+            .flat_map(|own| own.read_prefixes.iter().cloned())
+            .collect()
     }
 
     /// The plugin that serves `spec`, once its input has passed the plugin's schema and the host's

@@ -18,7 +18,9 @@ mod verify;
 
 pub use crate::jobs::StoredArtifact;
 pub use context::{StorageAccess, StorageCtx, StorageReader, StorageView};
-pub use read_scope::{EVERY_KEY, ReadScope, check_prefix as check_read_prefix};
+pub use read_scope::{
+    EVERY_KEY, HOST_SEGMENT, ReadScope, check_job_id, check_prefix as check_read_prefix,
+};
 pub use remote::{RemoteKind, RemoteUrl};
 pub use settings::{StorageSettings, check_settings};
 pub use store::{ArtifactStore, check_artifact_name};

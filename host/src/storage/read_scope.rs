@@ -62,6 +62,31 @@ pub fn check_prefix(prefix: &str) -> Result<(), String> {
     })
 }
 
+/// The first key segment the host itself writes under (the oven routes' notes,
+/// `oven/frozen/…`). A client may not choose it as a job id, since a job writes under its id.
+pub const HOST_SEGMENT: &str = "oven";
+
+/// Whether a client may name a job `id`: not when `<id>/…` would be a key the host owns
+/// ([`HOST_SEGMENT`]) or one under a prefix granted for reading (`granted`, from every plugin's
+/// `read_prefixes`), because the job's own artifacts would land there and another job granted
+/// that prefix would read them as the operator's.
+pub fn check_job_id(id: &str, granted: &[String]) -> Result<(), RenderError> {
+    let reserved = |prefix: &str| prefix.split('/').next() == Some(id);
+    if id == HOST_SEGMENT {
+        return Err(RenderError::invalid_input(format!(
+            "id {id:?} is reserved: the host keeps its own objects under {HOST_SEGMENT}/; choose \
+             another id"
+        )));
+    }
+    if let Some(prefix) = granted.iter().find(|p| *p != EVERY_KEY && reserved(p)) {
+        return Err(RenderError::invalid_input(format!(
+            "id {id:?} is reserved: jobs are granted reading under {prefix:?}, and a job's \
+             artifacts are kept under its id; choose another id"
+        )));
+    }
+    Ok(())
+}
+
 impl ReadScope {
     pub fn new(
         job_id: impl Into<String>,
@@ -126,6 +151,23 @@ mod tests {
 
     fn kind(result: Result<(), RenderError>) -> Option<ErrorKind> {
         result.err().map(|e| e.kind)
+    }
+
+    #[test]
+    fn ids_that_would_write_under_a_granted_or_host_prefix_are_refused() {
+        let granted = vec![
+            "shared/".to_string(),
+            "tapes/frames".to_string(),
+            "*".to_string(),
+        ];
+        for id in ["shared", "tapes", "oven"] {
+            let err = check_job_id(id, &granted).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidInput);
+            assert!(err.message.contains("reserved"), "{}", err.message);
+        }
+        for id in ["shared-2", "frames", "job-1"] {
+            assert!(check_job_id(id, &granted).is_ok(), "{id}");
+        }
     }
 
     #[test]

@@ -19,7 +19,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Where the notes are kept in the store.
+/// Where the notes are kept in the store: under the segment no job may take as its id.
+/// (`storage::HOST_SEGMENT`).
 const PREFIX: &str = "oven/frozen";
 
 /// One piece's note.
@@ -164,4 +165,14 @@ pub async fn clear(
         axum::Json(serde_json::json!({"success": true, "piece": format!("${code}")}))
             .into_response(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_notes_live_under_the_segment_no_job_may_take() {
+        let first = super::PREFIX.split('/').next();
+        assert_eq!(first, Some(crate::storage::HOST_SEGMENT));
+        assert!(crate::storage::check_job_id(crate::storage::HOST_SEGMENT, &[]).is_err());
+    }
 }
