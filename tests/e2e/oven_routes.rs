@@ -51,6 +51,11 @@ async fn store_kidlisp(Query(query): Query<HashMap<String, String>>) -> axum::re
 
 /// `kiln serve` over the stand-in piece store; `schedules` is TOML appended to its config.
 fn start(schedules: &str) -> (Server, TestDir) {
+    start_with("", schedules)
+}
+
+/// As [`start`], with `jobs` (TOML keys) added to its `[jobs]` table.
+fn start_with(jobs: &str, schedules: &str) -> (Server, TestDir) {
     let api = block_on(async {
         let app = axum::Router::new()
             .route("/api/tv", axum::routing::get(tv))
@@ -64,7 +69,7 @@ fn start(schedules: &str) -> (Server, TestDir) {
     let config = format!(
         "[service]\nsubmit_tokens = [\"{TOKEN}\"]\nmax_wait_s = 120\nallowed_hosts = [\"kidlisp.com\"]\nadmin_token = \"{ADMIN}\"\n\
          [storage]\npublic_base_url = \"{CDN}\"\n\
-         [jobs]\ntimeout_ms = 120000\n\
+         [jobs]\ntimeout_ms = 120000\n{jobs}\
          [plugins]\ncpu_ms = 120000\n\
          [sources]\nbase_url = \"http://{api}\"\nallowed_hosts = [\"127.0.0.1\"]\nallow_private = true\n{schedules}"
     );
@@ -517,4 +522,101 @@ fn grabs_icons_and_previews_of_a_code_answer_as_the_oven_did() {
     assert_eq!(pixel(&bytes, 299, 199), navy);
     let image = image::load_from_memory(&bytes).unwrap();
     assert_eq!((image.width(), image.height()), (300, 200));
+}
+
+#[test]
+fn app_store_screenshots_of_a_code_answer_as_the_oven_did() {
+    // The 10" tablet presets (1600×2560 output: 4 096 000 pixels) are over this host's pixel
+    // cap, so the ZIP must skip them and say so.
+    let (server, _dir) = start_with("max_pixels = 3000000\n", "");
+    let client = no_redirects();
+    let get = |path: &str| client.get(server.url(path)).send().unwrap();
+    let navy = [0, 0, 128, 255];
+
+    let response = get("/app-screenshots/phone-portrait/$navy.png");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "x-cache"), "MISS");
+    assert_eq!(header(&response, "cache-control"), "public, max-age=86400");
+    assert_eq!(header(&response, "x-screenshot-preset"), "phone-portrait");
+    assert_eq!(header(&response, "x-screenshot-dimensions"), "1080x1920");
+    let bytes = response.bytes().unwrap();
+    let image = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((image.width(), image.height()), (1080, 1920));
+    assert_eq!(pixel(&bytes, 1079, 1919), navy);
+    let response = get("/app-screenshots/phone-portrait/$navy.png");
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(header(&response, "x-cache"), "HIT");
+    assert_eq!(header(&response, "cache-control"), "public, max-age=604800");
+    assert!(header(&response, "location").starts_with(CDN));
+    // Rendering again needs a submit token.
+    let forced = "/app-screenshots/phone-portrait/$navy.png?force=true";
+    assert_eq!(get(forced).status(), StatusCode::UNAUTHORIZED);
+    let response = client
+        .get(server.url(forced))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "x-cache"), "REGENERATED");
+    assert_eq!(
+        header(&response, "cache-control"),
+        "no-store, no-cache, must-revalidate"
+    );
+
+    let response = get("/app-screenshots/watch-round/$navy.png");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let text = response.text().unwrap();
+    assert!(
+        text.contains("phone-portrait") && text.contains("tablet10-landscape"),
+        "{text}"
+    );
+
+    let response = get("/api/app-screenshots/$teal");
+    assert_eq!(response.status(), StatusCode::OK);
+    let info: Value = response.json().unwrap();
+    assert_eq!(info["zipUrl"], "/app-screenshots/download/$teal");
+    assert_eq!(info["presets"].as_object().unwrap().len(), 6);
+    assert_eq!(
+        info["presets"]["tablet7-landscape"],
+        json!({"width": 1920, "height": 1200, "label": "7\" Tablet Landscape", "category": "tablet7",
+               "url": "/app-screenshots/tablet7-landscape/$teal.png",
+               "downloadUrl": "/app-screenshots/tablet7-landscape/$teal.png?download=true"})
+    );
+
+    let response = get("/app-screenshots/download/$teal");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "content-type"), "application/zip");
+    assert_eq!(
+        header(&response, "content-disposition"),
+        "attachment; filename=\"$teal-app-screenshots.zip\""
+    );
+    let bytes = response.bytes().unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut names: Vec<String> = zip.file_names().map(|n| n.unwrap().to_string()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "missing.txt",
+            "phone/$teal-phone-landscape.png",
+            "phone/$teal-phone-portrait.png",
+            "tablet7/$teal-tablet7-landscape.png",
+            "tablet7/$teal-tablet7-portrait.png",
+        ]
+    );
+    let read = |zip: &mut zip::ZipArchive<_>, name: &str| {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(name).unwrap(), &mut bytes).unwrap();
+        bytes
+    };
+    let png = read(&mut zip, "tablet7/$teal-tablet7-portrait.png");
+    let image = image::load_from_memory(&png).unwrap();
+    assert_eq!((image.width(), image.height()), (1200, 1920));
+    assert_eq!(pixel(&png, 600, 960), [0, 128, 128, 255]);
+    let missing = String::from_utf8(read(&mut zip, "missing.txt")).unwrap();
+    assert!(
+        missing.contains("tablet10-portrait") && missing.contains("tablet10-landscape"),
+        "{missing}"
+    );
+    assert!(missing.contains("max_pixels"), "{missing}");
 }

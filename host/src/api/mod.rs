@@ -110,6 +110,21 @@ fn routes(max_plugin_bytes: usize) -> Vec<Route> {
         route(Method::GET, "/preview/{size}/{file}", oven::preview),
         route(Method::GET, "/api/frozen", oven::frozen_list),
         route(Method::DELETE, "/api/frozen/{piece}", oven::frozen_clear),
+        route(
+            Method::GET,
+            "/app-screenshots/{preset}/{file}",
+            oven::app_screenshot,
+        ),
+        route(
+            Method::GET,
+            "/app-screenshots/download/{piece}",
+            oven::app_screenshots_zip,
+        ),
+        route(
+            Method::GET,
+            "/api/app-screenshots/{piece}",
+            oven::app_screenshots_info,
+        ),
     ]
 }
 

@@ -57,6 +57,9 @@ use utoipa::OpenApi;
         oven::icons::preview,
         oven::frozen::list,
         oven::frozen::clear,
+        oven::screenshots::screenshot,
+        oven::screenshots::download,
+        oven::screenshots::info,
     ),
     components(schemas(
         JobSpec,
@@ -82,6 +85,8 @@ use utoipa::OpenApi;
         ScheduleList,
         ScheduleStatus,
         oven::frozen::FrozenPiece,
+        oven::screenshots::ScreenshotsInfo,
+        oven::screenshots::PresetInfo,
     ))
 )]
 pub struct ApiDoc;

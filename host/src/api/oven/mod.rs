@@ -1,7 +1,7 @@
-//! The oven's routes: grabs, icons and previews of `$code` pieces (shared/OVEN.md §2, §4), its
-//! social cards and daily backdrop (§5.4, §6, §7), over the `kidlisp`, `kidlisp-og` and
-//! `notepat-og` job types and the result cache, so a deployment of Kiln answers the URLs the
-//! oven's pages and crawlers already use.
+//! The oven's routes: grabs, icons, previews and app-store screenshots of `$code` pieces
+//! (shared/OVEN.md §2, §4, §8), its social cards and daily backdrop (§5.4, §6, §7), over the
+//! `kidlisp`, `kidlisp-og` and `notepat-og` job types and the result cache, so a deployment of
+//! Kiln answers the URLs the oven's pages and crawlers already use.
 //!
 //! What differs from the oven, on purpose: every layout and every day has its own cache entry
 //! (the job's input names both; the oven kept one slot for all layouts, §16.3); when the store
@@ -14,6 +14,7 @@ pub(super) mod frozen;
 pub(super) mod grab;
 pub(super) mod icons;
 mod piece;
+pub(super) mod screenshots;
 
 pub use backdrop::{backdrop, backdrop_webp};
 pub use cards::{
@@ -22,6 +23,9 @@ pub use cards::{
 pub use frozen::{clear as frozen_clear, list as frozen_list};
 pub use grab::{grab_get, grab_post};
 pub use icons::{icon, preview};
+pub use screenshots::{
+    download as app_screenshots_zip, info as app_screenshots_info, screenshot as app_screenshot,
+};
 
 use super::error::ApiError;
 use super::jobs::{submit_following, wait_for_end};
