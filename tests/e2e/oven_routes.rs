@@ -51,11 +51,12 @@ async fn store_kidlisp(Query(query): Query<HashMap<String, String>>) -> axum::re
 
 /// `kiln serve` over the stand-in piece store; `schedules` is TOML appended to its config.
 fn start(schedules: &str) -> (Server, TestDir) {
-    start_with("", schedules)
+    start_with("", "", schedules)
 }
 
-/// As [`start`], with `jobs` (TOML keys) added to its `[jobs]` table.
-fn start_with(jobs: &str, schedules: &str) -> (Server, TestDir) {
+/// As [`start`], with `service` and `jobs` (TOML keys) added to its `[service]` and `[jobs]`
+/// tables.
+fn start_with(service: &str, jobs: &str, schedules: &str) -> (Server, TestDir) {
     let api = block_on(async {
         let app = axum::Router::new()
             .route("/api/tv", axum::routing::get(tv))
@@ -67,7 +68,7 @@ fn start_with(jobs: &str, schedules: &str) -> (Server, TestDir) {
     });
     let dir = TestDir::new();
     let config = format!(
-        "[service]\nsubmit_tokens = [\"{TOKEN}\"]\nmax_wait_s = 120\nallowed_hosts = [\"kidlisp.com\"]\nadmin_token = \"{ADMIN}\"\n\
+        "[service]\nsubmit_tokens = [\"{TOKEN}\"]\nmax_wait_s = 120\nallowed_hosts = [\"kidlisp.com\"]\nadmin_token = \"{ADMIN}\"\n{service}\
          [storage]\npublic_base_url = \"{CDN}\"\n\
          [jobs]\ntimeout_ms = 120000\n{jobs}\
          [plugins]\ncpu_ms = 120000\n\
@@ -528,7 +529,7 @@ fn grabs_icons_and_previews_of_a_code_answer_as_the_oven_did() {
 fn app_store_screenshots_of_a_code_answer_as_the_oven_did() {
     // The 10" tablet presets (1600×2560 output: 4 096 000 pixels) are over this host's pixel
     // cap, so the ZIP must skip them and say so.
-    let (server, _dir) = start_with("max_pixels = 3000000\n", "");
+    let (server, _dir) = start_with("", "max_pixels = 3000000\n", "");
     let client = no_redirects();
     let get = |path: &str| client.get(server.url(path)).send().unwrap();
     let navy = [0, 0, 128, 255];
@@ -619,4 +620,101 @@ fn app_store_screenshots_of_a_code_answer_as_the_oven_did() {
         "{missing}"
     );
     assert!(missing.contains("max_pixels"), "{missing}");
+}
+
+#[test]
+fn grab_status_shows_running_waiting_and_ended_jobs() {
+    let (server, _dir) = start_with("workers = 1\n", "", "");
+    let client = no_redirects();
+    // Two recordings of the slow piece: with one worker the second waits behind the first.
+    let job = json!({"type": "kidlisp", "input": {"code": "slow", "width": 400, "height": 400,
+                     "frames": 90, "fps": 30, "formats": ["webp"]}});
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let response = client
+            .post(server.url("/jobs"))
+            .bearer_auth(TOKEN)
+            .json(&job)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        ids.push(
+            response.json::<Value>().unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let status = || -> Value {
+        client
+            .get(server.url("/grab-status"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    // While the first renders: it is active with its piece and stage, the second is next.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let seen = loop {
+        let now = status();
+        let active = &now["active"];
+        if active.as_array().unwrap().len() == 1
+            && active[0]["id"] == ids[0].as_str()
+            && active[0]["stage"] == "rendering"
+        {
+            break now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never saw the first job rendering: {now}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(seen["active"][0]["piece"], "$slow", "{seen}");
+    assert_eq!(seen["active"][0]["type"], "kidlisp", "{seen}");
+    assert_eq!(seen["active"][0]["format"], "webp", "{seen}");
+    assert_eq!(seen["queue"][0]["id"], ids[1].as_str(), "{seen}");
+    assert_eq!(seen["queue"][0]["position"], 1, "{seen}");
+    assert!(
+        seen["queue"][0]["estimatedWait"].as_u64().unwrap() > 0,
+        "{seen}"
+    );
+    assert_eq!(seen["concurrency"]["max"], 1, "{seen}");
+    assert_eq!(seen["concurrency"]["queueDepth"], 1, "{seen}");
+    assert_eq!(seen["progress"]["piece"], "$slow", "{seen}");
+    assert!(seen["grabProgress"][&ids[0]]["percent"].is_u64(), "{seen}");
+
+    for id in &ids {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let done = loop {
+            let job: Value = client
+                .get(server.url(&format!("/jobs/{id}")))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            if !matches!(job["status"].as_str(), Some("queued" | "running")) {
+                break job;
+            }
+            assert!(Instant::now() < deadline, "{job}");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(done["status"], "succeeded", "{done}");
+    }
+    // The record ends a moment before its final event reaches the view.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let now = loop {
+        let now = status();
+        if now["recent"].as_array().unwrap().len() == 2 || Instant::now() > deadline {
+            break now;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(now["active"].as_array().unwrap().is_empty(), "{now}");
+    assert!(now["queue"].as_array().unwrap().is_empty(), "{now}");
+    let recent = now["recent"].as_array().unwrap();
+    assert_eq!(recent[0]["id"], ids[1].as_str(), "{now}");
+    assert_eq!(recent[1]["id"], ids[0].as_str(), "{now}");
+    assert_eq!(recent[0]["status"], "succeeded", "{now}");
+    assert!(recent[0]["url"].as_str().unwrap().starts_with(CDN), "{now}");
 }

@@ -108,6 +108,7 @@ fn routes(max_plugin_bytes: usize) -> Vec<Route> {
         route(Method::POST, "/grab", oven::grab_post),
         route(Method::GET, "/icon/{size}/{file}", oven::icon),
         route(Method::GET, "/preview/{size}/{file}", oven::preview),
+        route(Method::GET, "/grab-status", oven::grab_status),
         route(Method::GET, "/api/frozen", oven::frozen_list),
         route(Method::DELETE, "/api/frozen/{piece}", oven::frozen_clear),
         route(

@@ -60,6 +60,7 @@ use utoipa::OpenApi;
         oven::screenshots::screenshot,
         oven::screenshots::download,
         oven::screenshots::info,
+        oven::status::grab_status,
     ),
     components(schemas(
         JobSpec,

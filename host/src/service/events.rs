@@ -67,6 +67,8 @@ pub struct EventHub {
     channels: Mutex<HashMap<String, broadcast::Sender<JobEvent>>>,
     /// Where this process's events also go, for the other processes of a Redis deployment.
     forward: Mutex<Option<mpsc::UnboundedSender<(String, JobEvent)>>>,
+    /// What every event delivered here says about the jobs now and lately (the status routes).
+    pub activity: super::activity::Activity,
 }
 
 impl EventHub {
@@ -105,6 +107,7 @@ impl EventHub {
     /// Sends `event` to `job`'s subscribers in this process; a final event also closes the
     /// channel.
     pub fn deliver(&self, job: &str, event: JobEvent) {
+        self.activity.observe(job, &event);
         let mut channels = self.channels.lock().expect("event hub lock");
         if let Some(sender) = channels.get(job) {
             let _ = sender.send(event.clone());

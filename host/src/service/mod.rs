@@ -1,6 +1,7 @@
 //! The job service: a [`Kiln`] host, a durable queue, and workers that take jobs from the queue
 //! and record how they end. The HTTP API (`api/`) and `kiln serve` sit on top.
 
+mod activity;
 mod cache;
 mod events;
 mod limits;
@@ -11,6 +12,9 @@ mod schedules;
 mod webhooks;
 mod workers;
 
+pub use activity::{
+    ActiveJob, Activity, ActivitySnapshot, EndedJob, JobLabel, QueuedJob, RECENT_JOBS,
+};
 pub use events::{EventHub, EventName, JobEvent};
 pub use metrics::Metrics;
 pub use schedules::{FireOutcome, ScheduleStatus, Schedules};
@@ -137,6 +141,10 @@ pub struct Service {
     pub role: Role,
     /// The `[[schedules]]` this process submits, and their history.
     pub schedules: Schedules,
+    /// When this service started (Unix ms).
+    pub started_at_ms: u64,
+    /// The jobs this process runs at once (0 for `--api-only`).
+    pub worker_count: usize,
     /// Stop signals of the jobs this process is running.
     running: Mutex<HashMap<String, Arc<Notify>>>,
     /// Woken on every submission so idle workers start at once.
@@ -217,6 +225,8 @@ impl Service {
             queue_settings,
             role,
             schedules,
+            started_at_ms: chrono::Utc::now().timestamp_millis().max(0) as u64,
+            worker_count: workers,
             running: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             workers: Mutex::new(Vec::new()),
@@ -364,6 +374,10 @@ impl Service {
                 Ok(Submitted::Existing(earlier))
             }
             Ok(Submitted::New(record)) => {
+                let label = JobLabel::of(&record.job_type, &record.input);
+                self.events
+                    .activity
+                    .queued(&record.id, label, record.submitted_at);
                 self.metrics.submitted(lane);
                 self.wake.notify_waiters();
                 Ok(Submitted::New(record))

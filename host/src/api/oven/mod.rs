@@ -15,6 +15,7 @@ pub(super) mod grab;
 pub(super) mod icons;
 mod piece;
 pub(super) mod screenshots;
+pub(super) mod status;
 
 pub use backdrop::{backdrop, backdrop_webp};
 pub use cards::{
@@ -26,6 +27,7 @@ pub use icons::{icon, preview};
 pub use screenshots::{
     download as app_screenshots_zip, info as app_screenshots_info, screenshot as app_screenshot,
 };
+pub use status::grab_status;
 
 use super::error::ApiError;
 use super::jobs::{submit_following, wait_for_end};
