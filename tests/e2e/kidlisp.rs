@@ -365,6 +365,49 @@ fn frozen_and_dud_recordings_are_reported() {
     assert_eq!(busy["dudColor"], Value::Null);
 }
 
+/// With `dropBlankFrames` (what the oven routes ask for), black or transparent frames are left
+/// out as the oven's grabs left them out (shared/OVEN.md §3.3).
+#[test]
+fn blank_frames_are_left_out_when_asked() {
+    // Frame 0 is black; from frame 1 the red channel climbs by 30.
+    let fading = json!({"source": "(wipe (* frame 30) 0 0)", "width": 32, "height": 32,
+                        "frames": 8, "formats": ["gif"], "dropBlankFrames": true});
+    let outcome = kidlisp(fading);
+    let report: Value = serde_json::from_slice(&read(&outcome, "recording.json")).unwrap();
+    assert_eq!(report["frames"], 7, "{report}");
+    assert_eq!(report["blankFramesDropped"], 1, "{report}");
+    // The poster is the first frame kept.
+    assert_eq!(
+        image(&outcome, "poster.png").get_pixel(5, 5).0,
+        [30, 0, 0, 255]
+    );
+
+    let black = json!({"source": "(wipe black)", "width": 32, "height": 32, "frames": 4,
+                       "formats": ["gif"], "dropBlankFrames": true});
+    let message = failure(&kidlisp(black), ErrorKind::PieceFailed);
+    assert!(
+        message.contains("no frames captured: all 4 frames are blank"),
+        "{message}"
+    );
+    let still = json!({"source": "(wipe black)", "width": 32, "height": 32, "frame": 2,
+                       "dropBlankFrames": true});
+    let message = failure(&kidlisp(still), ErrorKind::PieceFailed);
+    assert!(message.contains("frame 2: it is blank"), "{message}");
+    // Without the flag every frame is kept, blank or not.
+    let kept = kidlisp(
+        json!({"source": "(wipe black)", "width": 32, "height": 32, "frames": 4,
+                              "formats": ["gif"]}),
+    );
+    let report: Value = serde_json::from_slice(&read(&kept, "recording.json")).unwrap();
+    assert_eq!(
+        (
+            report["frames"].as_u64(),
+            report["blankFramesDropped"].as_u64()
+        ),
+        (Some(4), Some(0))
+    );
+}
+
 /// The interpreter's log (unknown words, parse warnings) is in the job's log, as warnings.
 #[test]
 fn the_interpreters_log_reaches_the_jobs_log() {

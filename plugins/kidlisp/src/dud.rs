@@ -72,7 +72,12 @@ impl DudCheck {
 
 /// The source pixels under reduced pixel `d` along a side of `size` pixels, with weights.
 fn span(d: usize, size: usize) -> Vec<(usize, f64)> {
-    let scale = size as f64 / REDUCED as f64;
+    span_of(d, size, REDUCED)
+}
+
+/// The source pixels under pixel `d` of a reduction to `reduced` pixels along a side of `size`.
+fn span_of(d: usize, size: usize, reduced: usize) -> Vec<(usize, f64)> {
+    let scale = size as f64 / reduced as f64;
     let (lo, hi) = (d as f64 * scale, (d + 1) as f64 * scale);
     if hi - lo < 1.0 {
         // Enlarging: the one pixel under the centre.
@@ -108,6 +113,52 @@ fn area_mean(rgba: &[u8], width: usize, xs: &[(usize, f64)], ys: &[(usize, f64)]
     sum.map(|s| (s / total).round() as u8)
 }
 
+/// The side of the blank check's reduction (§3.3).
+const BLANK_REDUCED: usize = 32;
+
+/// Whether a frame is blank as the oven judged it (shared/OVEN.md §3.3): reduced to 32×32,
+/// blank when the mean alpha is under 10 (all transparent), or when some pixels are visible
+/// (alpha over 10) and none of them has a channel over 5 (all black). The reduction is an area
+/// mean, as for the dud check.
+pub fn is_blank(rgba: &[u8], width: usize, height: usize) -> bool {
+    let spans = |size: usize| -> Vec<Vec<(usize, f64)>> {
+        (0..BLANK_REDUCED)
+            .map(|d| span_of(d, size, BLANK_REDUCED))
+            .collect()
+    };
+    let (xs, ys) = (spans(width), spans(height));
+    let (mut alpha_sum, mut visible, mut coloured) = (0.0, false, false);
+    for y in &ys {
+        for x in &xs {
+            let [r, g, b, a] = area_mean_rgba(rgba, width, x, y);
+            alpha_sum += f64::from(a);
+            if a > 10 {
+                visible = true;
+                coloured |= r > 5 || g > 5 || b > 5;
+            }
+        }
+    }
+    let mean_alpha = alpha_sum / (BLANK_REDUCED * BLANK_REDUCED) as f64;
+    mean_alpha < 10.0 || (visible && !coloured)
+}
+
+/// The weighted mean RGBA of the pixels `xs × ys`.
+fn area_mean_rgba(rgba: &[u8], width: usize, xs: &[(usize, f64)], ys: &[(usize, f64)]) -> [u8; 4] {
+    let mut sum = [0.0f64; 4];
+    let mut total = 0.0;
+    for &(y, wy) in ys {
+        for &(x, wx) in xs {
+            let i = (y * width + x) * 4;
+            let w = wx * wy;
+            for c in 0..4 {
+                sum[c] += f64::from(rgba[i + c]) * w;
+            }
+            total += w;
+        }
+    }
+    sum.map(|s| (s / total).round() as u8)
+}
+
 /// The mean RGB of a whole frame (the oven's 1×1 reduction).
 fn mean(rgba: &[u8]) -> [u8; 3] {
     let mut sum = [0u64; 3];
@@ -126,6 +177,25 @@ mod tests {
 
     fn flat(width: usize, height: usize, rgb: [u8; 3]) -> Vec<u8> {
         [rgb[0], rgb[1], rgb[2], 255].repeat(width * height)
+    }
+
+    #[test]
+    fn black_and_transparent_frames_are_blank_and_a_small_mark_is_not() {
+        assert!(is_blank(&flat(100, 60, [0, 0, 0]), 100, 60));
+        assert!(is_blank(&flat(100, 60, [3, 5, 4]), 100, 60));
+        assert!(is_blank(&[200, 10, 10, 0].repeat(40 * 40), 40, 40));
+        assert!(!is_blank(&flat(100, 60, [0, 0, 40]), 100, 60));
+        // A 10×10 white square on a 64² black frame survives the reduction.
+        let mut frame = flat(64, 64, [0, 0, 0]);
+        for y in 20..30 {
+            for x in 20..30 {
+                frame[(y * 64 + x) * 4..][..3].copy_from_slice(&[255, 255, 255]);
+            }
+        }
+        assert!(!is_blank(&frame, 64, 64));
+        // Frames smaller than the reduction are enlarged (nearest pixel).
+        assert!(is_blank(&flat(8, 8, [0, 0, 0]), 8, 8));
+        assert!(!is_blank(&flat(8, 8, [9, 0, 0]), 8, 8));
     }
 
     #[test]

@@ -120,6 +120,12 @@ pub struct KidlispInput {
     /// Quality 1–100 of the lossy encodings (default per format).
     #[schemars(range(min = 1, max = 100))]
     pub quality: Option<u8>,
+    /// Leave out frames that are blank as the old oven judged them (shared/OVEN.md §3.3: reduced
+    /// to 32×32, all transparent, or every visible pixel black), as its grabs did: a recording
+    /// keeps the others (`recording.json` counts the dropped), and one whose every frame is blank
+    /// fails; a still whose frame is blank fails (default false: every frame is kept).
+    #[serde(default)]
+    pub drop_blank_frames: bool,
     /// Evaluation steps allowed per frame, 1 to 10,000,000 (default 100,000, aesthetic.computer's
     /// own). A frame that needs more (an endless `repeat`) fails the job naming the frame.
     #[schemars(range(min = 1, max = 10_000_000))]

@@ -222,6 +222,12 @@ fn still(
     }
     let (width, height) = (piece.width(), piece.height());
     let rgba = piece.next_frame()?;
+    if input.drop_blank_frames && dud::is_blank(rgba, width as usize, height as usize) {
+        return Err(Error::piece_failed(format!(
+            "failed to capture frame {frame}: it is blank (all black or transparent, shared/OVEN.md \
+             §3.3), and input.dropBlankFrames leaves blank frames out"
+        )));
+    }
     let mut artifacts = Vec::new();
     for &format in formats {
         let image =
@@ -264,6 +270,7 @@ fn record(
         poster_frame: Some(poster_frame),
     })?;
     let mut dud = dud::DudCheck::new(frames);
+    let mut blank = 0;
     for index in 0..frames {
         progress(index, frames, 0.9);
         // The frames between two recorded ones run and are not kept (`input.every`).
@@ -271,8 +278,24 @@ fn record(
             piece.next_frame()?;
         }
         let rgba = piece.next_frame()?;
+        if input.drop_blank_frames && dud::is_blank(rgba, width as usize, height as usize) {
+            blank += 1;
+            continue;
+        }
         dud.observe(index, rgba, width as usize, height as usize);
         encoder.push(rgba)?;
+    }
+    if blank == frames {
+        return Err(Error::piece_failed(format!(
+            "no frames captured: all {frames} frames are blank (all black or transparent, \
+             shared/OVEN.md §3.3), and input.dropBlankFrames leaves blank frames out"
+        )));
+    }
+    if blank > 0 {
+        host::log(
+            LogLevel::Info,
+            &format!("{blank} blank frame(s) of {frames} left out (input.dropBlankFrames)"),
+        );
     }
     let made = FrameEncoder::finish(encoder)?;
     host::progress(0.95, "encoded");
@@ -312,6 +335,7 @@ fn record(
         "frozen": frozen,
         "dud": dud_colour.is_some(),
         "dudColor": dud_colour,
+        "blankFramesDropped": blank,
         "seed": input.seed,
     });
     if let Some(code) = code {

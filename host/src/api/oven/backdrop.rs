@@ -23,7 +23,7 @@ fn backdrop_spec(date: &str) -> crate::jobs::JobSpec {
         serde_json::json!({
             "top": {"handle": BACKDROP_HANDLE, "limit": 50, "rotate": 10, "date": date},
             "width": 256, "height": 256, "density": 4,
-            "frames": 90, "fps": 15, "formats": ["webp"], "quality": 85,
+            "frames": 90, "fps": 15, "formats": ["webp"], "quality": 85, "dropBlankFrames": true,
         }),
     )
 }

@@ -47,11 +47,13 @@ pub(super) fn every(capture_fps: f64) -> u32 {
     (60.0 / capture_fps).round().clamp(1.0, 60.0) as u32
 }
 
-/// A `$code` still: the frame after the oven's 500 ms settle at 60 fps (frame 30).
+/// A `$code` still: the frame after the oven's 500 ms settle at 60 fps (frame 30). Like every
+/// oven capture, a blank frame (all black or transparent, shared/OVEN.md §3.3) is not a result:
+/// the job fails, and a recording leaves blank frames out.
 pub(super) fn still_input(code: &str, width: u32, height: u32, density: u32) -> serde_json::Value {
     serde_json::json!({
         "code": code, "width": width, "height": height, "density": density,
-        "frame": 30, "formats": ["png"],
+        "frame": 30, "formats": ["png"], "dropBlankFrames": true,
     })
 }
 
@@ -70,7 +72,7 @@ pub(super) fn recording_input(
     let mut input = serde_json::json!({
         "code": code, "width": width, "height": height, "density": density,
         "frames": frames, "fps": playback_fps, "every": every(capture_fps),
-        "stepMs": 1000.0 / 60.0, "formats": [format],
+        "stepMs": 1000.0 / 60.0, "formats": [format], "dropBlankFrames": true,
     });
     if let Some(quality) = quality {
         input["quality"] = quality.into();
