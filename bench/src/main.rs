@@ -10,6 +10,7 @@ mod cards;
 mod floor;
 mod http;
 mod kidlisp;
+mod oven;
 mod plugins;
 mod sketches;
 mod stats;
@@ -60,6 +61,9 @@ enum OtherBench {
     Kidlisp(kidlisp::KidlispBenchArgs),
     /// Social cards: `kidlisp-og` in its four layouts and `notepat-og`, cold and warm per card.
     Cards(cards::CardsBenchArgs),
+    /// The oven's routes for a `$code` over HTTP: a 128² icon cold and cached, the default
+    /// grab, the app-store ZIP.
+    Oven(oven::OvenBenchArgs),
 }
 
 #[tokio::main]
@@ -75,6 +79,7 @@ async fn main() -> ExitCode {
             Some(OtherBench::Capture(args)) => capture::run(config, args).await,
             Some(OtherBench::Kidlisp(args)) => kidlisp::run(config, args).await,
             Some(OtherBench::Cards(args)) => cards::run(config, args).await,
+            Some(OtherBench::Oven(args)) => oven::run(config, args).await,
             None => stills::run(config, cli.stills).await,
         }
     }
