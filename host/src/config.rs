@@ -48,6 +48,10 @@ pub struct Config {
 pub struct ServiceSettings {
     /// Address the HTTP API listens on; port 0 picks a free one (printed at start).
     pub listen: String,
+    /// Address `kiln worker` serves `/health`, `/ready` and `/metrics` on (it has no API); port
+    /// 0 picks a free one (printed at start); empty serves nothing. Give each worker on a
+    /// machine its own port for Prometheus to scrape.
+    pub worker_listen: String,
     /// Jobs this process runs at once; 0 means one per browser page.
     pub workers: usize,
     /// Jobs that may wait in the queue, both lanes together; more are answered 429.
@@ -118,6 +122,7 @@ impl Default for ServiceSettings {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            worker_listen: "127.0.0.1:0".into(),
             workers: 0,
             max_queued: 1000,
             max_body_bytes: 1 << 20,

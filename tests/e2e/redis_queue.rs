@@ -170,6 +170,46 @@ fn two_workers_on_one_redis_split_100_jobs_with_none_lost_or_doubled() {
     let (_, ready) = body(client().get(api.url("/ready")).send().unwrap());
     assert_eq!(ready["queued"]["interactive"], 0, "{ready}");
     assert_eq!(ready["queued"]["bulk"], 0, "{ready}");
+
+    // Each worker answers probes and counts its own jobs on its own port.
+    for worker in [&first, &second] {
+        let probes = worker
+            .probes_url
+            .as_deref()
+            .expect("a worker serves probes");
+        let (status, health) = body(client().get(format!("{probes}/health")).send().unwrap());
+        assert_eq!((status, &health["status"]), (StatusCode::OK, &json!("ok")));
+        let (status, ready) = body(client().get(format!("{probes}/ready")).send().unwrap());
+        assert_eq!(status, StatusCode::OK, "{ready}");
+        assert_eq!(ready["status"], "ready", "{ready}");
+        let metrics = client()
+            .get(format!("{probes}/metrics"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        let succeeded: usize = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("kiln_jobs_finished_total{status=\"succeeded\"} "))
+            .unwrap_or_else(|| panic!("no succeeded count in:\n{metrics}"))
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            succeeded, by_worker[&worker.name],
+            "{}: {metrics}",
+            worker.name
+        );
+        assert_eq!(
+            client()
+                .get(format!("{probes}/jobs"))
+                .send()
+                .unwrap()
+                .status(),
+            StatusCode::NOT_FOUND,
+            "a worker serves no jobs API"
+        );
+    }
 }
 
 #[test]

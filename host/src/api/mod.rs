@@ -190,6 +190,18 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(service)
 }
 
+/// What `kiln worker` serves (`service.worker_listen`): `/health`, `/ready` and `/metrics`, the
+/// same handlers as `kiln serve`'s, for probes and Prometheus; no jobs API.
+pub fn worker_router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/health", axum::routing::get(system::health))
+        .route("/ready", axum::routing::get(system::ready))
+        .route("/metrics", axum::routing::get(system::metrics))
+        .fallback(system::not_found)
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(service)
+}
+
 /// The span of one request: its id, method and path (not the query, which can hold a job's
 /// whole input).
 fn request_span<B>(request: &Request<B>) -> tracing::Span {

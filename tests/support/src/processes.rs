@@ -175,12 +175,15 @@ pub struct Worker {
     child: Child,
     /// Its consumer name in the Redis worker group.
     pub name: String,
+    /// Where it serves `/health`, `/ready` and `/metrics` (`service.worker_listen`), when it
+    /// serves them: `http://host:port`.
+    pub probes_url: Option<String>,
 }
 
 impl Worker {
     /// Starts `kiln worker` over its own data dir `dir` and waits until it takes jobs.
     pub fn start(dir: &Path, config: &str, env: &[(&str, String)]) -> Self {
-        let (child, rest) = spawn_until(
+        let (child, rest, before) = spawn_until_with_lines(
             dir,
             "kiln-worker.toml",
             config,
@@ -189,7 +192,15 @@ impl Worker {
             "kiln: worker ",
         );
         let name = rest.trim_end_matches(" taking jobs").to_string();
-        Self { child, name }
+        let probes_url = before
+            .iter()
+            .find_map(|line| line.strip_prefix("kiln: probes and metrics on "))
+            .map(str::to_string);
+        Self {
+            child,
+            name,
+            probes_url,
+        }
     }
 
     pub fn pid(&self) -> u32 {
