@@ -11,6 +11,7 @@ mod bad_input;
 mod browser_crash;
 mod cards;
 mod cli;
+mod clients;
 mod hostile;
 mod isolation;
 mod js_render;
