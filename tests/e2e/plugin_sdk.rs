@@ -23,13 +23,32 @@ fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
     let plugins = data.join("plugins");
     let dir = work.path().to_str().unwrap();
 
-    let new = kiln(&data, &["plugin", "new", "badge", "--dir", dir]);
+    // By default the crate names kiln-sdk by version only, as one outside this tree would.
+    let plain = work.path().join("plain");
+    let new = kiln(
+        &data,
+        &["plugin", "new", "badge", "--dir", plain.to_str().unwrap()],
+    );
+    assert!(
+        new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
+    let manifest = std::fs::read_to_string(plain.join("badge/Cargo.toml")).unwrap();
+    let version = format!("kiln-sdk = \"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(manifest.contains(&version), "{manifest}");
+    assert!(!manifest.contains("path ="), "{manifest}");
+
+    // kiln-sdk is not on crates.io yet: this one takes it from the source tree (`--sdk`).
+    let new = kiln(&data, &["plugin", "new", "badge", "--dir", dir, "--sdk"]);
     assert!(
         new.status.success(),
         "{}",
         String::from_utf8_lossy(&new.stderr)
     );
     let crate_dir = work.path().join("badge");
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("[patch.crates-io]"), "{manifest}");
     let crate_str = crate_dir.to_str().unwrap();
 
     // Version 0.1.0, built, checked and installed, then kept under another name.

@@ -1,4 +1,5 @@
-//! `kiln plugin new NAME`: a plugin crate that builds, from templates in `template/`.
+//! `kiln plugin new NAME`: a plugin crate that builds, from templates in `template/`. It depends
+//! on kiln-sdk by version, as a crate outside this tree would; `--sdk` adds a path override.
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -17,10 +18,20 @@ pub struct NewArgs {
     /// Where to create the folder.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
-    /// The kiln-sdk crate to depend on. Default: the SDK of the source tree this kiln was built
-    /// from.
-    #[arg(long)]
-    pub sdk: Option<PathBuf>,
+    /// Take kiln-sdk from a folder instead of crates.io (a `[patch.crates-io]` override): `--sdk
+    /// DIR`, or `--sdk` alone for the SDK of the source tree this kiln was built from. Without
+    /// it the crate depends on kiln-sdk by version only.
+    #[arg(long, num_args = 0..=1, value_name = "DIR")]
+    pub sdk: Option<Option<PathBuf>>,
+}
+
+/// The `[patch.crates-io]` table that takes kiln-sdk from `sdk` (a folder).
+fn sdk_patch(sdk: &std::path::Path) -> String {
+    format!(
+        "\n# kiln-sdk from a folder instead of crates.io (kiln plugin new --sdk).\n\
+         [patch.crates-io]\nkiln-sdk = {{ path = {:?} }}\n",
+        sdk.to_string_lossy()
+    )
 }
 
 pub fn run(args: NewArgs) -> Result<ExitCode> {
@@ -31,23 +42,28 @@ pub fn run(args: NewArgs) -> Result<ExitCode> {
     if root.exists() {
         bail!("{} already exists", root.display());
     }
-    let sdk = match args.sdk {
-        Some(sdk) => sdk,
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk")),
+    let patch = match args.sdk {
+        None => String::new(),
+        Some(folder) => {
+            let sdk = folder
+                .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../sdk")));
+            let sdk = sdk.canonicalize().with_context(|| {
+                format!(
+                    "the SDK is not at {} (give its folder with --sdk DIR)",
+                    sdk.display()
+                )
+            })?;
+            sdk_patch(&sdk)
+        }
     };
-    let sdk = sdk.canonicalize().with_context(|| {
-        format!(
-            "the SDK is not at {} (give its folder with --sdk)",
-            sdk.display()
-        )
-    })?;
     let crate_name = format!("kiln-plugin-{name}");
     let crate_file = crate_name.replace('-', "_");
     let fill = |text: &str| {
         text.replace("{{name}}", name)
             .replace("{{crate}}", &crate_name)
             .replace("{{crate_file}}", &crate_file)
-            .replace("{{sdk}}", &sdk.to_string_lossy())
+            .replace("{{sdk_version}}", env!("CARGO_PKG_VERSION"))
+            .replace("{{sdk_patch}}", &patch)
     };
     std::fs::create_dir_all(root.join("src"))
         .with_context(|| format!("creating {}", root.display()))?;
