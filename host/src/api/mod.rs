@@ -6,7 +6,7 @@ mod dead_letters;
 mod error;
 mod jobs;
 mod openapi;
-mod oven;
+pub mod oven;
 mod plugins;
 mod render;
 mod schedules;
@@ -110,6 +110,9 @@ fn routes(max_plugin_bytes: usize) -> Vec<Route> {
         route(Method::GET, "/preview/{size}/{file}", oven::preview),
         route(Method::GET, "/api/frozen", oven::frozen_list),
         route(Method::DELETE, "/api/frozen/{piece}", oven::frozen_clear),
+        route(Method::POST, "/bake", oven::bake),
+        route(Method::POST, "/bake-status", oven::bake_status),
+        route(Method::POST, "/bake-complete", oven::bake_complete),
     ]
 }
 

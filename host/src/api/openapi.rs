@@ -57,6 +57,9 @@ use utoipa::OpenApi;
         oven::icons::preview,
         oven::frozen::list,
         oven::frozen::clear,
+        oven::bake::bake,
+        oven::bake::bake_status,
+        oven::bake::bake_complete,
     ),
     components(schemas(
         JobSpec,
@@ -82,6 +85,8 @@ use utoipa::OpenApi;
         ScheduleList,
         ScheduleStatus,
         oven::frozen::FrozenPiece,
+        oven::bake::Bake,
+        oven::bake::BakesSnapshot,
     ))
 )]
 pub struct ApiDoc;

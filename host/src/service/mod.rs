@@ -8,7 +8,7 @@ mod metrics;
 mod redis_clients;
 mod redis_events;
 mod schedules;
-mod webhooks;
+pub mod webhooks;
 mod workers;
 
 pub use events::{EventHub, EventName, JobEvent};

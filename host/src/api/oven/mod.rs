@@ -9,6 +9,7 @@
 //! caller that may submit jobs (`service.submit_tokens`), since it is a render on demand.
 
 pub(super) mod backdrop;
+pub(super) mod bake;
 pub(super) mod cards;
 pub(super) mod frozen;
 pub(super) mod grab;
@@ -16,6 +17,7 @@ pub(super) mod icons;
 mod piece;
 
 pub use backdrop::{backdrop, backdrop_webp};
+pub use bake::{Bake, BakesSnapshot, bake, bake_complete, bake_status, bakes_snapshot};
 pub use cards::{
     kidlisp_og, kidlisp_og_png, kidlisp_og_preview, kidlisp_og_status, notepat_og_png, og_preview,
 };
