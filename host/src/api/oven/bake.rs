@@ -16,8 +16,8 @@
 //! - The thumbnail is made by the host from the ZIP it fetched (it has the bytes; the job's
 //!   own `thumbnail.png` is the first frame, which other clients of the job type rely on).
 //!
-//! Bakes are kept per process for the status route ([`bakes_snapshot`]): the active ones, and
-//! the last [`MAX_RECENT`] that ended.
+//! Bakes are kept per process for the status route ([`bakes_snapshot`]): the active ones (up to
+//! [`MAX_ACTIVE`]), and the last [`MAX_RECENT`] that ended.
 
 use crate::api::error::ApiError;
 use crate::api::jobs::{submit_following, wait_for_end};
@@ -41,6 +41,10 @@ use std::time::Duration;
 
 /// Ended bakes kept for the status route.
 pub const MAX_RECENT: usize = 20;
+
+/// Active bakes kept: a bake the site never reported complete stays active, so past this many
+/// the oldest is moved to the recent ones as it is.
+pub const MAX_ACTIVE: usize = 100;
 
 /// The fields `POST /bake` must have, in the oven's order.
 const REQUIRED: [&str; 5] = ["mongoId", "slug", "code", "zipUrl", "callbackUrl"];
@@ -269,6 +273,11 @@ pub async fn bake(
     };
     {
         let mut bakes = BAKES.lock().expect("bakes lock");
+        if bakes.active.len() >= MAX_ACTIVE {
+            let oldest = bakes.active.remove(0);
+            bakes.recent.push_front(oldest);
+            bakes.recent.truncate(MAX_RECENT);
+        }
         bakes.active.push(Bake {
             code: code.clone(),
             slug: slug.clone(),
