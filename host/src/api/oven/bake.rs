@@ -480,7 +480,8 @@ async fn run_job(
         .map_err(|e| e.message)?
         .ok_or_else(|| {
             format!(
-                "the bake job {} did not end within bake.job_wait_s ({} s)",
+                "the bake job {} did not end within bake.job_wait_s ({} s), or the host \
+                 stopped first",
                 request.job, settings.job_wait_s
             )
         })?;
@@ -674,6 +675,13 @@ mod tests {
         }
         let err = check_zip_url(&url::Url::parse("file:///etc/passwd").unwrap(), true).unwrap_err();
         assert!(err.contains("http or https"), "{err}");
+    }
+
+    #[test]
+    fn tapes_are_kept_where_no_job_may_write() {
+        use crate::storage::{TAPES_SEGMENT, check_job_id};
+        let err = check_job_id(TAPES_SEGMENT, &[]).unwrap_err();
+        assert!(err.message.contains("reserved"), "{err}");
     }
 
     #[test]
