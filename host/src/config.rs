@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 // here.
 pub use crate::browser::BrowserSettings;
 pub use crate::jobs::JobSettings;
+pub use crate::media::tape::BakeRouteSettings;
 pub use crate::plugins::{PluginOverrides, PluginSettings};
 pub use crate::queue::QueueSettings;
 pub use crate::schedule::ScheduleSettings;
@@ -35,6 +36,8 @@ pub struct Config {
     pub storage: StorageSettings,
     /// Where piece sources are fetched from, and the limits on fetching.
     pub sources: SourcesSettings,
+    /// The oven's tape-baking route (`POST /bake`): its secret and the limits on fetching.
+    pub bake: BakeRouteSettings,
     pub service: ServiceSettings,
     pub queue: QueueSettings,
     /// Jobs submitted on a cron schedule (`[[schedules]]`), by every `kiln serve` and `kiln
@@ -111,6 +114,7 @@ impl Default for Config {
             plugins: PluginSettings::default(),
             storage: StorageSettings::default(),
             sources: SourcesSettings::default(),
+            bake: BakeRouteSettings::default(),
             service: ServiceSettings::default(),
             queue: QueueSettings::default(),
             schedules: Vec::new(),
@@ -478,6 +482,7 @@ impl Config {
         }
         crate::storage::check_settings(&self.storage)?;
         crate::sources::check_settings(&self.sources)?;
+        crate::media::tape::check_settings(&self.bake)?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 
 mod api_hardening;
 mod bad_input;
+mod bake;
 mod browser_crash;
 mod cards;
 mod cli;

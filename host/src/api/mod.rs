@@ -6,7 +6,7 @@ mod dead_letters;
 mod error;
 mod jobs;
 mod openapi;
-mod oven;
+pub mod oven;
 mod plugins;
 mod render;
 mod schedules;
@@ -109,6 +109,7 @@ fn routes(max_plugin_bytes: usize) -> Vec<Route> {
         route(Method::GET, "/icon/{size}/{file}", oven::icon),
         route(Method::GET, "/preview/{size}/{file}", oven::preview),
         route(Method::GET, "/grab-status", oven::grab_status),
+        route(Method::GET, "/status", oven::status),
         route(Method::GET, "/api/frozen", oven::frozen_list),
         route(Method::DELETE, "/api/frozen/{piece}", oven::frozen_clear),
         route(
@@ -126,6 +127,9 @@ fn routes(max_plugin_bytes: usize) -> Vec<Route> {
             "/api/app-screenshots/{piece}",
             oven::app_screenshots_info,
         ),
+        route(Method::POST, "/bake", oven::bake),
+        route(Method::POST, "/bake-status", oven::bake_status),
+        route(Method::POST, "/bake-complete", oven::bake_complete),
     ]
 }
 

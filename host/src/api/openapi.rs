@@ -61,6 +61,10 @@ use utoipa::OpenApi;
         oven::screenshots::download,
         oven::screenshots::info,
         oven::status::grab_status,
+        oven::status::status,
+        oven::bake::bake,
+        oven::bake::bake_status,
+        oven::bake::bake_complete,
     ),
     components(schemas(
         JobSpec,
@@ -88,6 +92,8 @@ use utoipa::OpenApi;
         oven::frozen::FrozenPiece,
         oven::screenshots::ScreenshotsInfo,
         oven::screenshots::PresetInfo,
+        oven::bake::Bake,
+        oven::bake::BakesSnapshot,
     ))
 )]
 pub struct ApiDoc;

@@ -9,7 +9,7 @@ mod metrics;
 mod redis_clients;
 mod redis_events;
 mod schedules;
-mod webhooks;
+pub mod webhooks;
 mod workers;
 
 pub use activity::{

@@ -163,7 +163,7 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
 }
 
 /// The refusal inside a failed request, if where it led was refused.
-fn refusal(err: &reqwest::Error) -> Option<Refused> {
+pub fn refusal(err: &reqwest::Error) -> Option<Refused> {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(current) = source {
         if let Some(refused) = current.downcast_ref::<Refused>() {

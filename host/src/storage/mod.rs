@@ -19,7 +19,8 @@ mod verify;
 pub use crate::jobs::StoredArtifact;
 pub use context::{StorageAccess, StorageCtx, StorageReader, StorageView};
 pub use read_scope::{
-    EVERY_KEY, HOST_SEGMENT, ReadScope, check_job_id, check_prefix as check_read_prefix,
+    EVERY_KEY, HOST_SEGMENT, ReadScope, TAPES_SEGMENT, check_job_id,
+    check_prefix as check_read_prefix,
 };
 pub use remote::{RemoteKind, RemoteUrl};
 pub use settings::{StorageSettings, check_settings};

@@ -66,16 +66,20 @@ pub fn check_prefix(prefix: &str) -> Result<(), String> {
 /// `oven/frozen/…`). A client may not choose it as a job id, since a job writes under its id.
 pub const HOST_SEGMENT: &str = "oven";
 
+/// Where the oven's `/bake` route stores baked tapes (`tapes/{code}.mp4`, shared/OVEN.md §10),
+/// a key the host owns too: a job named `tapes` could otherwise overwrite a tape with an
+/// artifact of the same name.
+pub const TAPES_SEGMENT: &str = "tapes";
+
 /// Whether a client may name a job `id`: not when `<id>/…` would be a key the host owns
 /// ([`HOST_SEGMENT`]) or one under a prefix granted for reading (`granted`, from every plugin's
 /// `read_prefixes`), because the job's own artifacts would land there and another job granted
 /// that prefix would read them as the operator's.
 pub fn check_job_id(id: &str, granted: &[String]) -> Result<(), RenderError> {
     let reserved = |prefix: &str| prefix.split('/').next() == Some(id);
-    if id == HOST_SEGMENT {
+    if id == HOST_SEGMENT || id == TAPES_SEGMENT {
         return Err(RenderError::invalid_input(format!(
-            "id {id:?} is reserved: the host keeps its own objects under {HOST_SEGMENT}/; choose \
-             another id"
+            "id {id:?} is reserved: the host keeps its own objects under {id}/; choose another id"
         )));
     }
     if let Some(prefix) = granted.iter().find(|p| *p != EVERY_KEY && reserved(p)) {

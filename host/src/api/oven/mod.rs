@@ -9,6 +9,7 @@
 //! caller that may submit jobs (`service.submit_tokens`), since it is a render on demand.
 
 pub(super) mod backdrop;
+pub(super) mod bake;
 pub(super) mod cards;
 pub(super) mod frozen;
 pub(super) mod grab;
@@ -18,6 +19,7 @@ pub(super) mod screenshots;
 pub(super) mod status;
 
 pub use backdrop::{backdrop, backdrop_webp};
+pub use bake::{Bake, BakesSnapshot, bake, bake_complete, bake_status, bakes_snapshot};
 pub use cards::{
     kidlisp_og, kidlisp_og_png, kidlisp_og_preview, kidlisp_og_status, notepat_og_png, og_preview,
 };
@@ -27,7 +29,7 @@ pub use icons::{icon, preview};
 pub use screenshots::{
     download as app_screenshots_zip, info as app_screenshots_info, screenshot as app_screenshot,
 };
-pub use status::grab_status;
+pub use status::{grab_status, status};
 
 use super::error::ApiError;
 use super::jobs::{submit_following, wait_for_end};

@@ -1,6 +1,7 @@
 //! `GET /grab-status` and `GET /status` (shared/OVEN.md §11): the jobs running with their stage
 //! and percent, the jobs waiting with their position and an estimated wait, and the last jobs
-//! that ended, in the oven's field names, so its dashboard and scripts can poll Kiln.
+//! that ended (and, in `/status`, the tape bakes), in the oven's field names, so its dashboard
+//! and scripts can poll Kiln.
 //!
 //! The lists are this process's view ([`crate::service::Activity`]: its own submissions, and
 //! every process's job events in a Redis deployment); `concurrency.queueDepth` is the queue's
@@ -103,6 +104,36 @@ pub async fn grab_status(State(service): State<Arc<Service>>) -> Result<Response
             "max": service.worker_count,
             "queueDepth": queue_depth(&service).await?,
         },
+    });
+    Ok(axum::Json(body).into_response())
+}
+
+/// `GET /status`
+#[utoipa::path(
+    get,
+    path = "/status",
+    tag = "oven",
+    responses(
+        (status = 200, description = "{version, serverStartTime (Unix ms), uptime (s), incoming, active, recent (this process's tape bakes: POST /bake), grabs: {active, recent, queue} (as /grab-status)}"),
+    ),
+)]
+pub async fn status(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
+    let now = snapshot(&service).await;
+    let uptime_ms =
+        (chrono::Utc::now().timestamp_millis().max(0) as u64).saturating_sub(service.started_at_ms);
+    let bakes = super::bake::bakes_snapshot();
+    let (incoming, active): (Vec<_>, Vec<_>) = bakes
+        .active
+        .into_iter()
+        .partition(|bake| bake.status == "incoming");
+    let body = json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "serverStartTime": service.started_at_ms,
+        "uptime": uptime_ms / 1000,
+        "incoming": incoming,
+        "active": active,
+        "recent": bakes.recent,
+        "grabs": {"active": now.active, "recent": now.recent, "queue": now.queue},
     });
     Ok(axum::Json(body).into_response())
 }
