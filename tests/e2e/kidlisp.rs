@@ -337,7 +337,8 @@ fn a_60_frame_recording_decodes_to_the_librarys_frames() {
     assert_eq!(
         report,
         json!({"frames": 60, "fps": 30.0, "width": 128, "height": 96, "density": 2,
-               "frozen": false, "dud": false, "dudColor": null, "seed": 5})
+               "frozen": false, "dud": false, "dudColor": null, "blankFramesDropped": 0,
+               "seed": 5})
     );
 }
 
