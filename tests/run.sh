@@ -8,10 +8,13 @@ deploy/dev/setup.sh
 step() { printf '\033[1mtests:\033[0m %s\n' "$*" >&2; }
 
 # The tests start their own redis-server on loopback, and read animated WebP back with webpmux
-# (ffmpeg 5.1 cannot): both from Debian's packages.
+# (ffmpeg 5.1 cannot); the example clients they run need curl and redis-cli: all from Debian's
+# packages.
 missing=()
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v webpmux >/dev/null || missing+=(webp)
+command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         step "installing ${missing[*]} from Debian's packages"

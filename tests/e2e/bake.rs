@@ -4,6 +4,8 @@
 //! receiver that fails twice; the secret, missing fields, a private `zipUrl`, and the site's
 //! `/bake-status` and `/bake-complete`.
 
+use kiln_test_support::fixtures::{png_of, wav_tone};
+use kiln_test_support::loopback::post_receiver;
 use kiln_test_support::processes::*;
 use kiln_test_support::*;
 use reqwest::StatusCode;
@@ -16,44 +18,6 @@ use std::time::Duration;
 
 const SECRET: &str = "bake-test-secret";
 const WEBHOOK_SECRET: &str = "bake-webhook-secret";
-
-/// A receiver on loopback: answers each POST with the next of `statuses` (then 200) and hands
-/// over `(status answered, headers, body)` of each.
-fn receiver(statuses: Vec<u16>) -> (String, mpsc::Receiver<(u16, String, Vec<u8>)>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/oven-complete", listener.local_addr().unwrap());
-    let (sender, deliveries) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut statuses = statuses.into_iter();
-        for stream in listener.incoming() {
-            let mut stream = stream.unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap();
-                }
-                if line == "\r\n" || line.is_empty() {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let status = statuses.next().unwrap_or(200);
-            write!(
-                stream,
-                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-            )
-            .unwrap();
-            let _ = sender.send((status, head, body));
-        }
-    });
-    (url, deliveries)
-}
 
 /// Serves `zip` at `/tape.zip` on loopback; the URL.
 fn zip_server(zip: Vec<u8>) -> String {
@@ -72,41 +36,9 @@ fn zip_server(zip: Vec<u8>) -> String {
     })
 }
 
-/// PCM WAV: `seconds` of a 440 Hz tone, 8 kHz mono 16-bit.
-fn wav(seconds: f64) -> Vec<u8> {
-    let rate = 8000u32;
-    let samples = (seconds * f64::from(rate)) as u32;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + samples * 2).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(samples * 2).to_le_bytes());
-    for i in 0..samples {
-        let v = (f64::from(i) * 440.0 * std::f64::consts::TAU / f64::from(rate)).sin() * 8000.0;
-        out.extend_from_slice(&(v as i16).to_le_bytes());
-    }
-    out
-}
-
 /// Frame `i` of the tape: 16 × 10, one colour each.
 fn png_frame(i: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_pixel(16, 10, image::Rgb([(i * 50) as u8, 200, 40]));
-    let mut bytes = Vec::new();
-    image
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .unwrap();
-    bytes
+    png_of(16, 10, [(i * 50) as u8, 200, 40])
 }
 
 /// The site's tape: 5 frames of 100 ms (`frame-%05d.png`), `timing.json` and a 0.5 s soundtrack.
@@ -123,7 +55,7 @@ fn tape_zip() -> Vec<u8> {
     zip.write_all(Value::from(timing).to_string().as_bytes())
         .unwrap();
     zip.start_file("soundtrack.wav", options).unwrap();
-    zip.write_all(&wav(0.5)).unwrap();
+    zip.write_all(&wav_tone(0.5)).unwrap();
     zip.finish().unwrap().into_inner()
 }
 
@@ -196,7 +128,7 @@ fn a_tape_with_a_soundtrack_is_baked_stored_and_called_back_once_after_two_failu
     let dir = TestDir::new();
     let server = Server::start(dir.path(), &config(true));
     let zip_url = zip_server(tape_zip());
-    let (callback, deliveries) = receiver(vec![500, 500]);
+    let (callback, deliveries) = post_receiver("/oven-complete", vec![500, 500]);
     let request = json!({
         "mongoId": "65f0c0ffee",
         "slug": "tape-slug",
@@ -365,7 +297,7 @@ fn a_zip_url_on_a_private_address_fails_the_bake_and_says_so_in_the_callback() {
     let dir = TestDir::new();
     // The ZIP is never fetched, so no job runs: the API alone answers.
     let server = Server::start_with(dir.path(), &config(false), &["--api-only"], &[]);
-    let (callback, deliveries) = receiver(vec![]);
+    let (callback, deliveries) = post_receiver("/oven-complete", vec![]);
     for zip_url in [
         "http://127.0.0.1:9/tape.zip".to_string(),
         zip_server(tape_zip()).replace("127.0.0.1", "localhost"),

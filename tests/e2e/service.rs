@@ -1,5 +1,6 @@
 //! `kiln serve` over HTTP: the real binary, real Chromium, the embedded queue on disk.
 
+use kiln_test_support::loopback::post_receiver;
 use kiln_test_support::processes::*;
 use kiln_test_support::*;
 use reqwest::StatusCode;
@@ -286,45 +287,6 @@ fn kill_9_with_50_queued_jobs_loses_none() {
     }
 }
 
-/// A one-thread HTTP receiver: answers each POST with the next status in `statuses` (then 200)
-/// and hands over `(headers, body)` of each.
-fn webhook_receiver(statuses: Vec<u16>) -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut statuses = statuses.into_iter();
-        for stream in listener.incoming() {
-            let mut stream = stream.unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap();
-                }
-                if line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line);
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let status = statuses.next().unwrap_or(200);
-            write!(
-                stream,
-                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-            )
-            .unwrap();
-            let _ = sender.send((head, body));
-        }
-    });
-    (url, receiver)
-}
-
 #[test]
 fn a_finished_job_is_posted_to_its_callback_signed_and_retried() {
     let dir = TestDir::new();
@@ -334,7 +296,7 @@ fn a_finished_job_is_posted_to_its_callback_signed_and_retried() {
         "[service]\nwebhook_secret = \"s3cret\"\nwebhook_backoff_ms = 100\nwebhook_allow_private = true\n",
     );
     let http = client();
-    let (url, deliveries) = webhook_receiver(vec![500]);
+    let (url, deliveries) = post_receiver("/hook", vec![500]);
     let mut job = p5_job("hooked", &red_circle(40), 40, 1);
     job["callback"] = json!(url);
     let (status, _) = body(
@@ -347,8 +309,8 @@ fn a_finished_job_is_posted_to_its_callback_signed_and_retried() {
     assert_eq!(status, StatusCode::ACCEPTED);
 
     // The first delivery is refused with a 500; the second, after the backoff, is taken.
-    let (first_head, first_body) = deliveries.recv_timeout(Duration::from_secs(30)).unwrap();
-    let (head, delivered) = deliveries.recv_timeout(Duration::from_secs(10)).unwrap();
+    let (_, first_head, first_body) = deliveries.recv_timeout(Duration::from_secs(30)).unwrap();
+    let (_, head, delivered) = deliveries.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(first_body, delivered);
     let record: Value = serde_json::from_slice(&delivered).unwrap();
     assert_eq!(record["id"], "hooked");
@@ -707,7 +669,7 @@ fn callbacks_to_loopback_link_local_and_private_addresses_are_refused() {
     let server = Server::start(dir.path(), "[service]\nwebhook_secret = \"s3cret\"\n");
     let http = client();
     // A live receiver on loopback: nothing may reach it.
-    let (receiver, deliveries) = webhook_receiver(vec![]);
+    let (receiver, deliveries) = post_receiver("/hook", vec![]);
     let port = receiver
         .trim_start_matches("http://127.0.0.1:")
         .trim_end_matches("/hook")

@@ -3,6 +3,7 @@
 
 use kiln::ErrorKind;
 use kiln::jobs::JobOutcome;
+use kiln_test_support::fixtures::{png_of, wav_tone, zip_of};
 use kiln_test_support::*;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -499,50 +500,8 @@ fn bad_recordings_are_invalid_input_naming_the_field() {
     }
 }
 
-/// Minimal PCM WAV: `seconds` of a 440 Hz tone, 8 kHz mono 16-bit.
-fn wav(seconds: f64) -> Vec<u8> {
-    let rate = 8000u32;
-    let samples = (seconds * f64::from(rate)) as u32;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + samples * 2).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&rate.to_le_bytes());
-    out.extend_from_slice(&(rate * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&(samples * 2).to_le_bytes());
-    for i in 0..samples {
-        let v = (f64::from(i) * 440.0 * std::f64::consts::TAU / f64::from(rate)).sin() * 8000.0;
-        out.extend_from_slice(&(v as i16).to_le_bytes());
-    }
-    out
-}
-
 fn png_frame(i: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_pixel(32, 24, image::Rgb([(i * 20) as u8, 50, 100]));
-    let mut bytes = Vec::new();
-    image
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .unwrap();
-    bytes
-}
-
-fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes) in entries {
-        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(bytes).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
+    png_of(32, 24, [(i * 20) as u8, 50, 100])
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -555,7 +514,7 @@ fn a_baked_tape_with_a_soundtrack_lasts_as_long_as_its_audio() {
     let mut entries: Vec<(String, Vec<u8>)> = (0..6)
         .map(|i| (format!("frames/frame{}.png", i + 1), png_frame(i)))
         .collect();
-    entries.push(("soundtrack.wav".into(), wav(1.5)));
+    entries.push(("soundtrack.wav".into(), wav_tone(1.5)));
     let outcome = video(json!({"tape": {"zipBase64": base64(&zip_of(&entries))}}));
     let mp4 = artifact(&outcome, "video.mp4");
     let probe = probe(&mp4);
@@ -607,7 +566,7 @@ fn a_tape_from_stored_frames_follows_its_timings() {
     let entries: Vec<(String, Vec<u8>)> =
         (0..5).map(|i| (format!("{i}.png"), png_frame(i))).collect();
     std::fs::write(store.join("tape.zip"), zip_of(&entries)).unwrap();
-    std::fs::write(store.join("voice.wav"), wav(1.25)).unwrap();
+    std::fs::write(store.join("voice.wav"), wav_tone(1.25)).unwrap();
     let outcome = video(
         json!({"tape": {"zipKey": "tape-source/tape.zip", "soundtrackKey": "tape-source/voice.wav"}}),
     );

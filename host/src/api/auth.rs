@@ -14,8 +14,8 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.strip_prefix("Bearer "))
 }
 
-/// Compares in constant time: tokens are secrets.
-fn same(given: &str, token: &str) -> bool {
+/// Compares in constant time: tokens (and the oven's bake secret) are secrets.
+pub(crate) fn same(given: &str, token: &str) -> bool {
     given.len() == token.len()
         && given
             .bytes()

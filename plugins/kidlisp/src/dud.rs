@@ -98,19 +98,8 @@ fn span_of(d: usize, size: usize, reduced: usize) -> Vec<(usize, f64)> {
 
 /// The weighted mean RGB of the pixels `xs × ys`.
 fn area_mean(rgba: &[u8], width: usize, xs: &[(usize, f64)], ys: &[(usize, f64)]) -> [u8; 3] {
-    let mut sum = [0.0f64; 3];
-    let mut total = 0.0;
-    for &(y, wy) in ys {
-        for &(x, wx) in xs {
-            let i = (y * width + x) * 4;
-            let w = wx * wy;
-            for c in 0..3 {
-                sum[c] += f64::from(rgba[i + c]) * w;
-            }
-            total += w;
-        }
-    }
-    sum.map(|s| (s / total).round() as u8)
+    let [r, g, b, _] = area_mean_rgba(rgba, width, xs, ys);
+    [r, g, b]
 }
 
 /// The side of the blank check's reduction (§3.3).

@@ -7,6 +7,7 @@
 //! are one binary (`host/Cargo.toml`'s `e2e`), and this crate builds once for it.
 
 pub mod azurite;
+pub mod fixtures;
 pub mod loopback;
 pub mod moto;
 pub mod processes;

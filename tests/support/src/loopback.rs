@@ -89,3 +89,49 @@ impl Drop for LoopbackServer {
         self.stop();
     }
 }
+
+/// One POST a [`post_receiver`] took: the status it answered, the request head, the body.
+pub type Delivery = (u16, String, Vec<u8>);
+
+/// A one-thread HTTP receiver on loopback for webhooks and callbacks: answers each POST to its
+/// URL (`path` on a free port) with the next status of `statuses` (then 200) and hands over each
+/// [`Delivery`].
+pub fn post_receiver(
+    path: &str,
+    statuses: Vec<u16>,
+) -> (String, std::sync::mpsc::Receiver<Delivery>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}{path}", listener.local_addr().unwrap());
+    let (sender, deliveries) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut statuses = statuses.into_iter();
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let status = statuses.next().unwrap_or(200);
+            write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let _ = sender.send((status, head, body));
+        }
+    });
+    (url, deliveries)
+}

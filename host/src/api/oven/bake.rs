@@ -175,23 +175,9 @@ fn present(body: &Value, field: &str) -> bool {
     }
 }
 
-/// Compares in constant time: the secret is one.
-fn same(given: &str, secret: &str) -> bool {
-    given.len() == secret.len()
-        && given
-            .bytes()
-            .zip(secret.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
-
 /// A code the store keys can carry: ASCII letters, digits, `-` and `_`, 1 to 64 long.
 fn check_code(code: &str) -> Result<(), ApiError> {
-    if code.len() <= 64
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if super::piece::is_code(code) {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
@@ -238,7 +224,7 @@ pub async fn bake(
     }
     if !body["callbackSecret"]
         .as_str()
-        .is_some_and(|given| same(given, &secret))
+        .is_some_and(|given| crate::api::auth::same(given, &secret))
     {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

@@ -4,6 +4,15 @@
 use crate::api::error::ApiError;
 use axum::http::StatusCode;
 
+/// Whether `code` (without its `$`) is one a store key can carry: 1–64 ASCII letters, digits,
+/// `_` or `-`.
+pub(super) fn is_code(code: &str) -> bool {
+    (1..=64).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// The piece's code when it is a KidLisp `$code`; any other name is refused, naming why.
 pub(super) fn kidlisp_code(piece: &str) -> Result<String, ApiError> {
     let piece = piece.trim();
@@ -20,14 +29,7 @@ pub(super) fn kidlisp_code(piece: &str) -> Result<String, ApiError> {
         )));
     }
     match piece.strip_prefix('$') {
-        Some(code)
-            if (1..=64).contains(&code.len())
-                && code
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
-        {
-            Ok(code.to_string())
-        }
+        Some(code) if is_code(code) => Ok(code.to_string()),
         Some(_) => Err(ApiError::bad_request(format!(
             "piece {piece:?}: a $code is 1–64 letters, digits, _ or -"
         ))),
