@@ -56,7 +56,7 @@ if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then
 fi
 export KILN_TEST_AZURITE="$PWD/$azurite/node_modules/.bin/azurite-blob"
 
-TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema -p kiln-test-plugin-contract-v1-0-0 -p kiln-test-plugin-contract-v1-1-0 -p kiln-test-plugin-pixels -p kiln-test-plugin-sources-probe)
+TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema -p kiln-test-plugin-contract-v1-0-0 -p kiln-test-plugin-contract-v1-1-0 -p kiln-test-plugin-pixels -p kiln-test-plugin-sources-probe)
 step "building the test plugins"
 cargo build --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}"
 
@@ -90,7 +90,7 @@ cargo package --quiet -p kiln-sdk --allow-dirty >/dev/null
 tar tzf "target/package/kiln-sdk-$(cargo pkgid -p kiln-sdk | sed 's/.*[#@]//').crate" | grep -q '/wit/world.wit'
 
 # One package list for every `cargo test` here, so no call rebuilds what another built.
-TEST_PACKAGES=(-p kiln -p kiln-sdk -p kidlisp -p kiln-cards -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og)
+TEST_PACKAGES=(-p kiln -p kiln-sdk -p kidlisp -p kiln-cards -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url)
 
 step "unit tests"
 cargo test "${TEST_PACKAGES[@]}"

@@ -81,6 +81,7 @@ pub async fn run(config: Config, args: PluginBenchArgs) -> Result<ExitCode> {
             &config.storage,
         )?),
         sources: Arc::new(kiln::sources::SourceClient::new(&config.sources)),
+        site: Arc::new(kiln::browser::SiteFetcher::new(&config.pieces)),
     };
     let mut calls = Vec::with_capacity(args.iterations);
     for i in 0..args.iterations {

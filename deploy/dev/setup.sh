@@ -48,7 +48,7 @@ if ! cmp -s cards/fonts/package-lock.json "$stamp" 2>/dev/null; then
 fi
 
 say "building the plugins (wasm32-wasip2)"
-cargo build --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og
+cargo build --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url
 mkdir -p .kiln/plugins
 cp target/wasm32-wasip2/release/kiln_plugin_p5.wasm .kiln/plugins/p5.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_js.wasm .kiln/plugins/js.wasm
@@ -56,6 +56,7 @@ cp target/wasm32-wasip2/release/kiln_plugin_video.wasm .kiln/plugins/video.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_kidlisp.wasm .kiln/plugins/kidlisp.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_kidlisp_og.wasm .kiln/plugins/kidlisp-og.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_notepat_og.wasm .kiln/plugins/notepat-og.wasm
+cp target/wasm32-wasip2/release/kiln_plugin_url.wasm .kiln/plugins/url.wasm
 
 say "building kiln and kiln-bench (which \`kiln bench\` runs)"
 cargo build --quiet -p kiln -p kiln-bench

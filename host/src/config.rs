@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 // Each capability's settings live in its folder; the file and the environment overlay are read
 // here.
-pub use crate::browser::BrowserSettings;
+pub use crate::browser::{BrowserSettings, PiecesSettings};
 pub use crate::jobs::JobSettings;
 pub use crate::media::tape::BakeRouteSettings;
 pub use crate::plugins::{PluginOverrides, PluginSettings};
@@ -36,6 +36,9 @@ pub struct Config {
     pub storage: StorageSettings,
     /// Where piece sources are fetched from, and the limits on fetching.
     pub sources: SourcesSettings,
+    /// The site whose pages the `url` job type captures, and the limits on what the host
+    /// fetches for pages (`plugins.per_plugin.<name>.network`).
+    pub pieces: PiecesSettings,
     /// The oven's tape-baking route (`POST /bake`): its secret and the limits on fetching.
     pub bake: BakeRouteSettings,
     pub service: ServiceSettings,
@@ -114,6 +117,7 @@ impl Default for Config {
             plugins: PluginSettings::default(),
             storage: StorageSettings::default(),
             sources: SourcesSettings::default(),
+            pieces: PiecesSettings::default(),
             bake: BakeRouteSettings::default(),
             service: ServiceSettings::default(),
             queue: QueueSettings::default(),
@@ -473,6 +477,10 @@ impl Config {
                 crate::storage::check_read_prefix(prefix)
                     .map_err(|e| anyhow::anyhow!("plugins.per_plugin.{name}.read_prefixes: {e}"))?;
             }
+            if let Some(network) = &overrides.network {
+                crate::browser::check_network_grant(network)
+                    .with_context(|| format!("plugins.per_plugin.{name}.network"))?;
+            }
             for guest in overrides.dirs.keys() {
                 anyhow::ensure!(
                     guest.starts_with('/'),
@@ -482,6 +490,7 @@ impl Config {
         }
         crate::storage::check_settings(&self.storage)?;
         crate::sources::check_settings(&self.sources)?;
+        crate::browser::check_pieces_settings(&self.pieces)?;
         crate::media::tape::check_settings(&self.bake)?;
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! `Kiln`: the services of one process, started together and shut down together.
 
-use crate::browser::{BrowserPool, Libraries, PageLimits};
+use crate::browser::{BrowserPool, Libraries, PageLimits, SiteFetcher};
 use crate::config::Config;
 use crate::jobs::JobLimits;
 use crate::plugins::HostServices;
@@ -64,6 +64,7 @@ impl Kiln {
             browser: pool.clone(),
             store: store.clone(),
             sources: Arc::new(SourceClient::new(&config.sources)),
+            site: Arc::new(SiteFetcher::new(&config.pieces)),
         });
         let runner = Arc::new(JobRunner {
             engine,

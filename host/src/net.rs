@@ -69,3 +69,53 @@ fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// A DNS resolver for `reqwest` that keeps only public addresses, so a client connects only to
+/// an address that was checked (no DNS-rebinding gap between the check and the connection).
+/// `fetched` says what is fetched and `setting` the config key that lets private addresses
+/// through, for the refusal's message.
+pub struct PublicResolver {
+    fetched: &'static str,
+    setting: &'static str,
+}
+
+impl PublicResolver {
+    /// A resolver whose refusals read "`{host}` resolves to …; `{fetched}` only from public
+    /// addresses unless `{setting}` = true".
+    pub fn new(fetched: &'static str, setting: &'static str) -> Self {
+        Self { fetched, setting }
+    }
+}
+
+impl reqwest::dns::Resolve for PublicResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        let (fetched, setting) = (self.fetched, self.setting);
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refused = None;
+            let public: Vec<std::net::SocketAddr> = addrs
+                .into_iter()
+                .filter(|addr| match non_public(addr.ip()) {
+                    None => true,
+                    Some(kind) => {
+                        refused.get_or_insert((addr.ip(), kind));
+                        false
+                    }
+                })
+                .collect();
+            if public.is_empty() {
+                let why = match refused {
+                    Some((ip, kind)) => format!(
+                        "{host} resolves to {ip}, {kind}; {fetched} only from public addresses \
+                         unless {setting} = true"
+                    ),
+                    None => format!("{host} resolves to no address"),
+                };
+                return Err(why.into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}

@@ -140,7 +140,7 @@ fn unknown_job_type_lists_the_known_types() {
     let message = failure(&outcome, ErrorKind::InvalidInput);
     assert!(message.contains("unknown job type \"p6\""), "{message}");
     assert!(
-        message.contains("hostile, js, kidlisp, kidlisp-og, notepat-og, p5, video"),
+        message.contains("hostile, js, kidlisp, kidlisp-og, notepat-og, p5, url, video"),
         "{message}"
     );
     let pinned = kiln().run(json!({"type": "p5@9.9.9", "input": {}}));

@@ -28,4 +28,5 @@ mod schedules;
 mod service;
 mod sources;
 mod storage;
+mod url_pieces;
 mod video;

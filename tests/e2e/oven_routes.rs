@@ -450,9 +450,9 @@ fn grabs_icons_and_previews_of_a_code_answer_as_the_oven_did() {
             "not a URL",
         ),
         (
-            "/grab/png/100/100/prompt",
-            StatusCode::NOT_IMPLEMENTED,
-            "`url` job type",
+            "/grab/png/100/100/~prompt",
+            StatusCode::BAD_REQUEST,
+            "a piece name is",
         ),
     ] {
         let response = get(path);

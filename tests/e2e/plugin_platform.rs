@@ -101,6 +101,7 @@ fn each_bad_component_is_refused_at_load_with_its_reason_and_the_rest_serve() {
             "kidlisp-og@0.1.0".to_string(),
             "notepat-og@0.1.0".to_string(),
             "p5@0.1.0".to_string(),
+            "url@0.1.0".to_string(),
             "video@0.1.0".to_string()
         ]
     );

@@ -408,6 +408,7 @@ fn admins_upload_and_unload_plugins_over_http_without_a_restart() {
         "kiln_plugin_kidlisp",
         "kiln_plugin_kidlisp_og",
         "kiln_plugin_notepat_og",
+        "kiln_plugin_url",
         "kiln_plugin_video",
     ] {
         std::fs::remove_file(dir.path().join(format!("plugins/{other}.wasm"))).unwrap();

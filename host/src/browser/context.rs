@@ -18,6 +18,8 @@ pub struct BrowserCtx {
     media_granted: bool,
     max_pages: u32,
     pages_open: u32,
+    /// What the plugin's pages may reach besides their own files.
+    network: Option<super::NetworkGrant>,
 }
 
 impl BrowserCtx {
@@ -37,7 +39,19 @@ impl BrowserCtx {
             media_granted,
             max_pages,
             pages_open: 0,
+            network: None,
         }
+    }
+
+    /// The context with the plugin's `network` grant, given to every page it opens.
+    pub fn with_network(mut self, grant: Option<super::NetworkGrant>) -> Self {
+        self.network = grant;
+        self
+    }
+
+    /// The plugin's `network` grant.
+    pub(super) fn network(&self) -> Option<super::NetworkGrant> {
+        self.network.clone()
     }
 
     /// The pool, when the plugin may use it now.

@@ -1,9 +1,10 @@
 //! Answers every request a page makes. Only the job's own origin is served — the host's libraries
-//! under `/.kiln/lib/`, then the job's files; an earlier job's origin is refused quietly; everything
-//! else is refused and written to the job's log.
+//! under `/.kiln/lib/`, then the job's files; an earlier job's origin is refused quietly; what the
+//! plugin's `network` grant allows (its site behind the job origin, granted origins) is fetched by
+//! the host (`network.rs`); everything else is refused and written to the job's log.
 
 use super::libraries::Libraries;
-use super::slot::SlotShared;
+use super::slot::{SlotJob, SlotShared};
 use super::{LIBRARY_PATH, split_job_url};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -13,6 +14,7 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
 };
 use chromiumoxide::cdp::browser_protocol::network::ErrorReason;
 use chromiumoxide::error::CdpError;
+use std::sync::Arc;
 
 /// Longest URL written to a job log line.
 const MAX_LOGGED_URL: usize = 200;
@@ -29,6 +31,10 @@ enum Route {
         body: bytes::Bytes,
     },
     NotFound(String),
+    /// Fetched by the host: the plugin's `network` grant allows it.
+    Fetch(url::Url),
+    /// The grant allows it, but the job's pages made `pieces.max_requests_per_job` fetches.
+    OverBudget(u32),
     Refuse,
     /// A request to an earlier job's origin, made by its document while it was being replaced.
     Stale,
@@ -36,9 +42,9 @@ enum Route {
 
 pub async fn answer_request(
     page: &Page,
-    shared: &SlotShared,
+    shared: &Arc<SlotShared>,
     libraries: &Libraries,
-    event: &EventRequestPaused,
+    event: &Arc<EventRequestPaused>,
 ) {
     let url = event.request.url.as_str();
     let result = match route(url, shared, libraries) {
@@ -63,6 +69,29 @@ pub async fn answer_request(
             let headers = vec![HeaderEntry::new("Content-Type", "text/plain")];
             fulfil(page, event, 404, headers, body.as_bytes()).await
         }
+        Route::Fetch(target) => {
+            // Fetches take network time: answered on their own task, so the page's other
+            // requests are not held behind them.
+            let (page, shared, event) = (page.clone(), shared.clone(), event.clone());
+            tokio::spawn(async move {
+                if let Err(err) = fetch_for_page(&page, &shared, &event, target).await {
+                    tracing::debug!("answering a fetched request: {err}");
+                }
+            });
+            Ok(())
+        }
+        Route::OverBudget(limit) => {
+            let shown: String = url.chars().take(MAX_LOGGED_URL).collect();
+            shared.log(
+                "warn",
+                "network",
+                format!(
+                    "refused {shown}: this job's pages already made {limit} requests \
+                     (pieces.max_requests_per_job)"
+                ),
+            );
+            fail(page, event).await
+        }
         Route::Stale => {
             tracing::debug!("refused {url}: an earlier job's origin");
             fail(page, event).await
@@ -81,6 +110,50 @@ pub async fn answer_request(
     if let Err(err) = result {
         // The page may have navigated away or closed meanwhile; nothing to answer then.
         tracing::debug!("answering intercepted request {url}: {err}");
+    }
+}
+
+/// Fetches `target` with the job's grant and answers the page with what came back; a fetch
+/// that fails is refused in the page and written to the job's log.
+async fn fetch_for_page(
+    page: &Page,
+    shared: &SlotShared,
+    event: &EventRequestPaused,
+    target: url::Url,
+) -> Result<(), CdpError> {
+    let grant = shared.current().network.clone();
+    let Some(grant) = grant else {
+        // The job ended while the request waited; nothing of it is answered any more.
+        return fail(page, event).await;
+    };
+    let method = event.request.method.as_str();
+    match grant.fetch(method, &target).await {
+        Ok(fetched) => {
+            tracing::debug!(url = %target, status = fetched.status, "fetched for a page");
+            let mut headers: Vec<HeaderEntry> = fetched
+                .headers
+                .iter()
+                .map(|(name, value)| HeaderEntry::new(name.clone(), value.clone()))
+                .collect();
+            headers.push(HeaderEntry::new("Cache-Control", "no-store"));
+            fulfil(
+                page,
+                event,
+                i64::from(fetched.status),
+                headers,
+                &fetched.body,
+            )
+            .await
+        }
+        Err(why) => {
+            let shown: String = target.as_str().chars().take(MAX_LOGGED_URL).collect();
+            shared.log(
+                "warn",
+                "network",
+                format!("could not fetch {method} {shown}: {why}"),
+            );
+            fail(page, event).await
+        }
     }
 }
 
@@ -117,10 +190,17 @@ async fn fail(page: &Page, event: &EventRequestPaused) -> Result<(), CdpError> {
 }
 
 fn route(url: &str, shared: &SlotShared, libraries: &Libraries) -> Route {
+    let mut job = shared.current();
     let Some((_, rest)) = split_job_url(url) else {
-        return Route::Refuse;
+        let granted = match &job.network {
+            Some(grant) if job.origin.is_some() => grant.elsewhere(url),
+            _ => None,
+        };
+        return match granted {
+            Some(target) => count_fetch(&mut job, target),
+            None => Route::Refuse,
+        };
     };
-    let job = shared.current();
     if job.is_earlier_page(url) || job.origin.is_none() {
         return Route::Stale;
     }
@@ -150,7 +230,24 @@ fn route(url: &str, shared: &SlotShared, libraries: &Libraries) -> Route {
             body: bytes::Bytes::new(),
         };
     }
-    Route::NotFound(path.to_string())
+    let from_site = job
+        .network
+        .as_ref()
+        .and_then(|grant| grant.on_job_origin(rest));
+    match from_site {
+        Some(target) => count_fetch(&mut job, target),
+        None => Route::NotFound(path.to_string()),
+    }
+}
+
+/// A fetch for the job's pages, counted against `pieces.max_requests_per_job`.
+fn count_fetch(job: &mut SlotJob, target: url::Url) -> Route {
+    let limit = job.network.as_ref().map_or(0, |g| g.max_requests());
+    if job.network_requests >= limit {
+        return Route::OverBudget(limit);
+    }
+    job.network_requests += 1;
+    Route::Fetch(target)
 }
 
 #[cfg(test)]

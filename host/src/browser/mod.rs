@@ -7,6 +7,8 @@
 //! - [`slot`]: one warm page and the event listeners that route its traffic to the current job.
 //! - [`intercept`]: every request a page makes — the job's origin and the libraries answer,
 //!   everything else is refused and logged.
+//! - [`network`]: what pages may reach besides their own files: the operator's site and the
+//!   origins granted to the plugin, fetched by the host.
 //! - [`page`]: what a plugin does with a page (serve, navigate, wait, evaluate, capture).
 //! - [`record`]: frames on the virtual clock (`clock.js`) streamed into the encoders.
 //! - [`libraries`]: p5.js and friends, installed from npm and served unmodified.
@@ -21,6 +23,7 @@ mod devtools;
 mod intercept;
 mod launch;
 mod libraries;
+mod network;
 mod origins;
 mod page;
 mod pool;
@@ -32,6 +35,9 @@ mod slot;
 
 pub use context::{BrowserAccess, BrowserCtx, BrowserView};
 pub use libraries::{Libraries, Library};
+pub use network::{
+    NetworkGrant, PiecesSettings, SITE, SiteFetcher, check_network_grant, check_pieces_settings,
+};
 pub use page::{CaptureSource, JobPage, PageErrorRecord, PageOptions};
 pub use pool::{BrowserPool, PageLimits};
 pub use record::{RecordOptions, RecordSource};

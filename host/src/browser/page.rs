@@ -159,6 +159,12 @@ impl JobPage {
         &self.options
     }
 
+    /// Lets this job's pages reach what `grant` allows (see `network.rs`); without it they reach
+    /// only their own files and the libraries.
+    pub fn grant_network(&self, grant: Option<super::NetworkGrant>) {
+        self.lease.slot().shared.current().network = grant;
+    }
+
     /// Serves `body` at `path` on this job's origin.
     pub fn serve(&self, path: &str, content_type: &str, body: Vec<u8>) -> Result<(), RenderError> {
         if !path.starts_with('/') || path.contains(['?', '#']) {

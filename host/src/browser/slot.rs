@@ -94,6 +94,10 @@ pub struct SlotJob {
     /// The origin of this job's document, from its first navigation on. Requests to any other
     /// job origin are stale and refused quietly.
     pub origin: Option<String>,
+    /// What the job's pages may reach besides their own files (the plugin's `network` grant).
+    pub network: Option<super::NetworkGrant>,
+    /// Requests fetched for the job's pages so far, against `pieces.max_requests_per_job`.
+    pub network_requests: u32,
 }
 
 impl SlotJob {

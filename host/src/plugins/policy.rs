@@ -21,7 +21,12 @@ pub const BUILT_IN: &[&str] = &["p5", "js", "video", "bundle"];
 pub const BUILT_IN_NARROW: &[(&str, &[&str])] = &[
     ("kidlisp", &["media", "storage", "sources"]),
     ("kidlisp-og", &["media", "storage", "sources"]),
+    ("url", &["browser", "media", "storage"]),
 ];
+
+/// Job types this project ships whose pages reach more than their own files unless config
+/// says otherwise (`plugins.per_plugin.<name>.network`): `url` captures pages of the site.
+pub const BUILT_IN_NETWORK: &[(&str, &[&str])] = &[("url", &[crate::browser::SITE])];
 
 /// Each capability, by the name config and `describe` use, and the WIT interface that needs it.
 const CAPABILITIES: [(&str, Capability); 4] = [
@@ -83,6 +88,9 @@ pub struct PluginPolicy {
     /// (`plugins.per_plugin.<name>.read_prefixes`; none by default). See
     /// [`crate::storage::ReadScope`].
     pub read_prefixes: Vec<String>,
+    /// What its pages may reach besides their own files (`plugins.per_plugin.<name>.network`;
+    /// see `browser/network.rs`).
+    pub network: Vec<String>,
 }
 
 /// Turns config into a [`PluginPolicy`] per plugin name.
@@ -140,6 +148,13 @@ impl LoadPolicy {
             max_artifact_bytes: own.max_artifact_bytes.unwrap_or(self.max_artifact_bytes),
             max_pages: own.max_pages.unwrap_or(self.max_pages),
             read_prefixes: own.read_prefixes,
+            network: own.network.unwrap_or_else(|| {
+                BUILT_IN_NETWORK
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, entries)| entries.iter().map(|e| e.to_string()).collect())
+                    .unwrap_or_default()
+            }),
         }
     }
 

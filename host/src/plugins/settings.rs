@@ -55,6 +55,11 @@ pub struct PluginOverrides {
     /// Directories the plugin may read through WASI, guest path → host path. Read-only,
     /// preopened with cap-std; nothing else of the file system is visible.
     pub dirs: BTreeMap<String, PathBuf>,
+    /// What this plugin's pages may reach besides their own files: `"site"` (the pages of
+    /// `pieces.base_url`, behind the job's own origin) and origins such as
+    /// `"https://cdn.example.com"`, fetched by the host. None by default (the built-in `url` job
+    /// type: `["site"]`); every other request of a page is refused and logged.
+    pub network: Option<Vec<String>>,
     pub memory_mib: Option<u64>,
     pub cpu_ms: Option<u64>,
     /// Wall-clock budget of one attempt of this plugin's jobs, in milliseconds.

@@ -28,6 +28,8 @@ pub struct HostServices {
     pub store: Arc<ArtifactStore>,
     /// The piece store's client, shared by every job (its cache with them).
     pub sources: Arc<SourceClient>,
+    /// The client pages' granted requests are fetched with (`[pieces]`), shared by every job.
+    pub site: Arc<crate::browser::SiteFetcher>,
 }
 
 /// The sandbox's accounting for one instance: memory, CPU ticks, captured stderr.
@@ -123,7 +125,11 @@ impl PluginStore {
                 has(Capability::Browser),
                 has(Capability::Media),
                 policy.max_pages,
-            ),
+            )
+            .with_network(crate::browser::NetworkGrant::new(
+                services.site.clone(),
+                &policy.network,
+            )),
             media: MediaCtx::new(
                 job.clone(),
                 has(Capability::Media),

@@ -6,7 +6,7 @@ use super::api::{self, ListedPiece, StoredSource};
 use super::settings::SourcesSettings;
 use crate::error::RenderError;
 use crate::storage::error_chain;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
@@ -74,7 +74,10 @@ impl SourceClient {
             .no_proxy()
             .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")));
         if !settings.allow_private {
-            builder = builder.dns_resolver(Arc::new(PublicResolver));
+            builder = builder.dns_resolver(Arc::new(crate::net::PublicResolver::new(
+                "piece sources are fetched",
+                "sources.allow_private",
+            )));
         }
         let http = builder.build().expect("the sources client builds");
         let cache = |ttl_s: u64| (ttl_s > 0).then_some(Duration::from_secs(ttl_s));
@@ -304,42 +307,6 @@ fn wrong_answer(url: &Url, why: &str) -> RenderError {
     RenderError::invalid_input(format!(
         "the piece store's answer from {url} is not what was expected: {why}"
     ))
-}
-
-/// The resolver of the sources client: the system's, keeping only public addresses, so the
-/// connection goes to an address that was checked (no DNS-rebinding gap).
-struct PublicResolver;
-
-impl reqwest::dns::Resolve for PublicResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let mut refused = None;
-            let public: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|addr| match crate::net::non_public(addr.ip()) {
-                    None => true,
-                    Some(kind) => {
-                        refused.get_or_insert((addr.ip(), kind));
-                        false
-                    }
-                })
-                .collect();
-            if public.is_empty() {
-                let why = match refused {
-                    Some((ip, kind)) => format!(
-                        "{host} resolves to {ip}, {kind}; piece sources are fetched only from \
-                         public addresses unless sources.allow_private = true"
-                    ),
-                    None => format!("{host} resolves to no address"),
-                };
-                return Err(why.into());
-            }
-            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
 }
 
 #[cfg(test)]

@@ -36,7 +36,8 @@ async fn piece(service: &Service, record: &JobRecord) -> Option<String> {
 /// Notes a fresh backdrop that came out frozen or a dud, under the piece it picked.
 async fn note_frozen(service: &Service, record: &JobRecord) {
     if let Some(code) = piece(service, record).await {
-        super::frozen::note(service, record, code.trim_start_matches('$')).await;
+        let piece = super::piece::Piece::Code(code.trim_start_matches('$').to_string());
+        super::frozen::note(service, record, &piece).await;
     }
 }
 

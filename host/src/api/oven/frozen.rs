@@ -1,5 +1,5 @@
-//! Frozen and dud pieces (shared/OVEN.md §3.4): a recording the oven's routes made of a `$code`
-//! that never moved (every frame identical) or is one flat colour is noted, with how often and
+//! Frozen and dud pieces (shared/OVEN.md §3.4): a recording the oven's routes made of a piece
+//! (a `$code`, or a page of the site) that never moved (every frame identical) or is one flat colour is noted, with how often and
 //! when, for `GET /api/frozen`; `DELETE /api/frozen/{piece}` (admin) forgets one. The list is
 //! informational, as the oven's was: a frozen piece still renders, and it is not a dead letter.
 //!
@@ -8,6 +8,7 @@
 //! attempt, not two.
 
 use super::artifact;
+use super::piece::Piece;
 use crate::api::auth::require_admin;
 use crate::api::error::ApiError;
 use crate::queue::JobRecord;
@@ -27,7 +28,7 @@ const PREFIX: &str = "oven/frozen";
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FrozenPiece {
-    /// `$code`.
+    /// `$code`, or the page's name.
     pub piece: String,
     /// Recordings that came out frozen or a dud.
     pub attempts: u64,
@@ -43,23 +44,23 @@ pub struct FrozenPiece {
     pub job: String,
 }
 
-fn key(code: &str) -> String {
-    format!("{PREFIX}/{code}.json")
+fn key(piece: &Piece) -> String {
+    format!("{PREFIX}/{}.json", piece.key())
 }
 
 /// Notes `record`'s recording of `$code` if it came out frozen or a dud. Failures to read or
 /// write the note are logged: the request it rides on is answered regardless.
-pub(super) async fn note(service: &Service, record: &JobRecord, code: &str) {
-    if let Err(err) = try_note(service, record, code).await {
+pub(super) async fn note(service: &Service, record: &JobRecord, piece: &Piece) {
+    if let Err(err) = try_note(service, record, piece).await {
         tracing::warn!(
-            code,
+            piece = %piece.name(),
             "could not note a frozen or dud piece: {}",
             err.message
         );
     }
 }
 
-async fn try_note(service: &Service, record: &JobRecord, code: &str) -> Result<(), ApiError> {
+async fn try_note(service: &Service, record: &JobRecord, piece: &Piece) -> Result<(), ApiError> {
     let Ok(report) = artifact(record, "recording.json", "the recording's report") else {
         return Ok(());
     };
@@ -76,12 +77,12 @@ async fn try_note(service: &Service, record: &JobRecord, code: &str) -> Result<(
         return Ok(());
     };
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let earlier: Option<FrozenPiece> = match service.kiln.store.get(&key(code)).await {
+    let earlier: Option<FrozenPiece> = match service.kiln.store.get(&key(piece)).await {
         Ok(bytes) => serde_json::from_slice(&bytes).ok(),
         Err(_) => None,
     };
     let note = FrozenPiece {
-        piece: format!("${code}"),
+        piece: piece.name(),
         attempts: earlier.as_ref().map_or(0, |e| e.attempts) + 1,
         first_detected: earlier.map_or_else(|| now.clone(), |e| e.first_detected),
         last_attempt: now,
@@ -99,12 +100,12 @@ async fn try_note(service: &Service, record: &JobRecord, code: &str) -> Result<(
         .store
         .put(
             PREFIX,
-            &format!("{code}.json"),
+            &format!("{}.json", piece.key()),
             "application/json",
             Bytes::from(bytes),
         )
         .await?;
-    tracing::info!(code, reason = %note.reason, "noted a frozen or dud piece");
+    tracing::info!(piece = %note.piece, reason = %note.reason, "noted a frozen or dud piece");
     Ok(())
 }
 
@@ -133,7 +134,7 @@ pub async fn list(State(service): State<Arc<Service>>) -> Result<Response, ApiEr
     delete,
     path = "/api/frozen/{piece}",
     tag = "oven",
-    params(("piece" = String, Path, description = "$code")),
+    params(("piece" = String, Path, description = "$code or a page name")),
     responses(
         (status = 200, description = "`{success: true, piece}`"),
         (status = 401, description = "No admin token"),
@@ -147,24 +148,27 @@ pub async fn clear(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     require_admin(&service, &headers)?;
-    let code = piece.strip_prefix('$').unwrap_or(&piece);
-    if code.is_empty()
-        || !code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    let parsed = Piece::parse(&piece)?;
+    // A bare name was a `$code` before pages could be noted (`roz` for `$roz`): tried second.
+    let mut candidates = vec![parsed.clone()];
+    if let Piece::Page(name) = &parsed
+        && super::piece::is_code(name)
     {
-        return Err(ApiError::bad_request(format!("{piece:?} is not a $code")));
+        candidates.push(Piece::Code(name.clone()));
     }
-    if !service.kiln.store.delete(&key(code)).await? {
-        return Err(ApiError::not_found(format!(
-            "${code} is not in the frozen list"
-        )));
+    for candidate in candidates {
+        if service.kiln.store.delete(&key(&candidate)).await? {
+            let name = candidate.name();
+            tracing::info!(piece = %name, "cleared frozen piece");
+            return Ok(
+                axum::Json(serde_json::json!({"success": true, "piece": name})).into_response(),
+            );
+        }
     }
-    tracing::info!(code, "cleared frozen piece");
-    Ok(
-        axum::Json(serde_json::json!({"success": true, "piece": format!("${code}")}))
-            .into_response(),
-    )
+    Err(ApiError::not_found(format!(
+        "{} is not in the frozen list",
+        parsed.name()
+    )))
 }
 
 #[cfg(test)]

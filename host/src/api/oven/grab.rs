@@ -1,6 +1,6 @@
 //! `GET /grab/{format}/{width}/{height}/{piece}` and `POST /grab` (shared/OVEN.md §2.2–2.3,
-//! §2.8): a `$code` piece as a still or a recording, through the `kidlisp` job type and the
-//! result cache.
+//! §2.8): a piece as a still or a recording, through the result cache: a `$code` by the
+//! `kidlisp` job type, a page of the site by the `url` job type.
 //!
 //! Limits (docs/api.md): sides 16–1000 art pixels (the oven's 100 minimum would refuse the
 //! 80×60 gallery thumbnails, §16.9), duration up to 60 s, capture fps up to 60 (a number, not
@@ -8,8 +8,8 @@
 //! on top. The piece runs at 60 fps on Kiln's virtual clock; a recording keeps one frame every
 //! `round(60 / fps)` and plays them at 15 fps, as the oven's did.
 
-use super::piece::{kidlisp_code, recording_input, still_input};
-use super::{Answer, Started, artifact, finish, may_force, spec, start};
+use super::piece::Piece;
+use super::{Answer, Started, artifact, finish, may_force, start};
 use crate::api::error::ApiError;
 use crate::queue::JobRecord;
 use crate::service::Service;
@@ -78,7 +78,7 @@ impl Format {
 /// A grab request, read and checked.
 #[derive(Debug)]
 struct Grab {
-    code: String,
+    piece: Piece,
     format: Format,
     width: u32,
     height: u32,
@@ -127,9 +127,10 @@ fn flag(fields: &HashMap<String, serde_json::Value>, name: &str) -> bool {
 
 impl Grab {
     fn read(fields: &HashMap<String, serde_json::Value>) -> Result<Self, ApiError> {
-        let piece = text(fields, "piece")
-            .ok_or_else(|| ApiError::bad_request("piece is missing: name a $code, e.g. $roz"))?;
-        let code = kidlisp_code(&piece)?;
+        let piece = text(fields, "piece").ok_or_else(|| {
+            ApiError::bad_request("piece is missing: name a $code (e.g. $roz) or a page")
+        })?;
+        let piece = Piece::parse(&piece)?;
         let format = Format::parse(text(fields, "format").as_deref().unwrap_or("webp"))?;
         let side = |name| -> Result<u32, ApiError> {
             let value = number(fields, name, 512.0, 0.0..=f64::MAX)?;
@@ -149,7 +150,7 @@ impl Grab {
             )));
         }
         Ok(Self {
-            code,
+            piece,
             format,
             width,
             height,
@@ -168,10 +169,9 @@ impl Grab {
     }
 
     fn spec(&self) -> crate::jobs::JobSpec {
-        let input = match self.format {
-            Format::Png => still_input(&self.code, self.width, self.height, self.density),
-            format => recording_input(
-                &self.code,
+        match self.format {
+            Format::Png => self.piece.still(self.width, self.height, self.density),
+            format => self.piece.recording(
                 (self.width, self.height, self.density),
                 self.frames(),
                 self.fps,
@@ -179,8 +179,7 @@ impl Grab {
                 format.name(),
                 (format != Format::Gif).then_some(self.quality),
             ),
-        };
-        spec("kidlisp", input)
+        }
     }
 
     /// The artifact the job makes for this format.
@@ -201,7 +200,7 @@ impl Grab {
         ("format" = String, Path, description = "png, webp, gif or mp4"),
         ("width" = u32, Path, description = "Art pixels, 16–1000"),
         ("height" = u32, Path, description = "Art pixels, 16–1000"),
-        ("piece" = String, Path, description = "A $code, e.g. $roz"),
+        ("piece" = String, Path, description = "A $code (e.g. $roz) or a page of the site (e.g. prompt)"),
         ("duration" = Option<f64>, Query, description = "Capture length in ms (default 12000, at most 60000)"),
         ("fps" = Option<f64>, Query, description = "Capture rate (default 7.5, at most 60)"),
         ("density" = Option<u32>, Query, description = "Nearest-neighbour scale, 1–8 (default 1)"),
@@ -214,7 +213,6 @@ impl Grab {
         (status = 301, description = "From the cache, to its public URL"),
         (status = 400, description = "A bad parameter, named"),
         (status = 500, description = "The grab failed; the message says why"),
-        (status = 501, description = "The piece is a page of the site, not a $code"),
     ),
 )]
 pub async fn grab_get(
@@ -249,7 +247,6 @@ pub async fn grab_get(
         (status = 301, description = "From the cache, to its public URL"),
         (status = 400, description = "A bad parameter or body, named"),
         (status = 500, description = "The grab failed; the message says why"),
-        (status = 501, description = "The piece is a page of the site, not a $code"),
     ),
 )]
 pub async fn grab_post(
@@ -271,7 +268,7 @@ async fn grab(
     let mut grab = Grab::read(fields)?;
     grab.force = may_force(service, grab.force.then_some("true"), headers)?;
     tracing::info!(
-        code = %grab.code,
+        piece = %grab.piece.name(),
         source = text(fields, "source").as_deref().unwrap_or("manual"),
         keep_id = text(fields, "keepId").as_deref().unwrap_or(""),
         "grab"
@@ -294,12 +291,12 @@ async fn grab(
         },
     };
     if !cached && grab.format != Format::Png {
-        super::frozen::note(service, &record, &grab.code).await;
+        super::frozen::note(service, &record, &grab.piece).await;
     }
     let made = artifact(
         &record,
         &grab.artifact_name(),
-        &format!("the grab of ${}", grab.code),
+        &format!("the grab of {}", grab.piece.name()),
     )?;
     // A page on another origin (an `Origin` header) cannot read the CDN's bytes (no CORS
     // there), so it gets them from here; so does a fresh grab.

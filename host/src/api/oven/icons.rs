@@ -1,5 +1,5 @@
 //! `GET /icon/{W}x{H}/{piece}.png|.webp` and `GET /preview/{W}x{H}/{piece}.png` (shared/OVEN.md
-//! §4): small cached renders of a `$code`, kept in the result cache for its TTL
+//! §4): small cached renders of a piece (a `$code` or a page of the site), kept in the result cache for its TTL
 //! (`queue.cache_ttl_s`, 24 h by default) under the plugin's version and the input, never the
 //! deploy (§16.10).
 //!
@@ -8,8 +8,8 @@
 //! An animated icon records `frames` frames (default 30, at most 60) captured at `fps` (default
 //! 15, at most 30) from the piece at 60 fps, and plays them at `fps`.
 
-use super::piece::{kidlisp_code, recording_input, still_input};
-use super::{Answer, artifact, render, spec};
+use super::piece::Piece;
+use super::{Answer, artifact, render};
 use crate::api::error::ApiError;
 use crate::service::Service;
 use axum::extract::{Path, Query, State};
@@ -40,22 +40,22 @@ fn size(text: &str, fallback: u32, max: (u32, u32)) -> (u32, u32) {
     (width, side(max.1))
 }
 
-/// Splits `roz.png` into the `$code` and the extension.
-fn file(name: &str) -> Result<(String, &str), ApiError> {
+/// Splits `$roz.png` into the piece and the extension.
+fn file(name: &str) -> Result<(Piece, &str), ApiError> {
     let (piece, ext) = name.rsplit_once('.').ok_or_else(|| {
         ApiError::bad_request(format!(
             "{name:?}: name the piece and the format, e.g. $roz.png"
         ))
     })?;
-    Ok((kidlisp_code(piece)?, ext))
+    Ok((Piece::parse(piece)?, ext))
 }
 
 /// Renders (or finds) `spec` and answers with its `artifact_name`; a fresh recording of `note`
-/// (a `$code`) that came out frozen or a dud is noted.
+/// that came out frozen or a dud is noted.
 async fn answer(
     service: &Service,
     spec: crate::jobs::JobSpec,
-    note: Option<&str>,
+    note: Option<&Piece>,
     artifact_name: &str,
     what: &str,
     hit_max_age: &'static str,
@@ -66,10 +66,10 @@ async fn answer(
             "{what} is still rendering; try again shortly"
         )));
     };
-    if let Some(code) = note
+    if let Some(piece) = note
         && !cached
     {
-        super::frozen::note(service, &record, code).await;
+        super::frozen::note(service, &record, piece).await;
     }
     let made = artifact(&record, artifact_name, what)?;
     Answer {
@@ -90,7 +90,7 @@ async fn answer(
     tag = "oven",
     params(
         ("size" = String, Path, description = "WxH: at most 512² for .png, 128² for .webp"),
-        ("file" = String, Path, description = "$code.png or $code.webp"),
+        ("file" = String, Path, description = "$code.png or $code.webp, or a page: prompt.png"),
         ("fps" = Option<f64>, Query, description = ".webp: capture and playback rate (default 15, at most 30)"),
         ("frames" = Option<u32>, Query, description = ".webp: frames (default 30, at most 60)"),
     ),
@@ -99,7 +99,6 @@ async fn answer(
         (status = 302, description = "From the cache, to its public URL"),
         (status = 400, description = "Not .png or .webp, or not a piece"),
         (status = 500, description = "The render failed; the message says why"),
-        (status = 501, description = "The piece is a page of the site, not a $code"),
     ),
 )]
 pub async fn icon(
@@ -107,14 +106,13 @@ pub async fn icon(
     Path((size_text, name)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let (code, ext) = file(&name)?;
+    let (piece, ext) = file(&name)?;
     match ext {
         "png" => {
             let (w, h) = size(&size_text, 128, (ICON_PNG_MAX, ICON_PNG_MAX));
-            let spec = spec("kidlisp", still_input(&code, w, h, 1));
             answer(
                 &service,
-                spec,
+                piece.still(w, h, 1),
                 None,
                 "image.png",
                 "the icon",
@@ -137,11 +135,10 @@ pub async fn icon(
                 .filter(|&f| f > 0)
                 .unwrap_or(30)
                 .min(60);
-            let input = recording_input(&code, (w, h, 1), frames, fps, fps, "webp", None);
             answer(
                 &service,
-                spec("kidlisp", input),
-                Some(&code),
+                piece.recording((w, h, 1), frames, fps, fps, "webp", None),
+                Some(&piece),
                 "video.webp",
                 "the animated icon",
                 "public, max-age=604800",
@@ -162,31 +159,29 @@ pub async fn icon(
     tag = "oven",
     params(
         ("size" = String, Path, description = "WxH, at most 1920×1080"),
-        ("file" = String, Path, description = "$code.png"),
+        ("file" = String, Path, description = "$code.png or page.png"),
     ),
     responses(
         (status = 200, description = "Made now (or from the cache without a public URL); X-Cache"),
         (status = 302, description = "From the cache, to its public URL"),
         (status = 400, description = "Not .png, or not a piece"),
         (status = 500, description = "The render failed; the message says why"),
-        (status = 501, description = "The piece is a page of the site, not a $code"),
     ),
 )]
 pub async fn preview(
     State(service): State<Arc<Service>>,
     Path((size_text, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (code, ext) = file(&name)?;
+    let (piece, ext) = file(&name)?;
     if ext != "png" {
         return Err(ApiError::bad_request(format!(
             "previews are .png, not .{ext}"
         )));
     }
     let (w, h) = size(&size_text, 1200, PREVIEW_MAX);
-    let spec = spec("kidlisp", still_input(&code, w, h, 1));
     answer(
         &service,
-        spec,
+        piece.still(w, h, 1),
         None,
         "image.png",
         "the preview",

@@ -8,8 +8,8 @@
 //! has no `dashboardUrl`, since Kiln has no screenshot dashboard; the ZIP's six renders are
 //! queued at once and written in preset order as they finish, instead of one after another.
 
-use super::piece::{kidlisp_code, still_input};
-use super::{Answer, artifact, may_force, render, spec};
+use super::piece::Piece;
+use super::{Answer, artifact, may_force, render};
 use crate::api::error::ApiError;
 use crate::service::Service;
 use axum::body::{Body, Bytes};
@@ -97,12 +97,9 @@ fn preset(key: &str) -> Result<Preset, ApiError> {
 
 /// The still job of one preset: every preset's sides are multiples of the density, so the PNG
 /// is exactly the preset's size.
-fn screenshot_spec(code: &str, preset: Preset) -> crate::jobs::JobSpec {
+fn screenshot_spec(piece: &Piece, preset: Preset) -> crate::jobs::JobSpec {
     let d = SCREENSHOT_DENSITY;
-    spec(
-        "kidlisp",
-        still_input(code, preset.width / d, preset.height / d, d),
-    )
+    piece.still(preset.width / d, preset.height / d, d)
 }
 
 /// `GET /app-screenshots/{preset}/{piece}.png?force=true`
@@ -112,7 +109,7 @@ fn screenshot_spec(code: &str, preset: Preset) -> crate::jobs::JobSpec {
     tag = "oven",
     params(
         ("preset" = String, Path, description = "phone-portrait, phone-landscape, tablet7-portrait, tablet7-landscape, tablet10-portrait or tablet10-landscape"),
-        ("file" = String, Path, description = "$code.png"),
+        ("file" = String, Path, description = "$code.png or page.png"),
         ("force" = Option<bool>, Query, description = "Render again (a submit token when service.submit_tokens are set)"),
     ),
     responses(
@@ -120,7 +117,6 @@ fn screenshot_spec(code: &str, preset: Preset) -> crate::jobs::JobSpec {
         (status = 302, description = "From the cache, to its public URL"),
         (status = 400, description = "An unknown preset (the message lists the valid ones), or not a piece"),
         (status = 500, description = "The render failed; the message says why"),
-        (status = 501, description = "The piece is a page of the site, not a $code"),
         (status = 503, description = "Still rendering after service.max_wait_s"),
     ),
 )]
@@ -134,9 +130,9 @@ pub async fn screenshot(
     let piece = file.strip_suffix(".png").ok_or_else(|| {
         ApiError::bad_request(format!("{file:?}: screenshots are .png, e.g. $roz.png"))
     })?;
-    let code = kidlisp_code(piece)?;
+    let piece = Piece::parse(piece)?;
     let force = may_force(&service, query.get("force").map(String::as_str), &headers)?;
-    let Some((record, cached)) = render(&service, screenshot_spec(&code, preset), force).await?
+    let Some((record, cached)) = render(&service, screenshot_spec(&piece, preset), force).await?
     else {
         return Err(ApiError::unavailable(
             "the screenshot is still rendering; try again shortly",
@@ -195,8 +191,12 @@ impl Write for Pending {
 }
 
 /// One preset's PNG, or why it is missing.
-async fn screenshot_bytes(service: &Service, code: &str, preset: Preset) -> Result<Bytes, String> {
-    let rendered = render(service, screenshot_spec(code, preset), false)
+async fn screenshot_bytes(
+    service: &Service,
+    piece: &Piece,
+    preset: Preset,
+) -> Result<Bytes, String> {
+    let rendered = render(service, screenshot_spec(piece, preset), false)
         .await
         .map_err(|e| e.message)?;
     let Some((record, _)) = rendered else {
@@ -219,18 +219,17 @@ async fn screenshot_bytes(service: &Service, code: &str, preset: Preset) -> Resu
     get,
     path = "/app-screenshots/download/{piece}",
     tag = "oven",
-    params(("piece" = String, Path, description = "$code")),
+    params(("piece" = String, Path, description = "A $code or a page of the site")),
     responses(
         (status = 200, description = "application/zip, streamed: {category}/{piece}-{preset}.png for each preset that rendered, and missing.txt naming those that did not", content_type = "application/zip"),
         (status = 400, description = "Not a piece"),
-        (status = 501, description = "The piece is a page of the site, not a $code"),
     ),
 )]
 pub async fn download(
     State(service): State<Arc<Service>>,
     Path(piece): Path<String>,
 ) -> Result<Response, ApiError> {
-    let code = kidlisp_code(&piece)?;
+    let parsed = Piece::parse(&piece)?;
     let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(2);
     let name = piece.clone();
     tokio::spawn(async move {
@@ -240,8 +239,8 @@ pub async fn download(
             .iter()
             .map(|&preset| {
                 let service = service.clone();
-                let code = code.clone();
-                async move { (preset, screenshot_bytes(&service, &code, preset).await) }
+                let piece = parsed.clone();
+                async move { (preset, screenshot_bytes(&service, &piece, preset).await) }
             })
             .collect::<futures::stream::FuturesOrdered<_>>();
         let pending = Pending::default();
@@ -330,15 +329,14 @@ pub struct ScreenshotsInfo {
     get,
     path = "/api/app-screenshots/{piece}",
     tag = "oven",
-    params(("piece" = String, Path, description = "$code")),
+    params(("piece" = String, Path, description = "A $code or a page of the site")),
     responses(
         (status = 200, description = "The presets, their sizes and URLs", body = ScreenshotsInfo),
         (status = 400, description = "Not a piece"),
-        (status = 501, description = "The piece is a page of the site, not a $code"),
     ),
 )]
 pub async fn info(Path(piece): Path<String>) -> Result<Response, ApiError> {
-    kidlisp_code(&piece)?;
+    Piece::parse(&piece)?;
     let presets = PRESETS
         .iter()
         .map(|p| {

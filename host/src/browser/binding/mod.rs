@@ -43,7 +43,9 @@ impl Host for BrowserView<'_> {
                 scale: options.scale,
                 seed: options.seed,
             };
-            JobPage::open(&pool, self.ctx.job.clone(), options).await
+            let page = JobPage::open(&pool, self.ctx.job.clone(), options).await?;
+            page.grant_network(self.ctx.network());
+            Ok(page)
         }
         .await;
         match opened.and_then(|page| Ok(self.table.push(page)?)) {
