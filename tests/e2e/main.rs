@@ -22,6 +22,7 @@ mod p5_render;
 mod plugin_platform;
 mod plugin_sdk;
 mod queue_conformance;
+mod recycling;
 mod redis_queue;
 mod sandbox;
 mod schedules;

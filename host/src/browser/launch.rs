@@ -107,6 +107,14 @@ pub struct BrowserProcess {
     _bridge: PipeBridge,
     /// Holds the launcher script and the profile; removed with the process.
     _workdir: tempfile::TempDir,
+    /// When it started, for recycling by age.
+    launched: Instant,
+    /// Jobs its pages have served, for recycling by jobs.
+    jobs_served: AtomicU64,
+    /// Pages of it leased to jobs now.
+    leased: AtomicU64,
+    /// Set when a replacement took over: it takes no new jobs, and closes once its jobs end.
+    draining: AtomicBool,
 }
 
 /// Who Chromium runs as.
@@ -347,6 +355,10 @@ impl BrowserProcess {
             child: tokio::sync::Mutex::new(child),
             _bridge: bridge,
             _workdir: workdir,
+            launched: Instant::now(),
+            jobs_served: AtomicU64::new(0),
+            leased: AtomicU64::new(0),
+            draining: AtomicBool::new(false),
         }))
     }
 
@@ -363,6 +375,57 @@ impl BrowserProcess {
     /// Whether [`Self::close`] was called: its pages are going away on purpose.
     pub fn is_closing(&self) -> bool {
         self.closing.load(Ordering::SeqCst)
+    }
+
+    /// How long it has been running.
+    pub fn age(&self) -> Duration {
+        self.launched.elapsed()
+    }
+
+    /// Jobs its pages have served.
+    pub fn jobs_served(&self) -> u64 {
+        self.jobs_served.load(Ordering::Relaxed)
+    }
+
+    /// Counts a page leased to a job.
+    pub fn lease_started(&self) {
+        self.leased.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Counts a page given back by a job, and the job served.
+    pub fn lease_ended(&self) {
+        self.leased.fetch_sub(1, Ordering::SeqCst);
+        self.jobs_served.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Pages of it leased to jobs now.
+    pub fn leased(&self) -> u64 {
+        self.leased.load(Ordering::SeqCst)
+    }
+
+    /// Takes it out of service: its pages take no new job, and it is closed once the jobs on
+    /// it end (see `pool.rs`, recycling).
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a replacement took over from it.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Memory its processes hold of their own, in MiB: the sum of each process's resident
+    /// anonymous and shared memory (shared memory counted once per process that maps it, so an
+    /// upper bound).
+    pub fn tree_memory_mib(&self) -> u64 {
+        let Some(pid) = self.pid else { return 0 };
+        let mut pids = super::procfs::descendants(pid);
+        pids.insert(pid);
+        let kib: u64 = pids
+            .into_iter()
+            .filter_map(super::procfs::private_memory_kib)
+            .sum();
+        kib >> 10
     }
 
     /// Kills any renderer that holds more than `mib` MiB of its own memory (0: no limit).

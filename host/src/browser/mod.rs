@@ -4,6 +4,8 @@
 //!   unprivileged user in its sandbox where the machine allows, driven over a pipe ([`devtools`]).
 //! - [`procfs`]: what Kiln reads of Chromium's processes in `/proc` (liveness, renderer memory).
 //! - [`pool`]: warm processes × pages, leases, retiring finished jobs' pages, crash replacement.
+//! - [`recycle`]: when a browser is replaced by a fresh one (jobs, age, memory), without a dip
+//!   in capacity.
 //! - [`slot`]: one warm page and the event listeners that route its traffic to the current job.
 //! - [`intercept`]: every request a page makes — the job's origin and the libraries answer,
 //!   everything else is refused and logged.
@@ -29,6 +31,7 @@ mod page;
 mod pool;
 mod procfs;
 mod record;
+mod recycle;
 mod settings;
 mod shim;
 mod slot;

@@ -1,12 +1,14 @@
 //! The pool: warm browser processes × pages, leased one page per job. A job's document gets an
 //! origin from its page's ring (see `origins.rs`); a finished job's page is retired off the job
 //! path; a page is replaced when it timed out, crashed, served its quota of jobs, or its browser
-//! died.
+//! died; a browser is recycled when `recycle.rs` says it is due, its replacement serving before
+//! it stops.
 
 use super::blackhole::BlackholeProxy;
 use super::launch::BrowserProcess;
 use super::libraries::Libraries;
 use super::origins::OriginRing;
+use super::recycle;
 use super::settings::BrowserSettings;
 use super::slot::PageSlot;
 use crate::error::RenderError;
@@ -35,6 +37,9 @@ const BROWSER_OWN: &[&str] = &["browser_ui", "tab"];
 /// Origins a page's jobs take turns on: two suffice for strict alternation (one live, one being
 /// cleared); more are minted only if clearing one failed.
 const ORIGINS_PER_PAGE: usize = 2;
+/// The longest a recycled browser waits for the jobs on its pages before it is closed anyway
+/// (those jobs then fail `unavailable` and are retried, as after a crash).
+const DRAIN_LIMIT: Duration = Duration::from_secs(600);
 /// Pause between attempts to restart a browser that will not start.
 const RESTART_BACKOFF: Duration = Duration::from_secs(1);
 
@@ -66,6 +71,8 @@ pub struct BrowserPool {
     ready_tx: mpsc::UnboundedSender<PageSlot>,
     ready_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<PageSlot>>,
     restarts: AtomicU64,
+    /// Browsers replaced by recycling.
+    recycles: AtomicU64,
     /// The `n` of the next never-used job origin, `https://j<n>.kiln.invalid`.
     next_origin: AtomicU64,
     shutting_down: AtomicBool,
@@ -90,11 +97,13 @@ impl BrowserPool {
             ready_tx,
             ready_rx: tokio::sync::Mutex::new(ready_rx),
             restarts: AtomicU64::new(0),
+            recycles: AtomicU64::new(0),
             next_origin: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
         });
         let launches = (0..pool.settings.processes).map(|index| pool.start_browser(index));
         futures::future::try_join_all(launches).await?;
+        pool.watch_vitals();
         Ok(pool)
     }
 
@@ -136,17 +145,129 @@ impl BrowserPool {
         self.restarts.load(Ordering::Relaxed)
     }
 
-    async fn start_browser(self: &Arc<Self>, index: usize) -> Result<()> {
+    /// How many browsers were replaced by recycling.
+    pub fn recycles(&self) -> u64 {
+        self.recycles.load(Ordering::Relaxed)
+    }
+
+    /// Pages that take jobs: those of running browsers not being recycled. Below
+    /// `processes × pages_per_process` only while a browser that died is being replaced.
+    pub fn serving_pages(&self) -> usize {
+        let browsers = self.browsers.lock().expect("pool lock");
+        let serving = browsers
+            .iter()
+            .flatten()
+            .filter(|b| b.is_alive() && !b.is_draining())
+            .count();
+        serving * self.settings.pages_per_process
+    }
+
+    /// A browser with its pages open, not yet in service.
+    async fn launch_with_pages(
+        &self,
+        index: usize,
+    ) -> Result<(Arc<BrowserProcess>, Vec<PageSlot>)> {
         let process =
             BrowserProcess::launch(index, &self.settings, &self.proxy.proxy_url()).await?;
         process.limit_renderer_memory(self.limits.memory_mib);
-        self.browsers.lock().expect("pool lock")[index] = Some(process.clone());
         let pages = (0..self.settings.pages_per_process).map(|_| self.open_slot(process.clone()));
-        for slot in futures::future::try_join_all(pages).await? {
+        let slots = futures::future::try_join_all(pages).await?;
+        Ok((process, slots))
+    }
+
+    async fn start_browser(self: &Arc<Self>, index: usize) -> Result<()> {
+        let (process, slots) = self.launch_with_pages(index).await?;
+        self.browsers.lock().expect("pool lock")[index] = Some(process.clone());
+        for slot in slots {
             let _ = self.ready_tx.send(slot);
         }
         self.watch(process);
         Ok(())
+    }
+
+    /// Looks at every browser each [`recycle::CHECK_EVERY`] and recycles those due, one at a
+    /// time, until the pool shuts down.
+    fn watch_vitals(self: &Arc<Self>) {
+        let pool = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(recycle::CHECK_EVERY).await;
+                let Some(pool) = pool.upgrade() else { return };
+                if pool.shutting_down.load(Ordering::SeqCst) {
+                    return;
+                }
+                let serving: Vec<Arc<BrowserProcess>> = pool
+                    .browsers
+                    .lock()
+                    .expect("pool lock")
+                    .iter()
+                    .flatten()
+                    .filter(|b| b.is_alive() && !b.is_draining())
+                    .cloned()
+                    .collect();
+                for browser in serving {
+                    let vitals = recycle::Vitals::of(&browser, &pool.settings);
+                    if let Some(why) = recycle::due(&vitals, &pool.settings) {
+                        pool.recycle(browser, &why).await;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Replaces `old` by a fresh browser: the fresh one's pages go into service first, then
+    /// `old` stops taking jobs, and it closes once the jobs on its pages end (at most
+    /// [`DRAIN_LIMIT`]). A replacement that fails to start leaves `old` serving; the next check
+    /// tries again.
+    async fn recycle(self: &Arc<Self>, old: Arc<BrowserProcess>, why: &str) {
+        let index = old.index;
+        tracing::info!(browser = index, "recycling the browser: {why}");
+        let (fresh, slots) = match self.launch_with_pages(index).await {
+            Ok(started) => started,
+            Err(err) => {
+                tracing::warn!(
+                    browser = index,
+                    "the recycled browser's replacement failed to start; the old one serves on: {err:#}"
+                );
+                tokio::time::sleep(RESTART_BACKOFF).await;
+                return;
+            }
+        };
+        let swapped = {
+            let mut browsers = self.browsers.lock().expect("pool lock");
+            let still_serving = browsers[index]
+                .as_ref()
+                .is_some_and(|current| Arc::ptr_eq(current, &old));
+            let swap = still_serving && !self.shutting_down.load(Ordering::SeqCst);
+            if swap {
+                browsers[index] = Some(fresh.clone());
+            }
+            swap
+        };
+        if !swapped {
+            // It died (and was replaced) or the pool is closing meanwhile.
+            drop(slots);
+            fresh.close().await;
+            return;
+        }
+        for slot in slots {
+            let _ = self.ready_tx.send(slot);
+        }
+        self.watch(fresh);
+        old.drain();
+        self.recycles.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            let since = Instant::now();
+            while old.leased() > 0 && old.is_alive() && since.elapsed() < DRAIN_LIMIT {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            tracing::info!(
+                browser = old.index,
+                waited_ms = since.elapsed().as_millis() as u64,
+                "closing a recycled browser"
+            );
+            old.close().await;
+        });
     }
 
     /// Replaces the browser when its connection ends, unless the pool is shutting down.
@@ -155,13 +276,25 @@ impl BrowserPool {
         let index = process.index;
         tokio::spawn(async move {
             process.exited().await;
-            drop(process);
+            if process.is_draining() {
+                // Recycled: its replacement is already serving.
+                return;
+            }
             let Some(pool) = pool.upgrade() else { return };
             if pool.shutting_down.load(Ordering::SeqCst) {
                 return;
             }
             pool.restarts.fetch_add(1, Ordering::Relaxed);
-            pool.browsers.lock().expect("pool lock")[index] = None;
+            {
+                let mut browsers = pool.browsers.lock().expect("pool lock");
+                if browsers[index]
+                    .as_ref()
+                    .is_some_and(|current| Arc::ptr_eq(current, &process))
+                {
+                    browsers[index] = None;
+                }
+            }
+            drop(process);
             tracing::warn!(browser = index, "browser died; starting a replacement");
             while !pool.shutting_down.load(Ordering::SeqCst) {
                 match pool.start_browser(index).await {
@@ -198,25 +331,28 @@ impl BrowserPool {
                 self.release(slot, false);
                 continue;
             }
-            if slot.browser.is_alive() {
+            if slot.browser.is_alive() && !slot.browser.is_draining() {
+                slot.browser.lease_started();
                 return Ok(PageLease {
                     slot: Some(slot),
                     pool: self.clone(),
                     tainted: AtomicBool::new(false),
                 });
             }
-            // A page of a dead browser: its replacement brings fresh pages.
+            // A page of a dead or recycled browser: its replacement brought fresh pages.
         }
     }
 
     /// Takes a page back: retired and reused if clean and under its job quota, else replaced. Runs
     /// off the job path.
     fn release(self: &Arc<Self>, slot: PageSlot, reusable: bool) {
+        slot.browser.lease_ended();
         let pool = self.clone();
         tokio::spawn(async move {
             let going_away = |slot: &PageSlot| {
                 !slot.browser.is_alive()
                     || slot.browser.is_closing()
+                    || slot.browser.is_draining()
                     || pool.shutting_down.load(Ordering::SeqCst)
             };
             if going_away(&slot) {

@@ -28,6 +28,13 @@ pub struct BrowserSettings {
     /// cannot give it (no unprivileged user namespaces), browsers start without it and Kiln logs a
     /// warning once; `false` never tries.
     pub sandbox: bool,
+    /// A browser is replaced after its pages served this many jobs (0: never). Its replacement
+    /// starts before it stops taking jobs, so capacity does not dip (`recycle.rs`).
+    pub recycle_after_jobs: u64,
+    /// A browser is replaced after running this many seconds (0: never).
+    pub recycle_after_s: u64,
+    /// A browser is replaced once its processes hold this many MiB of their own (0: never).
+    pub recycle_above_mib: u64,
 }
 
 impl Default for BrowserSettings {
@@ -41,6 +48,9 @@ impl Default for BrowserSettings {
             extra_args: Vec::new(),
             run_as: "nobody".into(),
             sandbox: true,
+            recycle_after_jobs: 5000,
+            recycle_after_s: 6 * 3600,
+            recycle_above_mib: 1536,
         }
     }
 }
