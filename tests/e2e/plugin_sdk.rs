@@ -72,6 +72,45 @@ fn a_scaffolded_plugin_builds_loads_in_two_versions_and_renders() {
     assert_eq!(report["plugin"]["name"], "badge");
     assert_eq!(report["plugin"]["granted"], json!(["media", "storage"]));
     let wasm = report["plugin"]["path"].as_str().unwrap().to_string();
+
+    // Its own job cases, run on a real host: the scaffold's pass, and a wrong expectation fails
+    // the run, naming what differed.
+    let cases = crate_dir.join("tests/jobs");
+    let tested = kiln(&data, &["plugin", "test", &wasm, cases.to_str().unwrap()]);
+    assert!(
+        tested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tested.stderr)
+    );
+    let report = stdout_json(&tested);
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(2), Some(0)),
+        "{report}"
+    );
+    let wrong = work.path().join("wrong.json");
+    std::fs::write(
+        &wrong,
+        r#"{"input": {"text": "hello"}, "expect": {"artifacts": ["badge.png"], "contains": {"badge.svg": "goodbye"}}}"#,
+    )
+    .unwrap();
+    let tested = kiln(&data, &["plugin", "test", &wasm, wrong.to_str().unwrap()]);
+    assert_eq!(tested.status.code(), Some(1));
+    let report = stdout_json(&tested);
+    let problems: Vec<&str> = report["cases"][0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            r#"expected artifacts ["badge.png"], got ["badge.svg"]"#,
+            r#"badge.svg does not contain "goodbye""#
+        ],
+        "{report}"
+    );
     let installed = plugins.join(std::path::Path::new(&wasm).file_name().unwrap());
     std::fs::rename(installed, plugins.join("badge-0.1.0.wasm")).unwrap();
 

@@ -2,6 +2,7 @@
 
 pub mod batch;
 mod bench;
+mod extra_plugins;
 mod plugin;
 mod plugins;
 mod render;

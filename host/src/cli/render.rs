@@ -1,6 +1,5 @@
 //! `kiln render`: one job, in-process.
 
-use crate::Kiln;
 use crate::config::Config;
 use crate::error::RenderError;
 use crate::jobs::JobSpec;
@@ -29,7 +28,7 @@ pub struct RenderArgs {
     pub plugins: Vec<PathBuf>,
 }
 
-pub async fn run(mut config: Config, args: RenderArgs) -> Result<ExitCode> {
+pub async fn run(config: Config, args: RenderArgs) -> Result<ExitCode> {
     let spec = match read_spec(&args) {
         Ok(spec) => spec,
         Err(err) => {
@@ -38,33 +37,9 @@ pub async fn run(mut config: Config, args: RenderArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    // Extra plugins are loaded from a folder of their own, next to the configured ones.
-    let extra = tempfile::tempdir().context("creating a folder for --plugin files")?;
-    if !args.plugins.is_empty() {
-        for file in &args.plugins {
-            let name = file
-                .file_name()
-                .with_context(|| format!("--plugin {} is not a file", file.display()))?;
-            std::fs::copy(file, extra.path().join(name))
-                .with_context(|| format!("reading --plugin {}", file.display()))?;
-        }
-        config.plugin_dirs = config.plugin_dirs();
-        config.plugin_dirs.push(extra.path().to_path_buf());
-        config.plugins.watch_interval_ms = 0;
-    }
-    let kiln = Kiln::start(config).await?;
-    let refused: Vec<String> = kiln
-        .plugins
-        .snapshot()
-        .errors()
-        .iter()
-        .filter(|e| e.path.starts_with(extra.path()))
-        .map(|e| e.message.clone())
-        .collect();
-    if !refused.is_empty() {
-        kiln.shutdown().await;
-        anyhow::bail!("--plugin was refused: {}", refused.join("; "));
-    }
+    let (kiln, _extra) = super::extra_plugins::start_with(config, &args.plugins)
+        .await
+        .map_err(|e| anyhow::anyhow!("--plugin: {e:#}"))?;
     let outcome = kiln.runner.run(&spec).await;
     kiln.shutdown().await;
     println!("{}", serde_json::to_string_pretty(&outcome)?);

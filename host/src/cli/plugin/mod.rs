@@ -1,9 +1,10 @@
-//! `kiln plugin`: the plugin author's tools — scaffold a crate, build it to a component, and check
-//! a component the way a running host would load it.
+//! `kiln plugin`: the plugin author's tools — scaffold a crate, build it to a component, check
+//! a component the way a running host would load it, and run its jobs against a real host.
 
 mod build;
 mod check;
 mod new;
+mod test;
 
 use crate::config::Config;
 use anyhow::Result;
@@ -24,6 +25,8 @@ pub enum PluginCommand {
     Build(build::BuildArgs),
     /// Loads a component as a host would (world, describe, schema, grants) without a server.
     Check(check::CheckArgs),
+    /// Runs a plugin's jobs against a real host and checks each against its case file.
+    Test(test::TestArgs),
 }
 
 pub async fn run(config: Config, args: PluginArgs) -> Result<ExitCode> {
@@ -31,5 +34,6 @@ pub async fn run(config: Config, args: PluginArgs) -> Result<ExitCode> {
         PluginCommand::New(args) => new::run(args),
         PluginCommand::Build(args) => build::run(config, args).await,
         PluginCommand::Check(args) => check::run(config, args).await,
+        PluginCommand::Test(args) => test::run(config, args).await,
     }
 }

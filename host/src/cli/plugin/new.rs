@@ -9,6 +9,9 @@ use std::process::ExitCode;
 const CARGO_TOML: &str = include_str!("template/Cargo.toml.txt");
 const LIB_RS: &str = include_str!("template/lib.rs.txt");
 const README: &str = include_str!("template/README.md.txt");
+/// Job cases `kiln plugin test` runs (`tests/jobs/`).
+const HELLO_CASE: &str = include_str!("template/hello.json.txt");
+const TOO_LONG_CASE: &str = include_str!("template/too-long.json.txt");
 const GITIGNORE: &str = "/target\n";
 
 #[derive(Debug, Args)]
@@ -65,13 +68,17 @@ pub fn run(args: NewArgs) -> Result<ExitCode> {
             .replace("{{sdk_version}}", env!("CARGO_PKG_VERSION"))
             .replace("{{sdk_patch}}", &patch)
     };
-    std::fs::create_dir_all(root.join("src"))
-        .with_context(|| format!("creating {}", root.display()))?;
+    for dir in ["src", "tests/jobs"] {
+        std::fs::create_dir_all(root.join(dir))
+            .with_context(|| format!("creating {}", root.join(dir).display()))?;
+    }
     for (path, text) in [
         ("Cargo.toml", fill(CARGO_TOML)),
         ("src/lib.rs", fill(LIB_RS)),
         ("README.md", fill(README)),
         (".gitignore", GITIGNORE.to_string()),
+        ("tests/jobs/hello.json", HELLO_CASE.to_string()),
+        ("tests/jobs/too-long.json", TOO_LONG_CASE.to_string()),
     ] {
         std::fs::write(root.join(path), text)
             .with_context(|| format!("writing {}", root.join(path).display()))?;
