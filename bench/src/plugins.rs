@@ -76,6 +76,7 @@ pub async fn run(config: Config, args: PluginBenchArgs) -> Result<ExitCode> {
     let input = r#"{"code":"","width":0,"height":0}"#.to_string();
     let services = HostServices {
         browser: None,
+        gpu_browser: None,
         store: Arc::new(ArtifactStore::local(
             &scratch.path().join("artifacts"),
             &config.storage,

@@ -18,6 +18,10 @@ pub struct Kiln {
     pub runner: Arc<JobRunner>,
     /// The browsers; `None` in a process that only accepts jobs (`kiln serve --api-only`).
     pub pool: Option<Arc<BrowserPool>>,
+    /// The GPU pool for WebGL jobs, when `browser.gpu` and the machine give one.
+    pub gpu_pool: Option<Arc<BrowserPool>>,
+    /// What GPU detection found at start, in words (`browser.gpu`).
+    pub gpu: String,
     pub store: Arc<ArtifactStore>,
     pub plugins: Arc<PluginCatalog>,
     watch: Mutex<Option<WatchHandle>>,
@@ -37,6 +41,7 @@ impl Kiln {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
         let libraries = Arc::new(Libraries::load(&config.libraries_dir)?);
+        let libraries_for_gpu = libraries.clone();
         let engine = Arc::new(open_engine(&config)?);
         let (plugins, pool) = tokio::try_join!(
             PluginCatalog::open(
@@ -57,11 +62,13 @@ impl Kiln {
                 }
             },
         )?;
+        let (gpu_pool, gpu) = start_gpu_pool(&config, browsers, &libraries_for_gpu).await?;
         let watch = (config.plugins.watch_interval_ms > 0)
             .then(|| plugins.watch(Duration::from_millis(config.plugins.watch_interval_ms)));
         let store = Arc::new(open_store(&config)?);
         let services = Arc::new(HostServices {
             browser: pool.clone(),
+            gpu_browser: gpu_pool.clone(),
             store: store.clone(),
             sources: Arc::new(SourceClient::new(&config.sources)),
             site: Arc::new(SiteFetcher::new(&config.pieces)),
@@ -77,6 +84,8 @@ impl Kiln {
             config,
             runner,
             pool,
+            gpu_pool,
+            gpu,
             store,
             plugins,
             watch: Mutex::new(watch),
@@ -87,10 +96,44 @@ impl Kiln {
     /// outlives the process.
     pub async fn shutdown(&self) {
         self.watch.lock().expect("watch lock").take();
-        if let Some(pool) = &self.pool {
+        for pool in [&self.pool, &self.gpu_pool].into_iter().flatten() {
             pool.shutdown().await;
         }
     }
+}
+
+/// The GPU pool `browser.gpu` asks for on this machine (none in a process without browsers),
+/// and what detection found, in words.
+async fn start_gpu_pool(
+    config: &Config,
+    browsers: bool,
+    libraries: &Arc<Libraries>,
+) -> Result<(Option<Arc<BrowserPool>>, String)> {
+    use crate::browser::gpu::{Detection, GpuMode, detect};
+    if !browsers {
+        return Ok((None, "no browsers in this process".into()));
+    }
+    let detection = detect(std::path::Path::new("/dev"));
+    let device = match (config.browser.gpu, detection) {
+        (GpuMode::Off, _) => return Ok((None, "off (browser.gpu = \"off\")".into())),
+        (GpuMode::Auto, Detection::None(why)) => {
+            tracing::info!("{why}; WebGL renders on SwiftShader in the CPU pool");
+            return Ok((None, why));
+        }
+        (_, Detection::Found(device)) => device,
+        (GpuMode::On, Detection::None(why)) => {
+            tracing::warn!("browser.gpu = \"on\" but {why}; starting the GPU pool anyway");
+            why
+        }
+    };
+    let mut settings = config.browser.clone();
+    settings.hardware_gpu = true;
+    settings.processes = config.browser.gpu_processes.max(1);
+    let pool = BrowserPool::start(settings, PageLimits::from(&config.jobs), libraries.clone())
+        .await
+        .context("starting the GPU pool (browser.gpu)")?;
+    tracing::info!(%device, "GPU pool started: WebGL jobs run on it");
+    Ok((Some(pool), format!("GPU pool on {device}")))
 }
 
 /// The plugin engine with its compile cache under the data dir.

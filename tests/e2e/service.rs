@@ -79,7 +79,7 @@ fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
         error["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("this host serves: js, kidlisp, kidlisp-og, notepat-og, p5, video"),
+            .contains("this host serves: js, kidlisp, kidlisp-og, notepat-og, p5, url, video"),
         "{error}"
     );
     let (status, error) = post(r#"{"type": "p5", "input": {}, "priority": 1}"#);
@@ -1067,6 +1067,17 @@ fn two_browser_kills_and_a_renderer_kill_mid_batch_lose_no_job_of_200() {
     };
     let queued = ready["queued"].as_object().expect("depths per lane");
     assert!(queued.values().all(|d| d == 0), "{ready}");
+    // The pages that take jobs, per pool; this machine kind has no GPU, so no GPU pool.
+    assert!(ready["pages"]["cpu"].as_u64().unwrap() >= 1, "{ready}");
+    if ready["pages"]["gpu"].is_null() {
+        assert!(
+            ready["pages"]["gpuDetection"]
+                .as_str()
+                .unwrap()
+                .contains("GPU"),
+            "{ready}"
+        );
+    }
 }
 
 /// `wasm` with its version string `from` changed to `to` (same length): a second release of the

@@ -41,7 +41,16 @@ pub async fn ready(State(service): State<Arc<Service>>) -> Result<Response, ApiE
         .depths()
         .await
         .map_err(|e| ApiError::unavailable(e.to_string()))?;
-    Ok(axum::Json(serde_json::json!({ "status": "ready", "queued": depths })).into_response())
+    let kiln = &service.kiln;
+    let pools = serde_json::json!({
+        "cpu": kiln.pool.as_ref().map(|p| p.serving_pages()),
+        "gpu": kiln.gpu_pool.as_ref().map(|p| p.serving_pages()),
+        "gpuDetection": kiln.gpu,
+    });
+    Ok(
+        axum::Json(serde_json::json!({ "status": "ready", "queued": depths, "pages": pools }))
+            .into_response(),
+    )
 }
 
 /// Prometheus metrics.

@@ -180,7 +180,14 @@ impl BrowserProcess {
             std::fs::set_permissions(workdir.path(), std::fs::Permissions::from_mode(0o711))?;
         }
         let launcher = launcher(&settings.executable, workdir.path(), run_as.as_ref())?;
-        let mut args: Vec<String> = FLAGS.iter().map(|f| format!("--{f}")).collect();
+        let mut args: Vec<String> = FLAGS
+            .iter()
+            .filter(|f| !(settings.hardware_gpu && **f == "disable-gpu"))
+            .map(|f| format!("--{f}"))
+            .collect();
+        if settings.hardware_gpu {
+            args.extend(super::gpu::GPU_FLAGS.iter().map(|f| format!("--{f}")));
+        }
         args.push(format!("--user-data-dir={}", profile.display()));
         args.push(format!("--proxy-server={proxy_url}"));
         if !sandbox {

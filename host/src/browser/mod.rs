@@ -7,6 +7,7 @@
 //! - [`recycle`]: when a browser is replaced by a fresh one (jobs, age, memory), without a dip
 //!   in capacity.
 //! - [`slot`]: one warm page and the event listeners that route its traffic to the current job.
+//! - [`gpu`]: whether a usable GPU is here, the GPU browser's flags, which jobs use WebGL.
 //! - [`intercept`]: every request a page makes — the job's origin and the libraries answer,
 //!   everything else is refused and logged.
 //! - [`network`]: what pages may reach besides their own files: the operator's site and the
@@ -22,6 +23,7 @@ mod binding;
 mod blackhole;
 mod context;
 mod devtools;
+pub mod gpu;
 mod intercept;
 mod launch;
 mod libraries;

@@ -1,5 +1,6 @@
 //! `[browser]`: the Chromium pool.
 
+use super::gpu::GpuMode;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -35,6 +36,15 @@ pub struct BrowserSettings {
     pub recycle_after_s: u64,
     /// A browser is replaced once its processes hold this many MiB of their own (0: never).
     pub recycle_above_mib: u64,
+    /// Whether to run a GPU pool for WebGL jobs: `auto` (when a usable GPU is found), `off`,
+    /// `on` (see `gpu.rs`).
+    pub gpu: GpuMode,
+    /// Browsers of the GPU pool, each with `pages_per_process` pages.
+    pub gpu_processes: usize,
+    /// Set by the host on the settings of its GPU pool: browsers start with hardware WebGL
+    /// instead of `--disable-gpu`. Not a config key.
+    #[serde(skip)]
+    pub hardware_gpu: bool,
 }
 
 impl Default for BrowserSettings {
@@ -51,6 +61,9 @@ impl Default for BrowserSettings {
             recycle_after_jobs: 5000,
             recycle_after_s: 6 * 3600,
             recycle_above_mib: 1536,
+            gpu: GpuMode::Auto,
+            gpu_processes: 1,
+            hardware_gpu: false,
         }
     }
 }

@@ -48,6 +48,7 @@ pub async fn run_plugin(
         &plugin.info.name,
         &plugin.policy,
         plugin.capabilities(),
+        crate::browser::gpu::wants_gpu(&input_json),
     )?;
     let mut store = new_store(engine, state);
     let wall = job.limits.timeout + WALL_GRACE;

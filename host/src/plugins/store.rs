@@ -25,6 +25,8 @@ const STDERR_CAPTURE_BYTES: usize = 16 * 1024;
 pub struct HostServices {
     /// `None` in a process started without browsers.
     pub browser: Option<Arc<BrowserPool>>,
+    /// The GPU pool, where WebGL jobs' pages open (`browser/gpu.rs`); `None` without one.
+    pub gpu_browser: Option<Arc<BrowserPool>>,
     pub store: Arc<ArtifactStore>,
     /// The piece store's client, shared by every job (its cache with them).
     pub sources: Arc<SourceClient>,
@@ -83,6 +85,7 @@ impl PluginStore {
         plugin: &str,
         policy: &PluginPolicy,
         capabilities: &[Capability],
+        wants_gpu: bool,
     ) -> Result<Self, RenderError> {
         let stderr = MemoryOutputPipe::new(STDERR_CAPTURE_BYTES);
         let mut wasi = WasiCtxBuilder::new();
@@ -114,6 +117,17 @@ impl PluginStore {
             has(Capability::Storage),
             policy.read_scope(plugin, &job.id),
         ));
+        let pool = match (&services.gpu_browser, wants_gpu) {
+            (Some(gpu), true) => {
+                job.log.push(
+                    "info",
+                    "host",
+                    "the job uses WebGL: its pages open in the GPU pool",
+                );
+                Some(gpu.clone())
+            }
+            _ => services.browser.clone(),
+        };
         Ok(Self {
             table: ResourceTable::new(),
             wasi: wasi.build(),
@@ -121,7 +135,7 @@ impl PluginStore {
             host: JobHost::new(job.clone()),
             browser: BrowserCtx::new(
                 job.clone(),
-                services.browser.clone(),
+                pool,
                 has(Capability::Browser),
                 has(Capability::Media),
                 policy.max_pages,
