@@ -125,7 +125,7 @@ pub fn build_example(name: &str, wasm_name: &str) -> PathBuf {
         .join(format!("{wasm_name}.wasm"))
 }
 
-/// A temporary data dir with the p5, js, video, kidlisp, kidlisp-og, notepat-og and hostile
+/// A temporary data dir with the p5, js, video, kidlisp, kidlisp-og, notepat-og, bundle and hostile
 /// plugins in its plugin folder.
 pub struct TestDir {
     pub dir: tempfile::TempDir,
@@ -149,6 +149,7 @@ impl TestDir {
             "kiln_plugin_kidlisp",
             "kiln_plugin_kidlisp_og",
             "kiln_plugin_notepat_og",
+            "kiln_plugin_bundle",
             "kiln_test_plugin_hostile",
         ] {
             std::fs::copy(plugin_wasm(name), plugins.join(format!("{name}.wasm"))).unwrap();
