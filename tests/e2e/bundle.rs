@@ -500,3 +500,222 @@ fn a_script_the_minifier_cannot_read_is_kept_and_logged() {
     );
     assert_eq!(report(&outcome)["minified"], false);
 }
+
+/// The stand-in piece store's pieces: `$sunny` (owned by @jeffrey) embeds `$ray`.
+fn stored(code: &str) -> Option<Value> {
+    match code {
+        "sunny" => Some(
+            json!({"source": "(wipe navy) ($ray 4 4 16 16) (ink yellow) (box frame 2 4 4)", "handle": "@jeffrey"}),
+        ),
+        "ray" => Some(json!({"source": "(wipe orange) (ink red) (box 1 1 4 4)"})),
+        "lonely" => Some(json!({"source": "(wipe navy) ($gone 0 0 8 8)"})),
+        _ => None,
+    }
+}
+
+/// `kiln serve` over a stand-in piece store on loopback.
+fn serve() -> (kiln_test_support::processes::Server, TestDir) {
+    use axum::extract::Query;
+    use axum::response::IntoResponse;
+    use std::collections::HashMap;
+    async fn store_kidlisp(
+        Query(query): Query<HashMap<String, String>>,
+    ) -> axum::response::Response {
+        match stored(query.get("code").map(String::as_str).unwrap_or_default()) {
+            Some(piece) => axum::Json(piece).into_response(),
+            None => (axum::http::StatusCode::NOT_FOUND, "{}").into_response(),
+        }
+    }
+    let api = block_on(async {
+        let app =
+            axum::Router::new().route("/api/store-kidlisp", axum::routing::get(store_kidlisp));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    });
+    let dir = TestDir::new();
+    let config = format!(
+        "[service]\nmax_wait_s = 120\n[jobs]\ntimeout_ms = 60000\n\
+         [sources]\nbase_url = \"http://{api}\"\nallowed_hosts = [\"127.0.0.1\"]\nallow_private = true\n"
+    );
+    (
+        kiln_test_support::processes::Server::start(dir.path(), &config),
+        dir,
+    )
+}
+
+/// An SSE body's events, as (event, data as JSON).
+fn sse_events(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|line| line.strip_prefix(name).map(|v| v.trim().to_string()))
+            };
+            Some((
+                field("event:")?,
+                serde_json::from_str(&field("data:")?).unwrap(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn the_bundle_route_answers_html_json_and_a_stream_from_one_cached_job() {
+    let (server, _dir) = serve();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(180))
+        .build()
+        .unwrap();
+    let get = |query: &str| {
+        client
+            .get(server.url(&format!("/bundle-html{query}")))
+            .send()
+            .unwrap()
+    };
+    let error_of = |response: reqwest::blocking::Response| {
+        let status = response.status().as_u16();
+        let body: Value = response.json().unwrap();
+        (
+            status,
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    };
+
+    let (status, message) = error_of(get(""));
+    assert_eq!(status, 400);
+    assert!(
+        message.starts_with("Missing 'code' or 'piece' parameter"),
+        "{message}"
+    );
+    assert_eq!(error_of(get("?piece=notepat")).0, 501);
+    assert_eq!(error_of(get("?code=sunny&format=m4d")).0, 501);
+
+    // json: made now, with the oven's fields and every stage reported.
+    let response = get("?code=$sunny&format=json");
+    assert_eq!(response.status(), 200);
+    let json: Value = response.json().unwrap();
+    let filename = json["filename"].as_str().unwrap();
+    assert!(
+        filename.starts_with("$sunny-jeffrey-20") && filename.ends_with(".lisp.html"),
+        "{filename}"
+    );
+    let html = STANDARD.decode(json["content"].as_str().unwrap()).unwrap();
+    assert_eq!(json["sizeKB"], (html.len() as f64 / 1024.0).round() as u64);
+    assert_eq!(json["bytes"], html.len());
+    assert_eq!(json["depCount"], 1);
+    assert_eq!(json["authorHandle"], "@jeffrey");
+    assert_eq!(json["compressor"], "gzip");
+    assert_eq!(json["minified"], true);
+    assert!(
+        json["sourceCode"]
+            .as_str()
+            .unwrap()
+            .contains("($ray 4 4 16 16)")
+    );
+    assert!(json["packDate"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        json["progress"],
+        json!([
+            "Fetched the piece and its embeds",
+            "Checked every embed and stamp it needs",
+            "Built the page: player, renderer and piece",
+            "Packed the page",
+            "Stored the bundle"
+        ])
+    );
+
+    // html: the same job's file, from the result cache.
+    let response = get("?code=sunny");
+    assert_eq!(response.status(), 200);
+    let header = |response: &reqwest::blocking::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        header(&response, "content-type"),
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(header(&response, "cache-control"), "public, max-age=3600");
+    assert_eq!(header(&response, "x-cache"), "HIT");
+    assert_eq!(
+        header(&response, "content-disposition"),
+        format!("attachment; filename=\"{filename}\"")
+    );
+    assert_eq!(response.bytes().unwrap().to_vec(), html);
+    let inline = get("?code=sunny&inline=1");
+    assert_eq!(header(&inline, "content-disposition"), "");
+    assert_eq!(inline.bytes().unwrap().to_vec(), html);
+
+    // The file plays its piece with the embed from the store.
+    let opened = Opened::new(&html, &[]);
+    opened.wait_for(
+        "window.kilnPlayer && kilnPlayer.frame >= 2",
+        Duration::from_secs(20),
+    );
+    opened.eval("kilnPlayer.pause()");
+    let (width, _, rgba) = opened.canvas("#kiln-canvas");
+    let at = (6 * width as usize + 6) * 4;
+    assert_eq!(rgba[at..at + 4], [255, 0, 0, 255], "the embed's red box");
+    assert_eq!(opened.refused(), Vec::<String>::new());
+
+    // stream: a new input (plain page), so every stage, in order, then the file.
+    let response = get("?code=sunny&format=stream&nocompress=1&density=2");
+    assert_eq!(header(&response, "content-type"), "text/event-stream");
+    assert_eq!(header(&response, "cache-control"), "no-cache");
+    assert_eq!(header(&response, "x-accel-buffering"), "no");
+    let events = sse_events(&response.text().unwrap());
+    let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
+    let stages: Vec<&str> = events
+        .iter()
+        .filter(|(name, _)| name == "progress")
+        .map(|(_, data)| data["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        ["fetch", "deps", "generate", "compress", "stored"],
+        "{names:?}"
+    );
+    assert_eq!(names.last(), Some(&"complete"), "{names:?}");
+    let complete = &events.last().unwrap().1;
+    let plain = String::from_utf8(
+        STANDARD
+            .decode(complete["content"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(plain.starts_with("<!doctype html>") && !plain.contains("DecompressionStream"));
+    // The player's settings, minified: `{fps:60,density:2}`.
+    assert!(plain.contains("density:2"), "density reaches the player");
+    assert!(
+        complete["filename"]
+            .as_str()
+            .unwrap()
+            .starts_with("$sunny-jeffrey-")
+    );
+
+    // The same stream again comes from the cache.
+    let response = get("?code=sunny&format=stream&nocompress=1&density=2");
+    let events = sse_events(&response.text().unwrap());
+    assert_eq!(events[0].0, "progress");
+    assert_eq!(events[0].1["stage"], "cache-hit");
+    assert_eq!(events[1].0, "complete");
+    assert_eq!(events[1].1["content"], complete["content"]);
+
+    // A piece whose embed the store does not have: 422 naming it, or an error event.
+    let (status, message) = error_of(get("?code=lonely"));
+    assert_eq!(status, 422, "{message}");
+    assert!(message.contains("$gone"), "{message}");
+    let events = sse_events(&get("?code=lonely&format=stream").text().unwrap());
+    let (name, data) = events.last().unwrap();
+    assert_eq!(name, "error");
+    assert!(data["error"].as_str().unwrap().contains("$gone"), "{data}");
+}

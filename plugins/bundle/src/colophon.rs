@@ -77,6 +77,8 @@ pub struct Colophon {
     pub filename: String,
     /// How many files the page holds.
     pub file_count: usize,
+    /// How many `$code` embeds it carries (the oven's `depCount`).
+    pub embeds: usize,
     /// What plays it, besides the page (the KidLisp renderer, the p5 library), as `name@version`.
     pub runtime: Option<String>,
 }

@@ -11,7 +11,8 @@
 //! Each page carries a colophon (colophon.rs). Scripts are minified with oxc (minify.rs); the page
 //! is then gzip-compressed, base64-encoded and wrapped in a loader that unpacks it with
 //! `DecompressionStream` (pack.rs), unless `compress` is `none`. The job stores `index.html` and
-//! `bundle.json` (`bytes`, `bytesUncompressed`, `files`, `minified`, `compressor`, `filename`).
+//! `bundle.json` (`bytes`, `bytesUncompressed`, `files`, `minified`, `minifyKept`, `compressor`,
+//! `filename`, `kind`, `name`, `author`, `packTime`, `embeds`, `source`).
 
 mod colophon;
 mod input;
@@ -65,6 +66,11 @@ impl Plugin for Bundle {
             },
             "filename": colophon.filename,
             "kind": input.kind.name(),
+            "name": colophon.name,
+            "author": colophon.author,
+            "packTime": colophon.packed.iso(),
+            "embeds": colophon.embeds,
+            "source": colophon.source,
         });
         let html = Blob::new(packed.html.as_bytes(), "text/html; charset=utf-8");
         let json = serde_json::to_vec_pretty(&report).expect("JSON serializes");
@@ -111,6 +117,7 @@ fn kidlisp_page(
             .unwrap_or_else(|| "anon".to_string()),
         packed: packed_at,
         file_count: kidlisp::file_count(&piece),
+        embeds: piece.embeds.len(),
         runtime: Some(format!("kidlisp@{}", env!("CARGO_PKG_VERSION"))),
     };
     let page = kidlisp::page(input, &piece, &colophon, minifier);
@@ -130,6 +137,7 @@ fn js_page(input: &BundleInput, packed_at: Moment, minifier: &mut Minifier) -> (
             .iter()
             .filter(|part| !part.is_empty())
             .count(),
+        embeds: 0,
         runtime: None,
     };
     let page = js::page(input, &colophon.json(), &colophon.name, minifier);
