@@ -29,7 +29,11 @@ const FILE_URL: &str = "https://bundle.kiln.invalid/index.html";
 
 fn kiln() -> &'static TestKiln {
     static KILN: OnceLock<TestKiln> = OnceLock::new();
-    KILN.get_or_init(|| TestKiln::start_with(|c| c.jobs.timeout_ms = 60_000))
+    KILN.get_or_init(|| {
+        TestKiln::start_in(TestDir::with(&["kiln_plugin_bundle"]), |c| {
+            c.jobs.timeout_ms = 60_000
+        })
+    })
 }
 
 fn browser() -> &'static BareBrowser {
@@ -534,7 +538,7 @@ fn serve() -> (kiln_test_support::processes::Server, TestDir) {
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         addr
     });
-    let dir = TestDir::new();
+    let dir = TestDir::with(&["kiln_plugin_bundle"]);
     let config = format!(
         "[service]\nmax_wait_s = 120\n[jobs]\ntimeout_ms = 60000\n\
          [sources]\nbase_url = \"http://{api}\"\nallowed_hosts = [\"127.0.0.1\"]\nallow_private = true\n"

@@ -67,7 +67,7 @@ pub struct Colophon {
     pub name: String,
     /// Its kind.
     pub kind: Kind,
-    /// Its source (KidLisp, the p5 sketch, or the js page's JavaScript).
+    /// Its source (KidLisp, or the js page's JavaScript).
     pub source: String,
     /// Its author.
     pub author: String,
@@ -79,7 +79,7 @@ pub struct Colophon {
     pub file_count: usize,
     /// How many `$code` embeds it carries (the oven's `depCount`).
     pub embeds: usize,
-    /// What plays it, besides the page (the KidLisp renderer, the p5 library), as `name@version`.
+    /// What plays it, besides the page (the KidLisp renderer), as `name@version`.
     pub runtime: Option<String>,
 }
 

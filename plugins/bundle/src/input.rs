@@ -24,13 +24,12 @@ pub const DEFAULT_MAX_STEPS: u64 = 100_000;
 #[schemars(extend("x-kiln-limits" = {"page": {"width": "width", "height": "height"}}))]
 pub struct BundleInput {
     /// What the piece is: `kidlisp` (played by the `kidlisp` job type's renderer compiled to
-    /// WebAssembly), `p5` (a p5.js sketch) or `js` (a page of HTML, CSS and JavaScript, as the
-    /// `js` job type takes it).
+    /// WebAssembly) or `js` (a page of HTML, CSS and JavaScript, as the `js` job type takes it).
     pub kind: Kind,
     /// kidlisp: the piece's KidLisp source. Give this or `code`.
     pub source: Option<String>,
     /// kidlisp: the piece by its code (`$cow` or `cow`): the host fetches its source and its
-    /// embeds' (the `sources` capability). p5: the sketch, in global mode.
+    /// embeds' (the `sources` capability).
     #[schemars(length(min = 1))]
     pub code: Option<String>,
     /// kidlisp: sources of the pieces it embeds, keyed by code with its `$` (with `source`,
@@ -54,9 +53,6 @@ pub struct BundleInput {
     /// kidlisp: evaluation steps a frame may take (default 100,000).
     #[schemars(range(min = 1, max = 10_000_000))]
     pub max_steps: Option<u64>,
-    /// p5: which p5 line to inline (`"1"` or `"2"`); without it, the one the `p5` job type
-    /// would pick for the sketch.
-    pub p5_version: Option<kiln_sdk::p5::Version>,
     /// js: the page's HTML, a fragment or a whole document.
     #[serde(default)]
     pub html: String,
@@ -76,8 +72,8 @@ pub struct BundleInput {
     /// shape).
     #[schemars(range(min = 1, max = 16))]
     pub density: Option<u32>,
-    /// Seeds the piece: KidLisp's `random` (0 to 4294967295; default 0), or `Math.random` in
-    /// js and p5 pages (as the host seeds its own pages).
+    /// Seeds the piece: KidLisp's `random` (0 to 4294967295; default 0), or `Math.random` in a
+    /// js page (as the host seeds its own pages).
     pub seed: Option<u64>,
     /// `gzip` (default): the page gzip-compressed and base64-encoded inside a small loader that
     /// unpacks it with the browser's `DecompressionStream`; `none`: the plain page.
@@ -95,8 +91,6 @@ pub struct BundleInput {
 pub enum Kind {
     /// A KidLisp piece.
     Kidlisp,
-    /// A p5.js sketch.
-    P5,
     /// A page of HTML, CSS and JavaScript.
     Js,
 }
@@ -121,7 +115,6 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::Kidlisp => "kidlisp",
-            Kind::P5 => "p5",
             Kind::Js => "js",
         }
     }
@@ -133,7 +126,7 @@ impl BundleInput {
     pub fn check_against(&self, limits: &JobLimits) -> Result<(), Error> {
         let given = [
             ("source", self.source.is_some(), &[Kind::Kidlisp][..]),
-            ("code", self.code.is_some(), &[Kind::Kidlisp, Kind::P5][..]),
+            ("code", self.code.is_some(), &[Kind::Kidlisp][..]),
             ("sources", !self.sources.is_empty(), &[Kind::Kidlisp][..]),
             ("stamps", !self.stamps.is_empty(), &[Kind::Kidlisp][..]),
             ("width", self.width.is_some(), &[Kind::Kidlisp][..]),
@@ -141,7 +134,6 @@ impl BundleInput {
             ("fps", self.fps.is_some(), &[Kind::Kidlisp][..]),
             ("maxSteps", self.max_steps.is_some(), &[Kind::Kidlisp][..]),
             ("density", self.density.is_some(), &[Kind::Kidlisp][..]),
-            ("p5Version", self.p5_version.is_some(), &[Kind::P5][..]),
             ("html", !self.html.is_empty(), &[Kind::Js][..]),
             ("css", !self.css.is_empty(), &[Kind::Js][..]),
             ("javascript", !self.javascript.is_empty(), &[Kind::Js][..]),
@@ -178,12 +170,6 @@ impl BundleInput {
                     limits,
                 )
             }
-            Kind::P5 => match &self.code {
-                Some(code) if !code.trim().is_empty() => Ok(()),
-                _ => Err(Error::invalid_input(
-                    "input.code: a p5 bundle needs its sketch, in global mode",
-                )),
-            },
             Kind::Js => {
                 if self.html.is_empty() && self.css.is_empty() && self.javascript.is_empty() {
                     return Err(Error::invalid_input(

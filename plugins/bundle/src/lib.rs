@@ -33,10 +33,11 @@ impl Plugin for Bundle {
     type Input = BundleInput;
     const NAME: &'static str = "bundle";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const SUMMARY: &'static str = "Packs a KidLisp, p5 or js piece into one self-contained, minified, self-extracting HTML file that plays offline";
-    // `sources` fetches a KidLisp piece given by `code`; `storage` stores the file. No browser:
-    // nothing is rendered, only packed.
-    const CAPABILITIES: &'static [Capability] = &[Capability::Storage, Capability::Sources];
+    const SUMMARY: &'static str = "Packs a KidLisp or js piece into one self-contained, minified, self-extracting HTML file that plays offline";
+    // `sources` fetches a KidLisp piece given by `code`; `media` makes the file's blob and
+    // `storage` stores it. No browser: nothing is rendered, only packed.
+    const CAPABILITIES: &'static [Capability] =
+        &[Capability::Media, Capability::Storage, Capability::Sources];
 
     fn run(_job: &JobContext, input: BundleInput) -> Result<Vec<Artifact>, Error> {
         input.check_against(&host::limits())?;
@@ -45,11 +46,6 @@ impl Plugin for Bundle {
         let (page, colophon) = match input.kind {
             Kind::Kidlisp => kidlisp_page(&input, packed_at, &mut minifier)?,
             Kind::Js => js_page(&input, packed_at, &mut minifier),
-            Kind::P5 => {
-                return Err(Error::invalid_input(
-                    "input.kind: p5 bundles are not made by this version of the bundle plugin yet",
-                ));
-            }
         };
         host::progress(0.6, "generate");
         let packed = page.pack(input.compress == Compress::Gzip)?;
