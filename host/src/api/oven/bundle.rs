@@ -131,8 +131,21 @@ fn request(query: &HashMap<String, String>) -> Result<(serde_json::Value, Format
     Ok((input, format))
 }
 
-/// Reads the finished job's `index.html` and `bundle.json`.
+/// Reads the finished job's `index.html` and `bundle.json`. A job that failed on its input (an
+/// unknown code, an embed the store does not have) is the request's `422`, naming why.
 async fn read_made(service: &Service, record: &JobRecord, cached: bool) -> Result<Made, ApiError> {
+    if let Some(error) = &record.error
+        && error.kind == ErrorKind::InvalidInput
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::InvalidInput,
+            format!(
+                "the piece cannot be bundled (job {}): {}",
+                record.id, error.message
+            ),
+        ));
+    }
     let html = artifact(record, "index.html", "the bundle")?;
     let report = artifact(record, "bundle.json", "the bundle")?;
     let html = service.kiln.store.get(&html.key).await?.to_vec();
@@ -243,7 +256,7 @@ pub async fn bundle_html(
     let (input, format) = request(&query)?;
     match format {
         Format::Html => {
-            let made = make(&service, input, |_| {}).await.map_err(failed)?;
+            let made = make(&service, input, |_| {}).await?;
             let mut response = (
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
                 made.html.clone(),
@@ -270,9 +283,7 @@ pub async fn bundle_html(
         }
         Format::Json => {
             let mut stages = Vec::new();
-            let made = make(&service, input, |stage| stages.push(stage_message(stage)))
-                .await
-                .map_err(failed)?;
+            let made = make(&service, input, |stage| stages.push(stage_message(stage))).await?;
             let report = &made.report;
             let body = serde_json::json!({
                 "filename": made.filename(),
@@ -291,20 +302,6 @@ pub async fn bundle_html(
             Ok(([(header::CACHE_CONTROL, "no-cache")], axum::Json(body)).into_response())
         }
         Format::Stream => Ok(stream(service, input).into_response()),
-    }
-}
-
-/// A failed bundle job's error is the piece's (a missing embed, an unknown code) when it was
-/// `invalid-input`: `422`, as a submitted job's would be; else it stays as it was.
-fn failed(error: ApiError) -> ApiError {
-    if error.message.contains("invalid-input:") {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorKind::InvalidInput,
-            error.message,
-        )
-    } else {
-        error
     }
 }
 
