@@ -56,7 +56,7 @@ if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then
 fi
 export KILN_TEST_AZURITE="$PWD/$azurite/node_modules/.bin/azurite-blob"
 
-TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema -p kiln-test-plugin-contract-v1-0-0 -p kiln-test-plugin-contract-v1-1-0 -p kiln-test-plugin-pixels -p kiln-test-plugin-sources-probe)
+TEST_PLUGINS=(-p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url -p kiln-plugin-bundle -p kiln-test-plugin-hostile -p kiln-test-plugin-trap-describe -p kiln-test-plugin-bad-schema -p kiln-test-plugin-contract-v1-0-0 -p kiln-test-plugin-contract-v1-1-0 -p kiln-test-plugin-pixels -p kiln-test-plugin-sources-probe)
 step "building the test plugins"
 cargo build --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}"
 
@@ -77,6 +77,9 @@ step "clippy (host and SDK, then plugins for wasm32-wasip2)"
 # `--all-targets` leaves out test targets marked `test = false`: the end-to-end binary is named.
 cargo clippy --quiet -p kiln -p kiln-sdk -p kidlisp -p kiln-cards -p kiln-test-support --all-targets --test e2e -- -D warnings
 cargo clippy --quiet --target wasm32-wasip2 --release "${TEST_PLUGINS[@]}" -- -D warnings
+# The libraries the plugins share, and the bundle's KidLisp player as the page loads it.
+cargo clippy --quiet -p kiln-js-document -p kiln-kidlisp-player --all-targets -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown -p kiln-kidlisp-player -- -D warnings
 # The third-party example is its own crate, as an outside author's would be (tests build it
 # again, in their own target dir, and drop it into a running host).
 CARGO_TARGET_DIR="$PWD/target" cargo clippy --quiet --target wasm32-wasip2 --release \
@@ -90,7 +93,7 @@ cargo package --quiet -p kiln-sdk --allow-dirty >/dev/null
 tar tzf "target/package/kiln-sdk-$(cargo pkgid -p kiln-sdk | sed 's/.*[#@]//').crate" | grep -q '/wit/world.wit'
 
 # One package list for every `cargo test` here, so no call rebuilds what another built.
-TEST_PACKAGES=(-p kiln -p kiln-sdk -p kidlisp -p kiln-cards -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url)
+TEST_PACKAGES=(-p kiln -p kiln-sdk -p kidlisp -p kiln-cards -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url -p kiln-plugin-bundle -p kiln-kidlisp-player -p kiln-js-document)
 
 step "unit tests"
 cargo test "${TEST_PACKAGES[@]}"

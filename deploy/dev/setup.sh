@@ -24,11 +24,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-# The target plugins are built for.
-if ! rustup target list --installed | grep -qx wasm32-wasip2; then
-    say "adding the wasm32-wasip2 Rust target"
-    rustup target add wasm32-wasip2
-fi
+# The target plugins are built for, and the one the bundle plugin's KidLisp player is built for
+# (plugins/bundle/build.rs: the page's WebAssembly module, instantiated with no imports).
+for target in wasm32-wasip2 wasm32-unknown-unknown; do
+    if ! rustup target list --installed | grep -qx "$target"; then
+        say "adding the $target Rust target"
+        rustup target add "$target"
+    fi
+done
 
 # Page libraries (p5 2.x and 1.x), exactly as host/web/package-lock.json pins them.
 stamp=host/web/node_modules/.kiln-installed-lock
@@ -48,7 +51,7 @@ if ! cmp -s cards/fonts/package-lock.json "$stamp" 2>/dev/null; then
 fi
 
 say "building the plugins (wasm32-wasip2)"
-cargo build --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url
+cargo build --quiet --target wasm32-wasip2 --release -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url -p kiln-plugin-bundle
 mkdir -p .kiln/plugins
 cp target/wasm32-wasip2/release/kiln_plugin_p5.wasm .kiln/plugins/p5.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_js.wasm .kiln/plugins/js.wasm
@@ -57,6 +60,7 @@ cp target/wasm32-wasip2/release/kiln_plugin_kidlisp.wasm .kiln/plugins/kidlisp.w
 cp target/wasm32-wasip2/release/kiln_plugin_kidlisp_og.wasm .kiln/plugins/kidlisp-og.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_notepat_og.wasm .kiln/plugins/notepat-og.wasm
 cp target/wasm32-wasip2/release/kiln_plugin_url.wasm .kiln/plugins/url.wasm
+cp target/wasm32-wasip2/release/kiln_plugin_bundle.wasm .kiln/plugins/bundle.wasm
 
 say "building kiln and kiln-bench (which \`kiln bench\` runs)"
 cargo build --quiet -p kiln -p kiln-bench

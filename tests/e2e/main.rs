@@ -10,6 +10,7 @@ mod api_hardening;
 mod bad_input;
 mod bake;
 mod browser_crash;
+mod bundle;
 mod cards;
 mod cli;
 mod clients;

@@ -130,6 +130,7 @@ fn routes(max_plugin_bytes: usize) -> Vec<Route> {
         route(Method::POST, "/bake", oven::bake),
         route(Method::POST, "/bake-status", oven::bake_status),
         route(Method::POST, "/bake-complete", oven::bake_complete),
+        route(Method::GET, "/bundle-html", oven::bundle_html),
     ]
 }
 

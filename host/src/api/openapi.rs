@@ -65,6 +65,7 @@ use utoipa::OpenApi;
         oven::bake::bake,
         oven::bake::bake_status,
         oven::bake::bake_complete,
+        oven::bundle::bundle_html,
     ),
     components(schemas(
         JobSpec,

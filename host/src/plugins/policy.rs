@@ -13,15 +13,17 @@ use std::time::Duration;
 /// The job types this project ships that open pages. Unless config says otherwise, they are
 /// granted every capability; any other plugin, the built-in ones that draw their own pixels
 /// (`kidlisp`, `kidlisp-og`, `notepat-og`) included, gets `plugins.default_grants`.
-pub const BUILT_IN: &[&str] = &["p5", "js", "video", "bundle"];
+pub const BUILT_IN: &[&str] = &["p5", "js", "video"];
 
 /// Job types this project ships that are granted less than everything unless config says
 /// otherwise: `kidlisp` and `kidlisp-og` draw their own frames and need no browser, but fetch
-/// pieces by code and the top pieces listing. (`notepat-og` needs only `plugins.default_grants`.)
+/// pieces by code and the top pieces listing; `bundle` only packs files (no page), fetching a
+/// KidLisp piece by code. (`notepat-og` needs only `plugins.default_grants`.)
 pub const BUILT_IN_NARROW: &[(&str, &[&str])] = &[
     ("kidlisp", &["media", "storage", "sources"]),
     ("kidlisp-og", &["media", "storage", "sources"]),
     ("url", &["browser", "media", "storage"]),
+    ("bundle", &["media", "storage", "sources"]),
 ];
 
 /// Job types this project ships whose pages reach more than their own files unless config

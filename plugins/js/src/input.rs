@@ -58,6 +58,16 @@ impl OutputType {
 }
 
 impl JsInput {
+    /// The page's parts, for building its document.
+    pub fn parts(&self) -> kiln_js_document::Parts<'_> {
+        kiln_js_document::Parts {
+            html: &self.html,
+            css: &self.css,
+            javascript: &self.javascript,
+            seed: self.seed,
+        }
+    }
+
     /// Checks what the schema cannot: some content, and the limits the host is configured with.
     pub fn check_against(&self, limits: &JobLimits) -> Result<(), Error> {
         if self.html.is_empty() && self.css.is_empty() && self.javascript.is_empty() {

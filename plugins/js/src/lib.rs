@@ -6,7 +6,6 @@
 //! with the same seeded `Math.random` as the host's page shim, so it renders the same thing
 //! offline.
 
-mod document;
 mod input;
 mod page;
 
@@ -37,7 +36,7 @@ impl Plugin for Js {
             host::progress(0.8, "captured");
         }
         if input.output_type.html() {
-            let html = document::build(&input, document::Mode::Inline);
+            let html = kiln_js_document::build(&input.parts(), kiln_js_document::Mode::Inline);
             let blob = Blob::new(html.as_bytes(), "text/html; charset=utf-8");
             artifacts.push(storage::put("index.html", &blob)?);
         }

@@ -1,7 +1,7 @@
 //! Renders the page in the host's Chromium: serves it, waits until it is ready, captures it.
 
-use crate::document::{self, Mode, SCRIPT_PATH, STYLE_PATH};
 use crate::input::JsInput;
+use kiln_js_document::{Mode, SCRIPT_PATH, STYLE_PATH};
 use kiln_sdk::browser::{self, CaptureOptions, CaptureSource, Page, PageOptions};
 use kiln_sdk::media::Image;
 use kiln_sdk::{Error, ErrorKind, ImageFormat, host};
@@ -25,7 +25,7 @@ pub fn open(input: &JsInput) -> Result<Page, Error> {
             input.javascript.as_bytes(),
         )?;
     }
-    let html = document::build(input, Mode::Served);
+    let html = kiln_js_document::build(&input.parts(), Mode::Served);
     page.serve("/index.html", "text/html; charset=utf-8", html.as_bytes())?;
     page.navigate("/index.html")?;
     Ok(page)

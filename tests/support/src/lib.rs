@@ -157,6 +157,21 @@ impl TestDir {
         Self { dir }
     }
 
+    /// As [`TestDir::new`], with the plugins `extra` (crate names, e.g. `kiln_plugin_bundle`)
+    /// too: plugins only some modules use stay out of every other module's start (each data dir
+    /// compiles its plugins once; the bundle plugin, with its minifier, takes seconds).
+    pub fn with(extra: &[&str]) -> Self {
+        let dir = Self::new();
+        for name in extra {
+            std::fs::copy(
+                plugin_wasm(name),
+                dir.path().join("plugins").join(format!("{name}.wasm")),
+            )
+            .unwrap();
+        }
+        dir
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -200,13 +215,17 @@ impl TestKiln {
     }
 
     pub fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_in(TestDir::new(), adjust)
+    }
+
+    /// As [`TestKiln::start_with`], over `dir` (e.g. a [`TestDir::with`] extra plugins).
+    pub fn start_in(dir: TestDir, adjust: impl FnOnce(&mut Config)) -> Self {
         if let Ok(filter) = std::env::var("KILN_TEST_LOG") {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
                 .with_writer(std::io::stderr)
                 .try_init();
         }
-        let dir = TestDir::new();
         let mut config = dir.config();
         adjust(&mut config);
         let kiln = block_on(Kiln::start(config)).expect("kiln starts");

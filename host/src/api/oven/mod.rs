@@ -10,6 +10,7 @@
 
 pub(super) mod backdrop;
 pub(super) mod bake;
+pub(super) mod bundle;
 pub(super) mod cards;
 pub(super) mod frozen;
 pub(super) mod grab;
@@ -20,6 +21,7 @@ pub(super) mod status;
 
 pub use backdrop::{backdrop, backdrop_webp};
 pub use bake::{Bake, BakesSnapshot, bake, bake_complete, bake_status, bakes_snapshot};
+pub use bundle::bundle_html;
 pub use cards::{
     kidlisp_og, kidlisp_og_png, kidlisp_og_preview, kidlisp_og_status, notepat_og_png, og_preview,
 };

@@ -1,8 +1,9 @@
-//! Builds the page from the job's HTML, CSS and JavaScript: the document Kiln renders (CSS and
+//! The js job type's page from its HTML, CSS and JavaScript: the document Kiln renders (CSS and
 //! JavaScript served as their own files, so page errors name `/piece.js` and its lines) and the
 //! self-contained `index.html` (everything inlined, plus the seeded `Math.random`).
-
-use crate::input::JsInput;
+//!
+//! Its own crate because two plugins build it: `js` (its `html` artifact and the page it
+//! renders) and `bundle` (a `js` piece's offline file, which is that `html` artifact minified).
 
 /// Where the rendered page loads the job's CSS.
 pub const STYLE_PATH: &str = "/style.css";
@@ -22,9 +23,22 @@ pub enum Mode {
     Inline,
 }
 
+/// A page's parts, as the js job's input has them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Parts<'a> {
+    /// HTML: a fragment (placed in `<body>`) or a whole document.
+    pub html: &'a str,
+    /// CSS, a stylesheet in the head.
+    pub css: &'a str,
+    /// JavaScript, a classic script at the end of `<body>`.
+    pub javascript: &'a str,
+    /// Seeds `Math.random` in an inlined document.
+    pub seed: Option<u64>,
+}
+
 /// The document for `input` in `mode`.
-pub fn build(input: &JsInput, mode: Mode) -> String {
-    let full = is_full_document(&input.html);
+pub fn build(input: &Parts<'_>, mode: Mode) -> String {
+    let full = is_full_document(input.html);
     let mut head_start = String::new();
     if mode == Mode::Inline {
         if full && !input.html.to_ascii_lowercase().contains("charset") {
@@ -37,17 +51,17 @@ pub fn build(input: &JsInput, mode: Mode) -> String {
     let style = match (input.css.is_empty(), mode) {
         (true, _) => String::new(),
         (false, Mode::Served) => format!("<link rel=\"stylesheet\" href=\"{STYLE_PATH}\">\n"),
-        (false, Mode::Inline) => format!("<style>\n{}\n</style>\n", escape_css(&input.css)),
+        (false, Mode::Inline) => format!("<style>\n{}\n</style>\n", escape_css(input.css)),
     };
     let script = match (input.javascript.is_empty(), mode) {
         (true, _) => String::new(),
         (false, Mode::Served) => format!("<script src=\"{SCRIPT_PATH}\"></script>\n"),
         (false, Mode::Inline) => {
-            format!("<script>\n{}\n</script>\n", escape_js(&input.javascript))
+            format!("<script>\n{}\n</script>\n", escape_js(input.javascript))
         }
     };
     if full {
-        inject(&input.html, &head_start, &style, &script)
+        inject(input.html, &head_start, &style, &script)
     } else {
         format!(
             "<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n{head_start}{style}</head>\n\
@@ -133,16 +147,12 @@ fn escape_after_lt(text: &str, needle: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::{JsInput, OutputType};
 
-    fn input(html: &str, css: &str, javascript: &str, seed: Option<u64>) -> JsInput {
-        JsInput {
-            html: html.into(),
-            css: css.into(),
-            javascript: javascript.into(),
-            width: 10,
-            height: 10,
-            output_type: OutputType::Both,
+    fn input<'a>(html: &'a str, css: &'a str, javascript: &'a str, seed: Option<u64>) -> Parts<'a> {
+        Parts {
+            html,
+            css,
+            javascript,
             seed,
         }
     }
