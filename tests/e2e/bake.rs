@@ -10,10 +10,9 @@ use kiln_test_support::processes::*;
 use kiln_test_support::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::mpsc;
 use std::time::Duration;
 
 const SECRET: &str = "bake-test-secret";

@@ -6,7 +6,6 @@ use kiln::jobs::JobOutcome;
 use kiln_test_support::fixtures::{png_of, wav_tone, zip_of};
 use kiln_test_support::*;
 use serde_json::{Value, json};
-use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
