@@ -70,6 +70,25 @@ fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
     })
 }
 
+/// The host's client for fetching on a job's behalf: follows no redirect (one could lead off an
+/// allowlist), uses no proxy, names itself `kiln/<version>`, and unless `allow_private` resolves
+/// names to public addresses only ([`PublicResolver`], whose refusals name `fetched` and
+/// `setting`).
+pub fn outbound_client(
+    allow_private: bool,
+    fetched: &'static str,
+    setting: &'static str,
+) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")));
+    if !allow_private {
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicResolver::new(fetched, setting)));
+    }
+    builder.build().expect("an outbound client builds")
+}
+
 /// A DNS resolver for `reqwest` that keeps only public addresses, so a client connects only to
 /// an address that was checked (no DNS-rebinding gap between the check and the connection).
 /// `fetched` says what is fetched and `setting` the config key that lets private addresses

@@ -169,17 +169,27 @@ fn site() -> &'static Site {
 
 /// A host whose `url` plugin reaches the site and the granted origin.
 fn kiln_for_site(site: &Site) -> TestKiln {
-    let (base, granted) = (site.site.clone(), site.granted.clone());
+    kiln_with(
+        site,
+        vec!["site".into(), format!("http://{}", site.granted)],
+        true,
+    )
+}
+
+/// A host over the stand-in site whose `url` plugin has the grant `network`, and may reach
+/// loopback addresses when `allow_private`.
+fn kiln_with(site: &Site, network: Vec<String>, allow_private: bool) -> TestKiln {
+    let base = site.site.clone();
     TestKiln::start_with(move |config| {
         config.pieces.base_url = format!("http://{base}");
-        config.pieces.allow_private = true;
+        config.pieces.allow_private = allow_private;
         config.jobs.timeout_ms = 30_000;
         config
             .plugins
             .per_plugin
             .entry("url".into())
             .or_default()
-            .network = Some(vec!["site".into(), format!("http://{granted}")]);
+            .network = Some(network);
     })
 }
 
@@ -281,18 +291,7 @@ fn pages_that_never_get_ready_or_never_draw_or_do_not_exist_answer_clearly() {
 #[test]
 fn without_a_network_grant_a_page_reaches_nothing() {
     let site = site();
-    let base = site.site.clone();
-    let kiln = TestKiln::start_with(move |config| {
-        config.pieces.base_url = format!("http://{base}");
-        config.pieces.allow_private = true;
-        config.jobs.timeout_ms = 30_000;
-        config
-            .plugins
-            .per_plugin
-            .entry("url".into())
-            .or_default()
-            .network = Some(vec![]);
-    });
+    let kiln = kiln_with(site, vec![], true);
     let outcome = kiln.run(json!({"type": "url", "input": {"piece": "ungranted"}}));
     let message = failure(&outcome, ErrorKind::InvalidInput);
     assert!(
@@ -302,17 +301,11 @@ fn without_a_network_grant_a_page_reaches_nothing() {
     assert_eq!(site.seen.ungranted.load(Ordering::SeqCst), 0);
 
     // And the site's private address is refused unless config allows private addresses.
-    let (base, granted) = (site.site.clone(), site.granted.clone());
-    let kiln = TestKiln::start_with(move |config| {
-        config.pieces.base_url = format!("http://{base}");
-        config.jobs.timeout_ms = 30_000;
-        config
-            .plugins
-            .per_plugin
-            .entry("url".into())
-            .or_default()
-            .network = Some(vec!["site".into(), format!("http://{granted}")]);
-    });
+    let kiln = kiln_with(
+        site,
+        vec!["site".into(), format!("http://{}", site.granted)],
+        false,
+    );
     let outcome = kiln.run(json!({"type": "url", "input": {"piece": "drawpiece"}}));
     assert!(!outcome.succeeded());
     assert!(

@@ -147,16 +147,6 @@ impl std::fmt::Debug for SiteFetcher {
 impl SiteFetcher {
     /// The fetcher of `settings` (checked by [`check_pieces_settings`] first).
     pub fn new(settings: &PiecesSettings) -> Self {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")));
-        if !settings.allow_private {
-            builder = builder.dns_resolver(Arc::new(crate::net::PublicResolver::new(
-                "pages' requests are fetched",
-                "pieces.allow_private",
-            )));
-        }
         let cache = (settings.cache_ttl_s > 0).then(|| {
             moka::future::Cache::builder()
                 .max_capacity(settings.cache_mib << 20)
@@ -169,7 +159,11 @@ impl SiteFetcher {
         Self {
             base: Url::parse(&settings.base_url).expect("pieces.base_url was checked"),
             settings: settings.clone(),
-            http: builder.build().expect("the page fetch client builds"),
+            http: crate::net::outbound_client(
+                settings.allow_private,
+                "pages' requests are fetched",
+                "pieces.allow_private",
+            ),
             cache,
         }
     }

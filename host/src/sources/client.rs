@@ -68,18 +68,11 @@ pub fn host_allowed(allowed: &[String], url: &Url) -> bool {
 impl SourceClient {
     /// A client for `settings` (checked by `check_settings` first).
     pub fn new(settings: &SourcesSettings) -> Self {
-        let mut builder = reqwest::Client::builder()
-            // A redirect could lead off the allowlist: not followed.
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")));
-        if !settings.allow_private {
-            builder = builder.dns_resolver(Arc::new(crate::net::PublicResolver::new(
-                "piece sources are fetched",
-                "sources.allow_private",
-            )));
-        }
-        let http = builder.build().expect("the sources client builds");
+        let http = crate::net::outbound_client(
+            settings.allow_private,
+            "piece sources are fetched",
+            "sources.allow_private",
+        );
         let cache = |ttl_s: u64| (ttl_s > 0).then_some(Duration::from_secs(ttl_s));
         let (sources, listings) = match cache(settings.cache_ttl_s) {
             Some(ttl) => (

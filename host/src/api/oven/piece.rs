@@ -102,31 +102,24 @@ impl Piece {
         format: &str,
         quality: Option<u8>,
     ) -> JobSpec {
-        match self {
-            Self::Code(code) => spec(
+        let (width, height, density) = size;
+        let (job_type, mut input) = match self {
+            Self::Code(code) => (
                 "kidlisp",
-                recording_input(
-                    code,
-                    size,
-                    frames,
-                    capture_fps,
-                    playback_fps,
-                    format,
-                    quality,
-                ),
+                recording_input(code, size, frames, capture_fps, playback_fps, format),
             ),
-            Self::Page(page) => {
-                let (width, height, density) = size;
-                let mut input = serde_json::json!({
+            Self::Page(page) => (
+                "url",
+                serde_json::json!({
                     "piece": page, "width": width, "height": height, "density": density,
                     "frames": frames, "fps": capture_fps, "formats": [format],
-                });
-                if let Some(quality) = quality {
-                    input["quality"] = quality.into();
-                }
-                spec("url", input)
-            }
+                }),
+            ),
+        };
+        if let Some(quality) = quality {
+            input["quality"] = quality.into();
         }
+        spec(job_type, input)
     }
 }
 
@@ -164,18 +157,13 @@ fn recording_input(
     capture_fps: f64,
     playback_fps: f64,
     format: &str,
-    quality: Option<u8>,
 ) -> serde_json::Value {
     let (width, height, density) = size;
-    let mut input = serde_json::json!({
+    serde_json::json!({
         "code": code, "width": width, "height": height, "density": density,
         "frames": frames, "fps": playback_fps, "every": every(capture_fps),
         "stepMs": 1000.0 / 60.0, "formats": [format], "dropBlankFrames": true,
-    });
-    if let Some(quality) = quality {
-        input["quality"] = quality.into();
-    }
-    input
+    })
 }
 
 #[cfg(test)]
