@@ -1,7 +1,7 @@
 //! `kiln-sdk`: the one crate a Kiln plugin author depends on.
 //!
 //! A plugin is a WebAssembly component built for `wasm32-wasip2` that exports the
-//! `kiln:render/plugin@1.3.0` world. This crate hides the WIT plumbing: implement [`Plugin`] for a
+//! `kiln:render/plugin@1.4.0` world. This crate hides the WIT plumbing: implement [`Plugin`] for a
 //! type whose `Input` derives `serde::Deserialize` and `schemars::JsonSchema`, call
 //! [`export_plugin!`], and the host gets a `describe` with your input's JSON Schema and a `run`
 //! that hands you parsed, typed input.
@@ -37,7 +37,9 @@ pub mod template;
 
 pub use bindings::Capability;
 pub use bindings::kiln::render::types::{Artifact, Error, ErrorKind, ImageFormat};
-pub use bindings::kiln::render::{browser, host, media, pixels, sources, storage};
+pub use bindings::kiln::render::{
+    browser, host, libraries, media, pixels, recording, sources, storage,
+};
 pub use plugin::{JobContext, Plugin, describe, run};
 
 /// Re-exported so the [`export_plugin!`] macro can name them from the author's crate.

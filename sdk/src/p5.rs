@@ -2,6 +2,7 @@
 
 use crate::Error;
 use crate::browser::{self, Library};
+use crate::libraries::{self, InstalledLibrary};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -33,20 +34,41 @@ const ONLY_IN_V2: &[&str] = &["async function setup", "async function draw", "aw
 /// The p5 library the host serves for `code`: `version` when given, else the one the code's APIs
 /// point to (2 unless it uses 1.x-only APIs).
 pub fn library_for(code: &str, version: Option<Version>) -> Result<Library, Error> {
-    let major = match version {
+    let major = major_for(code, version);
+    browser::libraries()
+        .into_iter()
+        .find(|lib| lib.name == "p5" && is_major(&lib.version, &major))
+        .ok_or_else(|| missing(&major))
+}
+
+/// The same pick as [`library_for`] among the libraries whose bytes a plugin can read
+/// (`kiln:render/libraries`, no capability needed): for plugins that pack a sketch with its
+/// p5 rather than render it in a page.
+pub fn installed_for(code: &str, version: Option<Version>) -> Result<InstalledLibrary, Error> {
+    let major = major_for(code, version);
+    libraries::installed()
+        .into_iter()
+        .find(|lib| lib.name == "p5" && is_major(&lib.version, &major))
+        .ok_or_else(|| missing(&major))
+}
+
+fn major_for(code: &str, version: Option<Version>) -> String {
+    match version {
         Some(Version::V1) => 1,
         Some(Version::V2) => 2,
         None => guess_major(code),
     }
-    .to_string();
-    browser::libraries()
-        .into_iter()
-        .find(|lib| lib.name == "p5" && lib.version.split('.').next() == Some(major.as_str()))
-        .ok_or_else(|| {
-            Error::internal(format!(
-                "this host serves no p5 {major}.x library; run the setup command to install it from npm"
-            ))
-        })
+    .to_string()
+}
+
+fn is_major(version: &str, major: &str) -> bool {
+    version.split('.').next() == Some(major)
+}
+
+fn missing(major: &str) -> Error {
+    Error::internal(format!(
+        "this host serves no p5 {major}.x library; run the setup command to install it from npm"
+    ))
 }
 
 /// The major version a sketch was written for, judged by the APIs it uses.

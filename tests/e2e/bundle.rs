@@ -477,6 +477,83 @@ fn a_js_bundle_draws_what_the_js_job_type_draws() {
     assert!(script.contains("Math.random"), "{script}");
 }
 
+/// A p5 sketch with no `draw`: seeded random boxes, drawn once in `setup`.
+const P5_BOXES: &str = "function setup() {\n  createCanvas(96, 64);\n  background(20);\n  noStroke();\n  for (let i = 0; i < 40; i++) {\n    fill(random(255), random(255), random(255));\n    rect(random(96), random(64), 8, 8);\n  }\n  window.boxesDrawn = true;\n}\n";
+
+#[test]
+fn a_p5_bundle_carries_the_hosts_p5_and_draws_what_the_p5_job_type_draws() {
+    for (version, line) in [(None, "2."), (Some("1"), "1.")] {
+        let mut input = json!({"kind": "p5", "code": P5_BOXES, "seed": 5, "title": "boxes"});
+        if let Some(version) = version {
+            input["p5Version"] = version.into();
+        }
+        let outcome = bundle(input.clone());
+        assert!(
+            outcome.succeeded(),
+            "{:?} {:#?}",
+            outcome.error,
+            outcome.log
+        );
+        let html = read(&outcome, "index.html");
+        assert_eq!(report(&outcome)["kind"], "p5");
+
+        let opened = Opened::new(&html, &[]);
+        opened.wait_for("window.boxesDrawn === true", Duration::from_secs(10));
+        assert_eq!(
+            opened.refused(),
+            Vec::<String>::new(),
+            "the page asked the network"
+        );
+        assert!(
+            opened
+                .eval("p5.VERSION")
+                .as_str()
+                .unwrap()
+                .starts_with(line),
+            "{version:?}: {}",
+            opened.eval("p5.VERSION")
+        );
+        // The colophon names the p5 it carries; the licence notice is in the page.
+        let colophon =
+            opened.eval("JSON.parse(document.getElementById('kiln-colophon').textContent)");
+        assert!(
+            colophon["build"]["runtime"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("p5@{line}")),
+            "{colophon}"
+        );
+        let notice = opened.eval("document.getElementById('kiln-license-p5').textContent");
+        assert!(notice.as_str().unwrap().contains("LGPL"), "{notice}");
+        let (width, height, rgba) = opened.canvas("canvas");
+        assert_eq!((width, height), (96, 64));
+
+        let mut job = json!({"code": P5_BOXES, "width": 96, "height": 64, "seed": 5});
+        if let Some(version) = version {
+            job["p5Version"] = version.into();
+        }
+        let png = kiln().run(json!({"type": "p5", "input": job}));
+        let kiln_image = artifact_image(&png).into_raw();
+        assert_eq!(rgba.len(), kiln_image.len());
+        let differing = rgba
+            .chunks(4)
+            .zip(kiln_image.chunks(4))
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(
+            differing, 0,
+            "{version:?}: {differing} pixels differ from the p5 job's"
+        );
+    }
+    // A p5 bundle needs its sketch, and takes no KidLisp fields.
+    let outcome = bundle(json!({"kind": "p5", "source": "(wipe red)", "code": "x"}));
+    let error = outcome.error.expect("foreign fields are refused");
+    assert!(error.message.contains("input.source"), "{error:?}");
+    let outcome = bundle(json!({"kind": "p5", "code": "  "}));
+    let error = outcome.error.expect("an empty sketch is refused");
+    assert!(error.message.contains("input.code"), "{error:?}");
+}
+
 #[test]
 fn a_script_the_minifier_cannot_read_is_kept_and_logged() {
     let broken = "function draw( { not javascript";

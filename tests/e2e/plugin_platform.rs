@@ -87,7 +87,7 @@ fn each_bad_component_is_refused_at_load_with_its_reason_and_the_rest_serve() {
     assert!(message.contains("not a valid JSON Schema"), "{message}");
     let message = refusal(&catalog, "kiln_test_plugin_hostile.wasm");
     assert!(
-        message.contains("imports kiln:render/browser@1.3.0")
+        message.contains("imports kiln:render/browser@1.4.0")
             && message.contains("`browser` capability")
             && message.contains("plugins.per_plugin.hostile.grants"),
         "{message}"
@@ -259,9 +259,15 @@ fn plugins_built_against_every_released_contract_load_and_render() {
             plugins.join("pixels.wasm"),
         )
         .unwrap();
+        std::fs::copy(
+            plugin_wasm("kiln_test_plugin_sources_probe"),
+            plugins.join("sources_probe.wasm"),
+        )
+        .unwrap();
         grant(config, "contract-v1-0-0", &["browser", "media", "storage"]);
         grant(config, "contract-v1-1-0", &["browser", "media", "storage"]);
         grant(config, "pixels", &["media", "storage"]);
+        grant(config, "sources-probe", &["media", "storage"]);
     });
     let snapshot = kiln.kiln.plugins.snapshot();
     let contract_of = |name: &str| {
@@ -273,7 +279,8 @@ fn plugins_built_against_every_released_contract_load_and_render() {
     assert_eq!(contract_of("contract-v1-0-0"), "1.0.0");
     assert_eq!(contract_of("contract-v1-1-0"), "1.1.0");
     assert_eq!(contract_of("pixels"), "1.2.0");
-    assert_eq!(contract_of("p5"), "1.3.0");
+    assert_eq!(contract_of("sources-probe"), "1.3.0");
+    assert_eq!(contract_of("p5"), "1.4.0");
 
     let outcome = kiln.run(json!({
         "type": "contract-v1-0-0",

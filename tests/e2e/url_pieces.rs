@@ -80,6 +80,22 @@ const NEVER_READY: &str = "<!doctype html><body style=margin:0><canvas id=c></ca
     c.getContext('2d').fillStyle = 'blue'; c.getContext('2d').fillRect(0, 0, c.width, c.height);\
     </script></body>";
 
+/// A page whose canvas is black (blank) in even 100 ms slots of its clock and red in odd ones,
+/// and throws in the red slots from 800 ms on (after it drew).
+const BLINKING: &str = "<!doctype html><body style='margin:0;background:#000'><canvas id=c></canvas><script>\
+    const c = document.getElementById('c'); c.width = innerWidth; c.height = innerHeight;\
+    c.style.cssText = 'display:block;width:100vw;height:100vh';\
+    const ctx = c.getContext('2d');\
+    function draw() {\
+      requestAnimationFrame(draw);\
+      const slot = Math.floor(performance.now() / 100);\
+      ctx.fillStyle = slot % 2 ? 'red' : 'black'; ctx.fillRect(0, 0, c.width, c.height);\
+      window.acPieceReady = true;\
+      if (slot >= 8 && slot % 2) throw new Error('boom in slot ' + slot);\
+    }\
+    requestAnimationFrame(draw);\
+    </script></body>";
+
 /// A page that never makes a canvas.
 const NO_CANVAS: &str = "<!doctype html><body><p>words only</p></body>";
 
@@ -103,6 +119,7 @@ async fn site_page(
             html(draw_page(granted))
         }
         "neverready" => html(NEVER_READY.into()),
+        "blinking" => html(BLINKING.into()),
         "nocanvas" => html(NO_CANVAS.into()),
         _ => (StatusCode::NOT_FOUND, "no such piece").into_response(),
     }
@@ -251,6 +268,75 @@ fn a_page_of_the_site_is_captured_with_only_its_granted_origins() {
     let first = decode_frame(&artifact(&outcome, "video.gif"), 0);
     let last = decode_frame(&artifact(&outcome, "video.gif"), 5);
     assert_ne!(first, last, "the bar moves from frame to frame");
+}
+
+#[test]
+fn a_recording_plays_at_its_own_rate_leaves_out_blank_frames_and_judges_flat_colour() {
+    let site = site();
+    let kiln = kiln_for_site(site);
+    let input = |tolerate: bool, drop_blank: bool| {
+        json!({"type": "url", "input": {
+            "piece": "blinking", "width": 40, "height": 30, "frames": 12, "fps": 10,
+            "playbackFps": 20, "formats": ["gif"], "dropBlankFrames": drop_blank,
+            "toleratePageErrors": tolerate,
+        }})
+    };
+    let report = |outcome: &kiln::jobs::JobOutcome| -> serde_json::Value {
+        assert!(
+            outcome.succeeded(),
+            "{:?} {:#?}",
+            outcome.error,
+            outcome.log
+        );
+        serde_json::from_slice(&std::fs::read(artifact(outcome, "recording.json")).unwrap())
+            .unwrap()
+    };
+
+    // As the oven's grabs: the black frames are left out, the page's errors are logged, and what
+    // is left is one flat red (a dud, and frozen).
+    let outcome = kiln.run(input(true, true));
+    let recorded = report(&outcome);
+    let (kept, blank) = (
+        recorded["frames"].as_u64().unwrap(),
+        recorded["blankFramesDropped"].as_u64().unwrap(),
+    );
+    assert_eq!(kept + blank, 12, "{recorded}");
+    assert!(
+        (5..=7).contains(&kept),
+        "about every other frame is black: {recorded}"
+    );
+    assert_eq!(recorded["fps"], 20.0, "{recorded}");
+    assert_eq!(recorded["dud"], true, "{recorded}");
+    assert_eq!(recorded["dudColor"], "#ff0000", "{recorded}");
+    assert_eq!(recorded["frozen"], true, "{recorded}");
+    assert!(recorded["pageErrors"].as_u64().unwrap() >= 1, "{recorded}");
+    assert!(log_has(&outcome, "boom in slot"), "{:#?}", outcome.log);
+    let poster = image::load_from_memory(&std::fs::read(artifact(&outcome, "poster.png")).unwrap())
+        .unwrap()
+        .to_rgba8();
+    assert_eq!(
+        poster.get_pixel(20, 15).0,
+        [255, 0, 0, 255],
+        "the poster is a kept frame"
+    );
+
+    // Every frame kept: black and red alternate, so it is not frozen.
+    let recorded = report(&kiln.run(input(true, false)));
+    assert_eq!(recorded["frames"], 12, "{recorded}");
+    assert_eq!(recorded["blankFramesDropped"], 0, "{recorded}");
+    assert_eq!(recorded["frozen"], false, "{recorded}");
+
+    // Without tolerance, the page's error fails the recording, naming the frame.
+    let outcome = kiln.run(input(false, true));
+    let error = outcome
+        .error
+        .as_ref()
+        .expect("a page that throws fails the recording");
+    assert_eq!(error.kind, ErrorKind::PieceFailed, "{error:?}");
+    assert!(
+        error.message.contains("threw while recording frame") && error.message.contains("boom"),
+        "{error:?}"
+    );
 }
 
 #[test]

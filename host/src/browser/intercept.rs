@@ -301,6 +301,8 @@ mod tests {
             version: "2.3.4".into(),
             url: "/.kiln/lib/p5@2.3.4/p5.min.js".into(),
             bytes: bytes::Bytes::from_static(b"// p5"),
+            license: "LGPL-2.1".into(),
+            license_file: None,
         }]);
         assert!(matches!(
             route(

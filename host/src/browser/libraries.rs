@@ -20,7 +20,21 @@ pub struct Library {
     /// The root-relative URL every page loads it from, on its own origin.
     pub url: String,
     pub bytes: Bytes,
+    /// The licence `package.json` names (e.g. `LGPL-2.1`).
+    pub license: String,
+    /// The package's licence file (name, bytes), when it ships one.
+    pub license_file: Option<(String, Bytes)>,
 }
+
+impl Library {
+    /// The served file's name (the last segment of its URL, e.g. `p5.min.js`).
+    pub fn file_name(&self) -> &str {
+        self.url.rsplit('/').next().unwrap_or(&self.url)
+    }
+}
+
+/// Licence files a package may ship, in the order looked for.
+const LICENSE_FILES: [&str; 4] = ["LICENSE", "LICENSE.md", "license.txt", "LICENSE.txt"];
 
 /// The libraries this host serves.
 #[derive(Debug, Clone, Default)]
@@ -60,11 +74,21 @@ impl Libraries {
                 .file_name()
                 .and_then(|f| f.to_str())
                 .unwrap_or(file);
+            let license = manifest["license"]
+                .as_str()
+                .unwrap_or("see the package")
+                .to_string();
+            let license_file = LICENSE_FILES.iter().find_map(|file| {
+                let bytes = std::fs::read(package.join(file)).ok()?;
+                Some((file.to_string(), Bytes::from(bytes)))
+            });
             items.push(Library {
                 url: format!("{}{name}@{version}/{file_name}", LIBRARY_PATH),
                 name: name.to_string(),
                 version,
                 bytes: bytes.into(),
+                license,
+                license_file,
             });
         }
         Ok(Self { items })

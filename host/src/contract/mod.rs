@@ -17,10 +17,11 @@ pub mod v1_0_0;
 pub mod v1_1_0;
 pub mod v1_2_0;
 pub mod v1_3_0;
+pub mod v1_4_0;
 mod version;
 
 pub use released::RELEASED;
 pub use version::{ContractVersion, contract_version_of};
 
 /// The newest version: what capability folders implement and the SDK builds against.
-pub use v1_3_0 as latest;
+pub use v1_4_0 as latest;

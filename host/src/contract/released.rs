@@ -21,6 +21,10 @@ pub const RELEASED: &[(&str, &str)] = &[
         "1.3.0",
         "5926550b86f5edd021f478080abedc25c4e35e2e2e8bb0e8d84c2603ad588619",
     ),
+    (
+        "1.4.0",
+        "728b8e95002b1973784b055c04974445dc95efb09a68b40369de1dadb337dcd7",
+    ),
 ];
 
 #[cfg(test)]

@@ -14,19 +14,24 @@ pub enum ContractVersion {
     /// `kiln:render@1.3.0`: adds `sources` (KidLisp sources and the top-pieces listing, fetched
     /// by the host) and the `sources` capability.
     V1_3_0,
+    /// `kiln:render@1.4.0`: adds `libraries` (the bytes of the page libraries) and `recording`
+    /// (recordings with a playback rate, blank frames left out, page errors tolerated, and a
+    /// flat-colour verdict).
+    V1_4_0,
 }
 
 impl ContractVersion {
     /// Every version this host serves, oldest first.
-    pub const SERVED: [ContractVersion; 4] = [
+    pub const SERVED: [ContractVersion; 5] = [
         ContractVersion::V1_0_0,
         ContractVersion::V1_1_0,
         ContractVersion::V1_2_0,
         ContractVersion::V1_3_0,
+        ContractVersion::V1_4_0,
     ];
 
     /// The newest version.
-    pub const LATEST: ContractVersion = ContractVersion::V1_3_0;
+    pub const LATEST: ContractVersion = ContractVersion::V1_4_0;
 
     /// `1.0.0`, `1.1.0`, …
     pub fn as_str(self) -> &'static str {
@@ -35,6 +40,7 @@ impl ContractVersion {
             ContractVersion::V1_1_0 => "1.1.0",
             ContractVersion::V1_2_0 => "1.2.0",
             ContractVersion::V1_3_0 => "1.3.0",
+            ContractVersion::V1_4_0 => "1.4.0",
         }
     }
 
@@ -120,10 +126,10 @@ mod tests {
 
     #[test]
     fn unknown_and_mixed_versions_are_refused_by_name() {
-        let err = contract_version_of(&imports(&["kiln:render/host@1.4.0"])).unwrap_err();
+        let err = contract_version_of(&imports(&["kiln:render/host@1.9.0"])).unwrap_err();
         assert!(
-            err.contains("kiln:render/host@1.4.0")
-                && err.contains("serves kiln:render 1.0.0, 1.1.0, 1.2.0, 1.3.0"),
+            err.contains("kiln:render/host@1.9.0")
+                && err.contains("serves kiln:render 1.0.0, 1.1.0, 1.2.0, 1.3.0, 1.4.0"),
             "{err}"
         );
         let err = contract_version_of(&imports(&[

@@ -4,7 +4,7 @@
 
 use super::store::PluginStore;
 use crate::contract::latest::kiln::render::types::{Artifact, Capability, Error as WitError};
-use crate::contract::{ContractVersion, latest, v1_0_0, v1_1_0, v1_2_0};
+use crate::contract::{ContractVersion, latest, v1_0_0, v1_1_0, v1_2_0, v1_3_0};
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
@@ -13,35 +13,47 @@ pub enum VersionedPre {
     V1_0_0(v1_0_0::PluginPre<PluginStore>),
     V1_1_0(v1_1_0::PluginPre<PluginStore>),
     V1_2_0(v1_2_0::PluginPre<PluginStore>),
-    V1_3_0(latest::PluginPre<PluginStore>),
+    V1_3_0(v1_3_0::PluginPre<PluginStore>),
+    V1_4_0(latest::PluginPre<PluginStore>),
 }
 
 /// Each version's `plugin-info` as the newest version's. The fields have not changed; the
-/// capabilities of a version before 1.3.0 are 1.1.0's enum, which has no `sources`.
+/// capabilities of a version before 1.3.0 are 1.1.0's enum, which has no `sources`, and 1.3.0's
+/// are that world's own enum (the same cases as 1.4.0's).
 macro_rules! newest_info {
-    ($info:expr) => {{
+    ($info:expr) => {
+        newest_info!($info, newest_capability)
+    };
+    ($info:expr, $convert:expr) => {{
         let info = $info;
         latest::PluginInfo {
             name: info.name,
             version: info.version,
             summary: info.summary,
             input_schema: info.input_schema,
-            capabilities: info
-                .capabilities
-                .into_iter()
-                .map(newest_capability)
-                .collect(),
+            capabilities: info.capabilities.into_iter().map($convert).collect(),
         }
     }};
 }
 
-/// A capability of 1.0.0–1.2.0 as 1.3.0's.
+/// A capability of 1.0.0–1.2.0 as the newest version's.
 fn newest_capability(capability: v1_1_0::kiln::render::types::Capability) -> Capability {
     use v1_1_0::kiln::render::types::Capability as Old;
     match capability {
         Old::Browser => Capability::Browser,
         Old::Media => Capability::Media,
         Old::Storage => Capability::Storage,
+    }
+}
+
+/// A capability of 1.3.0 as 1.4.0's.
+fn capability_of_1_3(capability: v1_3_0::Capability) -> Capability {
+    use v1_3_0::Capability as Old;
+    match capability {
+        Old::Browser => Capability::Browser,
+        Old::Media => Capability::Media,
+        Old::Storage => Capability::Storage,
+        Old::Sources => Capability::Sources,
     }
 }
 
@@ -52,7 +64,8 @@ impl VersionedPre {
             ContractVersion::V1_0_0 => Self::V1_0_0(v1_0_0::PluginPre::new(pre)?),
             ContractVersion::V1_1_0 => Self::V1_1_0(v1_1_0::PluginPre::new(pre)?),
             ContractVersion::V1_2_0 => Self::V1_2_0(v1_2_0::PluginPre::new(pre)?),
-            ContractVersion::V1_3_0 => Self::V1_3_0(latest::PluginPre::new(pre)?),
+            ContractVersion::V1_3_0 => Self::V1_3_0(v1_3_0::PluginPre::new(pre)?),
+            ContractVersion::V1_4_0 => Self::V1_4_0(latest::PluginPre::new(pre)?),
         })
     }
 
@@ -63,6 +76,7 @@ impl VersionedPre {
             Self::V1_1_0(_) => ContractVersion::V1_1_0,
             Self::V1_2_0(_) => ContractVersion::V1_2_0,
             Self::V1_3_0(_) => ContractVersion::V1_3_0,
+            Self::V1_4_0(_) => ContractVersion::V1_4_0,
         }
     }
 
@@ -90,7 +104,14 @@ impl VersionedPre {
                     .call_describe(&mut *store)
                     .await?
             ),
-            Self::V1_3_0(pre) => {
+            Self::V1_3_0(pre) => newest_info!(
+                pre.instantiate_async(&mut *store)
+                    .await?
+                    .call_describe(&mut *store)
+                    .await?,
+                capability_of_1_3
+            ),
+            Self::V1_4_0(pre) => {
                 pre.instantiate_async(&mut *store)
                     .await?
                     .call_describe(&mut *store)
@@ -132,6 +153,14 @@ impl VersionedPre {
                 instance.call_run(&mut *store, &job).await
             }
             Self::V1_3_0(pre) => {
+                let job = v1_3_0::Job {
+                    id: id.to_string(),
+                    input,
+                };
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance.call_run(&mut *store, &job).await
+            }
+            Self::V1_4_0(pre) => {
                 let job = latest::Job {
                     id: id.to_string(),
                     input,

@@ -303,7 +303,7 @@ mod tests {
     #[tokio::test]
     async fn each_served_contract_version_links_and_others_are_refused_by_name() {
         // A served version links (the refusal comes after linking: nothing is exported)…
-        for version in ["1.0.0", "1.1.0", "1.2.0", "1.3.0"] {
+        for version in ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0"] {
             let message = refusal(&importing_host(version)).await;
             assert!(
                 message.contains(&format!(
@@ -313,11 +313,12 @@ mod tests {
             );
         }
         // …a later minor or another major is refused, naming what this host serves.
-        for version in ["1.4.0", "2.0.0"] {
+        for version in ["1.5.0", "2.0.0"] {
             let message = refusal(&importing_host(version)).await;
             assert!(
                 message.contains(&format!("imports kiln:render/host@{version}"))
-                    && message.contains("this host serves kiln:render 1.0.0, 1.1.0, 1.2.0, 1.3.0"),
+                    && message
+                        .contains("this host serves kiln:render 1.0.0, 1.1.0, 1.2.0, 1.3.0, 1.4.0"),
                 "{version}: {message}"
             );
         }

@@ -223,13 +223,21 @@ impl PluginPolicy {
     }
 }
 
+/// Interfaces named otherwise than the capability they need: `recording` records pages (and
+/// its calls check `media` too, as `page.record`'s do).
+const NEEDS_OTHER: [(&str, Capability); 1] = [("recording", Capability::Browser)];
+
 /// The capability a `kiln:render` interface import needs; `None` for interfaces every plugin may
-/// import (`types`, `host`) and for WASI, which the sandbox grants nothing through unless config
-/// names a directory.
+/// import (`types`, `host`, `libraries`) and for WASI, which the sandbox grants nothing through
+/// unless config names a directory.
 fn capability_of_import(import: &str) -> Option<Capability> {
     let interface = import.strip_prefix("kiln:render/")?;
     let interface = interface.split('@').next().unwrap_or(interface);
-    capability_named(interface)
+    NEEDS_OTHER
+        .iter()
+        .find(|(name, _)| *name == interface)
+        .map(|(_, capability)| *capability)
+        .or_else(|| capability_named(interface))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use kiln_sdk::date::Date;
 use crate::input::Kind;
 
 /// The contract this plugin was built against, for the colophon.
-const CONTRACT: &str = "kiln:render@1.3.0";
+const CONTRACT: &str = "kiln:render@1.4.0";
 
 /// A moment, in UTC, to the millisecond.
 #[derive(Debug, Clone, Copy)]

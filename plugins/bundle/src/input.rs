@@ -24,14 +24,18 @@ pub const DEFAULT_MAX_STEPS: u64 = 100_000;
 #[schemars(extend("x-kiln-limits" = {"page": {"width": "width", "height": "height"}}))]
 pub struct BundleInput {
     /// What the piece is: `kidlisp` (played by the `kidlisp` job type's renderer compiled to
-    /// WebAssembly) or `js` (a page of HTML, CSS and JavaScript, as the `js` job type takes it).
+    /// WebAssembly), `p5` (a sketch, with the p5 the `p5` job type would load, inlined) or `js`
+    /// (a page of HTML, CSS and JavaScript, as the `js` job type takes it).
     pub kind: Kind,
     /// kidlisp: the piece's KidLisp source. Give this or `code`.
     pub source: Option<String>,
     /// kidlisp: the piece by its code (`$cow` or `cow`): the host fetches its source and its
-    /// embeds' (the `sources` capability).
+    /// embeds' (the `sources` capability). p5: the sketch's JavaScript, as the `p5` job takes it.
     #[schemars(length(min = 1))]
     pub code: Option<String>,
+    /// p5: the p5 line, `"1"` or `"2"` (default: the one the sketch's APIs point to, as for the
+    /// `p5` job type).
+    pub p5_version: Option<kiln_sdk::p5::Version>,
     /// kidlisp: sources of the pieces it embeds, keyed by code with its `$` (with `source`,
     /// every `$code` it runs must be here; with `code`, an entry here replaces the fetched one).
     #[serde(default)]
@@ -93,6 +97,8 @@ pub enum Kind {
     Kidlisp,
     /// A page of HTML, CSS and JavaScript.
     Js,
+    /// A p5.js sketch.
+    P5,
 }
 
 /// How the page is packed.
@@ -116,6 +122,7 @@ impl Kind {
         match self {
             Kind::Kidlisp => "kidlisp",
             Kind::Js => "js",
+            Kind::P5 => "p5",
         }
     }
 }
@@ -126,7 +133,8 @@ impl BundleInput {
     pub fn check_against(&self, limits: &JobLimits) -> Result<(), Error> {
         let given = [
             ("source", self.source.is_some(), &[Kind::Kidlisp][..]),
-            ("code", self.code.is_some(), &[Kind::Kidlisp][..]),
+            ("code", self.code.is_some(), &[Kind::Kidlisp, Kind::P5][..]),
+            ("p5Version", self.p5_version.is_some(), &[Kind::P5][..]),
             ("sources", !self.sources.is_empty(), &[Kind::Kidlisp][..]),
             ("stamps", !self.stamps.is_empty(), &[Kind::Kidlisp][..]),
             ("width", self.width.is_some(), &[Kind::Kidlisp][..]),
@@ -169,6 +177,18 @@ impl BundleInput {
                     None,
                     limits,
                 )
+            }
+            Kind::P5 => {
+                if self
+                    .code
+                    .as_deref()
+                    .is_none_or(|code| code.trim().is_empty())
+                {
+                    return Err(Error::invalid_input(
+                        "input.code: a p5 bundle needs the sketch's JavaScript",
+                    ));
+                }
+                Ok(())
             }
             Kind::Js => {
                 if self.html.is_empty() && self.css.is_empty() && self.javascript.is_empty() {

@@ -19,6 +19,7 @@ mod input;
 mod js;
 mod kidlisp;
 mod minify;
+mod p5;
 mod pack;
 
 use colophon::{Colophon, Moment};
@@ -46,6 +47,7 @@ impl Plugin for Bundle {
         let (page, colophon) = match input.kind {
             Kind::Kidlisp => kidlisp_page(&input, packed_at, &mut minifier)?,
             Kind::Js => js_page(&input, packed_at, &mut minifier),
+            Kind::P5 => p5_page(&input, packed_at, &mut minifier)?,
         };
         host::progress(0.6, "generate");
         let packed = page.pack(input.compress == Compress::Gzip)?;
@@ -138,6 +140,29 @@ fn js_page(input: &BundleInput, packed_at: Moment, minifier: &mut Minifier) -> (
     };
     let page = js::page(input, &colophon.json(), &colophon.name, minifier);
     (page, colophon)
+}
+
+fn p5_page(
+    input: &BundleInput,
+    packed_at: Moment,
+    minifier: &mut Minifier,
+) -> Result<(Page, Colophon), Error> {
+    let name = input.title.clone().unwrap_or_else(|| "p5".to_string());
+    let library = p5::library(input)?;
+    let colophon = Colophon {
+        filename: colophon::filename(Kind::P5, &name, None, packed_at),
+        name,
+        kind: Kind::P5,
+        source: input.code.clone().unwrap_or_default(),
+        author: input.author.clone().unwrap_or_else(|| "anon".to_string()),
+        packed: packed_at,
+        // The library and the sketch.
+        file_count: 2,
+        embeds: 0,
+        runtime: Some(library.runtime.clone()),
+    };
+    let page = p5::page(input, &library, &colophon.json(), &colophon.name, minifier);
+    Ok((page, colophon))
 }
 
 kiln_sdk::export_plugin!(Bundle);

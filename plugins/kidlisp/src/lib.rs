@@ -20,7 +20,6 @@
 //! words, refused calls) goes to the job's log.
 
 mod assets;
-mod dud;
 mod input;
 
 use input::{KidlispInput, MAX_STEPS_CAP, Output, Plan, image_extension, video_extension};
@@ -222,7 +221,8 @@ fn still(
     }
     let (width, height) = (piece.width(), piece.height());
     let rgba = piece.next_frame()?;
-    if input.drop_blank_frames && dud::is_blank(rgba, width as usize, height as usize) {
+    if input.drop_blank_frames && kiln_frame_checks::is_blank(rgba, width as usize, height as usize)
+    {
         return Err(Error::piece_failed(format!(
             "failed to capture frame {frame}: it is blank (all black or transparent, shared/OVEN.md \
              §3.3), and input.dropBlankFrames leaves blank frames out"
@@ -269,7 +269,7 @@ fn record(
         },
         poster_frame: Some(poster_frame),
     })?;
-    let mut dud = dud::DudCheck::new(frames);
+    let mut dud = kiln_frame_checks::DudCheck::new(frames);
     let mut blank = 0;
     for index in 0..frames {
         progress(index, frames, 0.9);
@@ -278,7 +278,9 @@ fn record(
             piece.next_frame()?;
         }
         let rgba = piece.next_frame()?;
-        if input.drop_blank_frames && dud::is_blank(rgba, width as usize, height as usize) {
+        if input.drop_blank_frames
+            && kiln_frame_checks::is_blank(rgba, width as usize, height as usize)
+        {
             blank += 1;
             continue;
         }

@@ -51,10 +51,24 @@ pub struct UrlInput {
     /// A recording of this many frames instead of a still.
     #[schemars(range(min = 1))]
     pub frames: Option<u32>,
-    /// Frames per second of a recording (default 7.5): frame `i` shows the piece `i / fps`
-    /// seconds (of its virtual clock) after it settled, and the videos play at this rate.
+    /// Frames per second of a recording's capture (default 7.5): frame `i` shows the piece
+    /// `i / fps` seconds (of its virtual clock) after it settled.
     #[schemars(range(min = 0.01, max = 120.0))]
     pub fps: Option<f64>,
+    /// Frames per second the videos play at (default `fps`). The oven's grabs capture at 7.5 and
+    /// play at 15: the piece runs twice as fast.
+    #[schemars(range(min = 0.01, max = 120.0))]
+    pub playback_fps: Option<f64>,
+    /// Leave out the recording's blank frames (all transparent, or every visible pixel black:
+    /// shared/OVEN.md §3.3), as the oven's grabs did; a recording whose every frame is blank
+    /// fails (default false: every frame is kept). Recordings only.
+    #[serde(default)]
+    pub drop_blank_frames: bool,
+    /// Go on recording when the page throws, as the oven did (its errors are logged and counted
+    /// in `recording.json`); by default an error fails the job naming the frame. Recordings
+    /// only.
+    #[serde(default)]
+    pub tolerate_page_errors: bool,
     /// Integer upscale of a recording's frames, nearest-neighbour (default 1).
     #[schemars(range(min = 1, max = 16))]
     pub scale: Option<u32>,
@@ -112,8 +126,11 @@ pub enum Capture {
     Recording {
         frames: u32,
         fps: f64,
+        playback_fps: Option<f64>,
         scale: u32,
         formats: Vec<VideoFormat>,
+        drop_blank_frames: bool,
+        tolerate_page_errors: bool,
     },
 }
 
@@ -173,9 +190,15 @@ impl UrlInput {
         kiln_sdk::size::check_page_size(width, height, Some(("density", density)), limits)?;
         let capture = match self.frames {
             None => {
-                if self.fps.is_some() || self.scale.is_some() {
+                if self.fps.is_some()
+                    || self.scale.is_some()
+                    || self.playback_fps.is_some()
+                    || self.drop_blank_frames
+                    || self.tolerate_page_errors
+                {
                     return Err(Error::invalid_input(
-                        "input.fps and input.scale are for recordings: give frames too",
+                        "input.fps, playbackFps, scale, dropBlankFrames and toleratePageErrors \
+                         are for recordings: give frames too",
                     ));
                 }
                 let formats = self
@@ -202,6 +225,13 @@ impl UrlInput {
                 if !(fps.is_finite() && (0.01..=120.0).contains(&fps)) {
                     return Err(Error::invalid_input(format!(
                         "input.fps: {fps} is outside 0.01..=120"
+                    )));
+                }
+                if let Some(playback) = self.playback_fps
+                    && !(playback.is_finite() && (0.01..=120.0).contains(&playback))
+                {
+                    return Err(Error::invalid_input(format!(
+                        "input.playbackFps: {playback} is outside 0.01..=120"
                     )));
                 }
                 if frames == 0 || frames > frame_limits.max_frames {
@@ -238,6 +268,9 @@ impl UrlInput {
                 Capture::Recording {
                     frames,
                     fps,
+                    playback_fps: self.playback_fps,
+                    drop_blank_frames: self.drop_blank_frames,
+                    tolerate_page_errors: self.tolerate_page_errors,
                     scale,
                     formats: if formats.is_empty() {
                         vec![VideoFormat::Webp]

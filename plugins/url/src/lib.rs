@@ -9,7 +9,9 @@
 //! without one), then for `window.acPieceReady` (bounded: after it the capture goes on, as the
 //! oven's did), lets the piece run the settle time, and captures the viewport — a still per
 //! format, or a recording of `frames` frames at `fps` on the virtual clock into the host's
-//! encoders, with `poster.png` and `recording.json`.
+//! encoders (played at `playbackFps`, blank frames left out and page errors tolerated when
+//! asked, as the oven's grabs did), with `poster.png` and `recording.json`, whose `dud` is the
+//! host's flat-colour verdict (`kiln:render/recording@1.4.0`).
 
 mod input;
 mod page;
@@ -17,6 +19,7 @@ mod page;
 use input::{Capture, UrlInput, image_extension, video_extension};
 use kiln_sdk::browser::RecordSource;
 use kiln_sdk::prelude::*;
+use kiln_sdk::recording::{self, Recorded, RecordingOptions};
 
 struct Url;
 
@@ -48,26 +51,51 @@ impl Plugin for Url {
             Capture::Recording {
                 frames,
                 fps,
+                playback_fps,
                 scale,
                 formats,
+                drop_blank_frames,
+                tolerate_page_errors,
             } => {
-                let recorded = page.record(&RecordOptions {
-                    frames: *frames,
-                    fps: *fps,
-                    source: RecordSource::Viewport,
-                    encode: EncodeOptions {
-                        formats: formats.clone(),
-                        quality: input.quality,
-                        scale: *scale,
+                let recorded = recording::record(
+                    &page,
+                    &RecordingOptions {
+                        base: RecordOptions {
+                            frames: *frames,
+                            fps: *fps,
+                            source: RecordSource::Viewport,
+                            encode: EncodeOptions {
+                                formats: formats.clone(),
+                                quality: input.quality,
+                                scale: *scale,
+                            },
+                            poster_frame: None,
+                        },
+                        playback_fps: *playback_fps,
+                        drop_blank_frames: *drop_blank_frames,
+                        tolerate_page_errors: *tolerate_page_errors,
                     },
-                    poster_frame: None,
-                })?;
+                )?;
                 host::progress(0.9, "encoded");
+                if recorded.page_errors > 0 {
+                    let first = page.errors().into_iter().next();
+                    host::log(
+                        LogLevel::Warn,
+                        &format!(
+                            "the page threw {} errors during the recording, tolerated{}",
+                            recorded.page_errors,
+                            first
+                                .map(|e| format!(" (the first: {})", e.message))
+                                .unwrap_or_default()
+                        ),
+                    );
+                }
+                let frames = &recorded.frames;
                 for format in formats {
                     let name = format!("video.{}", video_extension(*format));
-                    artifacts.push(storage::put(&name, &recorded.video(*format)?)?);
+                    artifacts.push(storage::put(&name, &frames.video(*format)?)?);
                 }
-                let poster = recorded.poster(ImageFormat::Png, None)?;
+                let poster = frames.poster(ImageFormat::Png, None)?;
                 artifacts.push(storage::put("poster.png", &poster.to_blob())?);
                 artifacts.push(report(&input.piece, &recorded)?);
             }
@@ -77,10 +105,11 @@ impl Plugin for Url {
     }
 }
 
-/// `recording.json`: what was recorded and whether every frame was the same (`frozen`). `dud`
-/// (one flat colour, shared/OVEN.md §3.2) is `null`: it needs the frames' pixels, which a
-/// browser recording does not hand the plugin.
-fn report(piece: &str, frames: &Frames) -> Result<Artifact, Error> {
+/// `recording.json`: what was recorded, whether every kept frame was the same (`frozen`), and
+/// whether the frames are one flat colour (`dud`, `dudColor`: the host's verdict by the oven's
+/// rule, shared/OVEN.md §3.2), with the blank frames left out and the page errors tolerated.
+fn report(piece: &str, recorded: &Recorded) -> Result<Artifact, Error> {
+    let frames = &recorded.frames;
     let report = serde_json::json!({
         "piece": piece,
         "frames": frames.count(),
@@ -88,7 +117,10 @@ fn report(piece: &str, frames: &Frames) -> Result<Artifact, Error> {
         "width": frames.width(),
         "height": frames.height(),
         "frozen": frames.all_identical() && frames.count() > 1,
-        "dud": null,
+        "dud": recorded.flat_colour.is_some(),
+        "dudColor": recorded.flat_colour,
+        "blankFramesDropped": recorded.blank_frames,
+        "pageErrors": recorded.page_errors,
     });
     let bytes = serde_json::to_vec_pretty(&report).expect("JSON serializes");
     storage::put("recording.json", &Blob::new(&bytes, "application/json"))

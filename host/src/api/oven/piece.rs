@@ -110,9 +110,12 @@ impl Piece {
             ),
             Self::Page(page) => (
                 "url",
+                // As the oven's grabs: played back at the grab's rate, blank frames left out,
+                // and a page that throws still recorded (its errors go to the job's log).
                 serde_json::json!({
                     "piece": page, "width": width, "height": height, "density": density,
-                    "frames": frames, "fps": capture_fps, "formats": [format],
+                    "frames": frames, "fps": capture_fps, "playbackFps": playback_fps,
+                    "formats": [format], "dropBlankFrames": true, "toleratePageErrors": true,
                 }),
             ),
         };

@@ -1,6 +1,9 @@
 //! The WIT `browser` interface on [`BrowserView`]: the library list, `open`, and the `page`
 //! resource. `mod.rs` implements the newest contract; `v1_0_0.rs` adapts 1.0.0 to it.
+//! `libraries.rs` and `recording.rs` are 1.4.0's interfaces of the same names.
 
+mod libraries;
+mod recording;
 mod v1_0_0;
 
 use super::context::BrowserView;
@@ -56,6 +59,23 @@ impl Host for BrowserView<'_> {
             }
         }
     }
+}
+
+/// `page.record`'s options as the host's, with 1.4.0's additions off.
+fn record_options(options: WitRecordOptions) -> RecordOptions {
+    RecordOptions::plain(
+        options.frames,
+        options.fps,
+        match options.source {
+            WitRecordSource::Viewport => RecordSource::Viewport,
+            WitRecordSource::Canvas(selector) => RecordSource::Canvas(selector),
+            WitRecordSource::Element(selector) => RecordSource::Element(selector),
+        },
+        options.encode.formats.into_iter().map(Into::into).collect(),
+        options.encode.quality,
+        options.encode.scale,
+        options.poster_frame,
+    )
 }
 
 fn capture_source(source: WitCaptureSource) -> CaptureSource {
@@ -126,21 +146,9 @@ impl HostPage for BrowserView<'_> {
         options: WitRecordOptions,
     ) -> Result<Resource<HostFrames>, RenderError> {
         self.ctx.require_media()?;
-        let options = RecordOptions {
-            frames: options.frames,
-            fps: options.fps,
-            source: match options.source {
-                WitRecordSource::Viewport => RecordSource::Viewport,
-                WitRecordSource::Canvas(selector) => RecordSource::Canvas(selector),
-                WitRecordSource::Element(selector) => RecordSource::Element(selector),
-            },
-            formats: options.encode.formats.into_iter().map(Into::into).collect(),
-            quality: options.encode.quality,
-            scale: options.encode.scale,
-            poster_frame: options.poster_frame,
-        };
-        let frames = self.table.get(&page)?.record(&options).await?;
-        Ok(self.table.push(frames)?)
+        let options = record_options(options);
+        let recorded = self.table.get(&page)?.record(&options).await?;
+        Ok(self.table.push(recorded.frames)?)
     }
 
     async fn errors(&mut self, page: Resource<JobPage>) -> wasmtime::Result<Vec<PageError>> {

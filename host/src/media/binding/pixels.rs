@@ -1,4 +1,4 @@
-//! `kiln:render/pixels` (added in 1.2.0, unchanged in 1.3.0) on [`MediaView`]: stills and videos from RGBA frames a plugin drew.
+//! `kiln:render/pixels` (added in 1.2.0, unchanged since) on [`MediaView`]: stills and videos from RGBA frames a plugin drew.
 
 use super::super::context::MediaView;
 use super::super::pixels::{FrameEncoderOptions, HostFrameEncoder, encode_rgba};

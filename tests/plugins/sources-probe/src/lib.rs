@@ -2,9 +2,18 @@
 //! capability and calls it: `{"code": "cow"}` stores the resolved source as `piece.json`;
 //! `{"limit": 3, "handle": "@x"}` stores the listing as `listing.json`. Without the grant its
 //! calls fail `denied`; with it, it shows what a plugin gets.
+//!
+//! It is built straight from `wit/v1.3.0` with wit-bindgen (not the SDK, which follows the newest
+//! contract), so that a plugin compiled against 1.3.0 keeps being served.
 
-use kiln_sdk::prelude::*;
-use kiln_sdk::sources;
+wit_bindgen::generate!({
+    path: "../../../wit/v1.3.0",
+    world: "kiln:render/plugin@1.3.0",
+});
+
+use kiln::render::media::Blob;
+use kiln::render::types::ErrorKind;
+use kiln::render::{sources, storage};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -17,16 +26,31 @@ struct Input {
     handle: Option<String>,
 }
 
+fn invalid(message: String) -> Error {
+    Error {
+        kind: ErrorKind::InvalidInput,
+        message,
+    }
+}
+
 struct Probe;
 
-impl Plugin for Probe {
-    type Input = Input;
-    const NAME: &'static str = "sources-probe";
-    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-    const SUMMARY: &'static str = "Test plugin: fetches piece sources through the host";
-    const CAPABILITIES: &'static [Capability] = &[Capability::Storage, Capability::Sources];
+impl Guest for Probe {
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "sources-probe".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            summary: "Test plugin (kiln:render@1.3.0): fetches piece sources through the host"
+                .into(),
+            input_schema: serde_json::to_string(&schemars::schema_for!(Input))
+                .expect("the schema serializes"),
+            capabilities: vec![Capability::Storage, Capability::Sources],
+        }
+    }
 
-    fn run(_job: &JobContext, input: Input) -> Result<Vec<Artifact>, Error> {
+    fn run(job: Job) -> Result<Vec<Artifact>, Error> {
+        let input: Input =
+            serde_json::from_str(&job.input).map_err(|e| invalid(format!("input: {e}")))?;
         let (name, json) = match (input.code, input.limit) {
             (Some(code), _) => {
                 let piece = sources::kidlisp_source(&code)?;
@@ -54,14 +78,12 @@ impl Plugin for Probe {
                     .collect();
                 ("listing.json", serde_json::Value::Array(json))
             }
-            (None, None) => return Err(Error::invalid_input("input: give code or limit")),
+            (None, None) => return Err(invalid("input: give code or limit".into())),
         };
         let bytes = serde_json::to_vec(&json).expect("JSON serializes");
-        Ok(vec![storage::put(
-            name,
-            &Blob::new(&bytes, "application/json"),
-        )?])
+        let blob = Blob::new(&bytes, "application/json");
+        Ok(vec![storage::put(name, &blob)?])
     }
 }
 
-kiln_sdk::export_plugin!(Probe);
+export!(Probe);

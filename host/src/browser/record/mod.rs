@@ -4,7 +4,10 @@
 //! back in the same DevTools call (a canvas) or right after it (the viewport). Frames go through a
 //! small bounded channel to a task feeding ffmpeg's stdin, so capturing frame `i + 1` overlaps
 //! encoding frame `i`, and memory stays flat however long the recording is: ffmpeg's pipe pushes
-//! back when the encoders fall behind.
+//! back when the encoders fall behind. Between the capture and the encoders a judge (`judge.rs`)
+//! leaves out blank frames and makes the verdicts, when asked.
+
+mod judge;
 
 use super::page::JobPage;
 use crate::error::RenderError;
@@ -50,6 +53,54 @@ pub struct RecordOptions {
     pub quality: Option<u8>,
     pub scale: u32,
     pub poster_frame: Option<u32>,
+    /// Frames per second of the encoded videos; `fps` (the capture rate) when `None`.
+    pub playback_fps: Option<f64>,
+    /// Leave out blank frames (shared/OVEN.md §3.3) instead of encoding them.
+    pub drop_blank_frames: bool,
+    /// Go on recording when the page throws.
+    pub tolerate_page_errors: bool,
+    /// Judge whether the kept frames are one flat colour (decodes every frame).
+    pub judge_flat_colour: bool,
+}
+
+impl RecordOptions {
+    /// `page.record`'s options before 1.4.0's `recording`: the capture rate is the playback
+    /// rate, every frame is kept, a page error fails the recording, no flat-colour verdict.
+    pub fn plain(
+        frames: u32,
+        fps: f64,
+        source: RecordSource,
+        formats: Vec<VideoFormat>,
+        quality: Option<u8>,
+        scale: u32,
+        poster_frame: Option<u32>,
+    ) -> Self {
+        Self {
+            frames,
+            fps,
+            source,
+            formats,
+            quality,
+            scale,
+            poster_frame,
+            playback_fps: None,
+            drop_blank_frames: false,
+            tolerate_page_errors: false,
+            judge_flat_colour: false,
+        }
+    }
+}
+
+/// A finished recording and what the host saw of it.
+pub struct Recorded {
+    pub frames: HostFrames,
+    /// Blank frames left out.
+    pub blank_frames: u32,
+    /// `#rrggbb` when the kept frames are one flat colour (only when asked).
+    pub flat_colour: Option<String>,
+    /// Uncaught page errors during the recording (only a tolerant recording gets this far with
+    /// any).
+    pub page_errors: u32,
 }
 
 impl RecordOptions {
@@ -66,6 +117,13 @@ impl RecordOptions {
             return Err(RenderError::invalid_input(format!(
                 "record: frames {} is outside 1..={} (jobs.max_frames)",
                 self.frames, limits.max_frames
+            )));
+        }
+        if let Some(playback) = self.playback_fps
+            && !(playback.is_finite() && (MIN_RECORD_FPS..=MAX_FPS).contains(&playback))
+        {
+            return Err(RenderError::invalid_input(format!(
+                "record: playback-fps {playback} is outside {MIN_RECORD_FPS}..={MAX_FPS}"
             )));
         }
         if self.formats.is_empty() {
@@ -104,7 +162,7 @@ impl RecordOptions {
 
 impl JobPage {
     /// Records `options.frames` frames on the virtual clock into the encoders.
-    pub async fn record(&self, options: &RecordOptions) -> Result<HostFrames, RenderError> {
+    pub async fn record(&self, options: &RecordOptions) -> Result<Recorded, RenderError> {
         self.require_document("record")?;
         if !self.has_virtual_time() {
             return Err(RenderError::invalid_input(
@@ -179,19 +237,14 @@ impl JobPage {
 struct Recording<'a> {
     page: &'a JobPage,
     options: &'a RecordOptions,
-    poster_frame: u32,
 }
 
 impl<'a> Recording<'a> {
     fn new(page: &'a JobPage, options: &'a RecordOptions) -> Self {
-        Self {
-            page,
-            options,
-            poster_frame: options.poster_frame.unwrap_or(0),
-        }
+        Self { page, options }
     }
 
-    async fn run(self) -> Result<HostFrames, RenderError> {
+    async fn run(self) -> Result<Recorded, RenderError> {
         let options = self.options;
         let started = Instant::now();
         // A second recording on the same page goes on from where the clock stands.
@@ -213,10 +266,11 @@ impl<'a> Recording<'a> {
         };
         let first = self.capture(0, &timeline, &source).await?;
         let (width, height) = png_size(&first)?;
+        let playback_fps = options.playback_fps.unwrap_or(options.fps);
         let mut encoder = VideoEncoder::start(EncodeSettings {
             width,
             height,
-            fps: options.fps,
+            fps: playback_fps,
             formats: options.formats.clone(),
             quality: options.quality,
             scale: options.scale,
@@ -224,10 +278,19 @@ impl<'a> Recording<'a> {
         })
         .await?;
 
-        // The feeder owns the encoder; it stops at the first encoder error and reports it. When
-        // the capture fails it is told to abandon the encode, and is awaited, so no ffmpeg
-        // outlives the job.
-        let (frames_tx, mut frames_rx) = mpsc::channel::<Bytes>(FRAMES_IN_FLIGHT);
+        // Captured frames go through the judge to the feeder. The feeder owns the encoder; it
+        // stops at the first encoder error and reports it. When the capture fails it is told to
+        // abandon the encode, and is awaited, so no ffmpeg outlives the job.
+        let (frames_tx, captured_rx) = mpsc::channel::<(u32, Bytes)>(FRAMES_IN_FLIGHT);
+        let (kept_tx, mut frames_rx) = mpsc::channel::<Bytes>(FRAMES_IN_FLIGHT);
+        let judge_options = judge::JudgeOptions {
+            drop_blank: options.drop_blank_frames,
+            flat_colour: options.judge_flat_colour,
+            poster_frame: options.poster_frame.unwrap_or(0),
+        };
+        let judge = AbortOnDrop(tokio::task::spawn_blocking(move || {
+            judge::judge(judge_options, captured_rx, kept_tx)
+        }));
         let (abandon_tx, mut abandon_rx) = oneshot::channel::<()>();
         let feeder = tokio::spawn(async move {
             loop {
@@ -257,8 +320,23 @@ impl<'a> Recording<'a> {
             Ok(streamed) => self.late_error(&timeline).await.map(|()| streamed),
             Err(err) => Err(err),
         };
-        let streamed = match streamed {
-            Ok(streamed) => streamed,
+        // The judge ends when the capture side has dropped its sender (`stream` returned).
+        let judged = match streamed {
+            Ok(streamed) => judge.join().await.map(|judged| (streamed, judged)),
+            Err(err) => Err(err),
+        };
+        let judged = judged.and_then(|(streamed, judged)| {
+            if judged.kept == 0 {
+                return Err(RenderError::piece_failed(format!(
+                    "every one of the {} frames recorded was blank (all transparent or all \
+                     black), so there is nothing to encode: does the piece draw anything?",
+                    options.frames
+                )));
+            }
+            Ok((streamed, judged))
+        });
+        let (streamed, judged) = match judged {
+            Ok(both) => both,
             Err(err) => {
                 let _ = abandon_tx.send(());
                 let _ = feeder.join().await;
@@ -267,26 +345,45 @@ impl<'a> Recording<'a> {
         };
         let videos = feeder.join().await?;
         let total_ms = started.elapsed().as_secs_f64() * 1e3;
+        let page_errors = self
+            .page
+            .error_count()
+            .saturating_sub(timeline.errors_before) as u32;
         self.page.job.log.push(
             "info",
             "host",
             format!(
-                "recorded {} frames of {width}×{height} in {capture_ms:.0} ms ({:.1} frames/s, {:.1} ms per capture); encoders done at {total_ms:.0} ms",
+                "recorded {} frames of {width}×{height} in {capture_ms:.0} ms ({:.1} frames/s, {:.1} ms per capture); encoders done at {total_ms:.0} ms{}{}",
                 options.frames,
                 f64::from(options.frames) * 1e3 / capture_ms.max(1.0),
                 streamed.captured_ms / f64::from(options.frames.saturating_sub(1).max(1)),
+                if judged.blank > 0 {
+                    format!("; {} blank frames left out", judged.blank)
+                } else {
+                    String::new()
+                },
+                if page_errors > 0 {
+                    format!("; the page threw {page_errors} errors, tolerated")
+                } else {
+                    String::new()
+                },
             ),
         );
-        Ok(HostFrames {
-            count: options.frames,
-            width: width * options.scale,
-            height: height * options.scale,
-            fps: options.fps,
-            all_identical: streamed.all_identical,
-            audio_seconds: None,
-            videos,
-            poster: streamed.poster,
-            poster_scale: options.scale,
+        Ok(Recorded {
+            frames: HostFrames {
+                count: judged.kept,
+                width: width * options.scale,
+                height: height * options.scale,
+                fps: playback_fps,
+                all_identical: judged.all_identical,
+                audio_seconds: None,
+                videos,
+                poster: judged.poster.unwrap_or(streamed.first),
+                poster_scale: options.scale,
+            },
+            blank_frames: judged.blank,
+            flat_colour: judged.flat_colour,
+            page_errors,
         })
     }
 
@@ -296,12 +393,11 @@ impl<'a> Recording<'a> {
         first: Bytes,
         timeline: &Timeline,
         source: &Source<'_>,
-        frames_tx: mpsc::Sender<Bytes>,
+        frames_tx: mpsc::Sender<(u32, Bytes)>,
     ) -> Result<Streamed, RenderError> {
         let options = self.options;
         let mut streamed = Streamed {
-            poster: first.clone(),
-            all_identical: true,
+            first: first.clone(),
             captured_ms: 0.0,
         };
         for index in 0..options.frames {
@@ -313,14 +409,8 @@ impl<'a> Recording<'a> {
                 streamed.captured_ms += shot.elapsed().as_secs_f64() * 1e3;
                 frame.into()
             };
-            if streamed.all_identical && frame != first {
-                streamed.all_identical = false;
-            }
-            if index == self.poster_frame {
-                streamed.poster = frame.clone();
-            }
-            if frames_tx.send(frame).await.is_err() {
-                // The feeder stopped: its result says why.
+            if frames_tx.send((index, frame)).await.is_err() {
+                // The judge or the feeder stopped: their results say why.
                 break;
             }
             if index % 15 == 14 {
@@ -346,6 +436,7 @@ impl<'a> Recording<'a> {
             .limits
             .frame_timeout
             .min(self.page.job.remaining());
+        let tolerant = self.options.tolerate_page_errors;
         let frame = match tokio::time::timeout(bound, self.page.frame_at(ms, source)).await {
             Ok(frame) => frame,
             Err(_) => {
@@ -354,7 +445,7 @@ impl<'a> Recording<'a> {
                 self.page.lease.taint();
                 // The page cannot answer while stuck, so the clock is not asked which frame
                 // threw: the frame that did not finish is named.
-                if let Some(error) = self.page.error_at(errors_before) {
+                if !tolerant && let Some(error) = self.page.error_at(errors_before) {
                     return Err(self.threw(index, timeline, &error));
                 }
                 return Err(RenderError::timeout(format!(
@@ -366,7 +457,7 @@ impl<'a> Recording<'a> {
                 )));
             }
         };
-        if let Some(error) = self.page.error_at(errors_before) {
+        if !tolerant && let Some(error) = self.page.error_at(errors_before) {
             let index = self.frame_that_threw(timeline).await.unwrap_or(index);
             return Err(self.threw(index, timeline, &error));
         }
@@ -407,6 +498,9 @@ impl<'a> Recording<'a> {
     /// Fails the recording if one of its clock steps threw an error whose DevTools event had
     /// not arrived by the time its frame was checked.
     async fn late_error(&self, timeline: &Timeline) -> Result<(), RenderError> {
+        if self.options.tolerate_page_errors {
+            return Ok(());
+        }
         let Some(thrown) = self.first_thrown(timeline).await else {
             return Ok(());
         };
@@ -437,8 +531,8 @@ struct Thrown {
 
 /// What streaming the frames saw.
 struct Streamed {
-    poster: Bytes,
-    all_identical: bool,
+    /// The first frame captured (the poster when the judge kept none it could use).
+    first: Bytes,
     /// Time spent capturing frames after the first.
     captured_ms: f64,
 }

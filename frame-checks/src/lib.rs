@@ -1,5 +1,11 @@
-//! The old oven's "dud" check (shared/OVEN.md §3.2): a recording that is essentially one flat
-//! colour. Frames 0, ⌊n/4⌋, ⌊n/2⌋, ⌊3n/4⌋ and n−1 are each reduced to 64×64, a 5×5 grid of
+//! The old oven's judgements of recorded frames, shared by the host (page recordings, whose
+//! frames it captures) and the kidlisp plugin (whose frames it draws).
+//!
+//! - [`is_blank`]: a frame that is all transparent or all black (shared/OVEN.md §3.3).
+//! - [`DudCheck`] and [`GridSample`]: the "dud" check (shared/OVEN.md §3.2), a recording that is
+//!   essentially one flat colour.
+//!
+//! The dud check: Frames 0, ⌊n/4⌋, ⌊n/2⌋, ⌊3n/4⌋ and n−1 are each reduced to 64×64, a 5×5 grid of
 //! points (x, y ∈ {6, 18, 30, 42, 54}) is compared with the grid's first point by
 //! |ΔR|+|ΔG|+|ΔB|, and the recording is a dud when no sampled frame has a difference of 30 or
 //! more. Its colour is frame 0's mean.
@@ -16,7 +22,64 @@ const REDUCED: usize = 64;
 /// A sampled frame whose points differ by this much (|ΔR|+|ΔG|+|ΔB|) is not flat.
 const THRESHOLD: u32 = 30;
 
-/// The dud check, fed each frame as it is rendered.
+/// One frame's 5×5 grid of the dud check, kept when the frames to sample are not known until
+/// the recording ends (blank frames dropped as they come): 75 bytes a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridSample {
+    points: [[u8; 3]; 25],
+    mean: [u8; 3],
+}
+
+impl GridSample {
+    /// The grid and the mean colour of one frame (RGBA, `width × height`).
+    pub fn of(rgba: &[u8], width: usize, height: usize) -> Self {
+        let xs = GRID.map(|d| span(d, width));
+        let ys = GRID.map(|d| span(d, height));
+        let mut points = [[0u8; 3]; 25];
+        for (row, y) in ys.iter().enumerate() {
+            for (col, x) in xs.iter().enumerate() {
+                points[row * 5 + col] = area_mean(rgba, width, x, y);
+            }
+        }
+        Self {
+            points,
+            mean: mean(rgba),
+        }
+    }
+
+    /// Whether some point differs from the first by the threshold or more.
+    fn varied(&self) -> bool {
+        let first = self.points[0];
+        self.points.iter().any(|point| {
+            let diff: u32 = (0..3).map(|c| u32::from(point[c].abs_diff(first[c]))).sum();
+            diff >= THRESHOLD
+        })
+    }
+}
+
+/// The frames (from 0) the dud check samples of a recording of `frames` frames.
+pub fn sampled_frames(frames: u32) -> Vec<u32> {
+    let n = frames.max(1);
+    let mut samples = vec![0, n / 4, n / 2, 3 * n / 4, n - 1];
+    samples.dedup();
+    samples
+}
+
+/// The dud verdict over every kept frame's grid: `Some("#rrggbb")` (the first frame's mean
+/// colour) when none of the sampled frames varies, `None` otherwise or when there are no frames.
+pub fn flat_colour(grids: &[GridSample]) -> Option<String> {
+    let first = grids.first()?;
+    let varied = sampled_frames(grids.len() as u32)
+        .into_iter()
+        .any(|i| grids[i as usize].varied());
+    (!varied).then(|| hex(first.mean))
+}
+
+fn hex([r, g, b]: [u8; 3]) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// The dud check, fed each frame as it is rendered, when the number of frames is known.
 pub struct DudCheck {
     samples: Vec<u32>,
     varied: bool,
@@ -26,11 +89,8 @@ pub struct DudCheck {
 impl DudCheck {
     /// A check of a recording of `frames` frames.
     pub fn new(frames: u32) -> Self {
-        let n = frames.max(1);
-        let mut samples = vec![0, n / 4, n / 2, 3 * n / 4, n - 1];
-        samples.dedup();
         Self {
-            samples,
+            samples: sampled_frames(frames),
             varied: false,
             colour: None,
         }
@@ -44,20 +104,7 @@ impl DudCheck {
         if self.varied || !self.samples.contains(&index) {
             return;
         }
-        let xs = GRID.map(|d| span(d, width));
-        let ys = GRID.map(|d| span(d, height));
-        let mut first = None;
-        for y in &ys {
-            for x in &xs {
-                let point = area_mean(rgba, width, x, y);
-                let first = *first.get_or_insert(point);
-                let diff: u32 = (0..3).map(|c| u32::from(point[c].abs_diff(first[c]))).sum();
-                if diff >= THRESHOLD {
-                    self.varied = true;
-                    return;
-                }
-            }
-        }
+        self.varied = GridSample::of(rgba, width, height).varied();
     }
 
     /// `Some("#rrggbb")` (frame 0's colour) when the recording is a dud, else `None`.
@@ -65,8 +112,7 @@ impl DudCheck {
         if self.varied {
             return None;
         }
-        self.colour
-            .map(|[r, g, b]| format!("#{r:02x}{g:02x}{b:02x}"))
+        self.colour.map(hex)
     }
 }
 
@@ -235,6 +281,27 @@ mod tests {
             check.observe(i, &frame, 64, 64);
         }
         assert_eq!(check.verdict().as_deref(), Some("#c80a0a"));
+    }
+
+    #[test]
+    fn grids_kept_per_frame_give_the_same_verdicts() {
+        let flat_frames: Vec<_> = (0..10)
+            .map(|_| GridSample::of(&flat(100, 50, [18, 52, 86]), 100, 50))
+            .collect();
+        assert_eq!(flat_colour(&flat_frames).as_deref(), Some("#123456"));
+        let mut varied = flat_frames.clone();
+        let mut frame = flat(100, 50, [18, 52, 86]);
+        for y in 0..50 {
+            for x in 80..100 {
+                frame[(y * 100 + x) * 4..][..3].copy_from_slice(&[255, 255, 255]);
+            }
+        }
+        // Frame 5 is sampled (0, 2, 5, 7, 9); frame 3 is not.
+        varied[3] = GridSample::of(&frame, 100, 50);
+        assert!(flat_colour(&varied).is_some());
+        varied[5] = GridSample::of(&frame, 100, 50);
+        assert_eq!(flat_colour(&varied), None);
+        assert_eq!(flat_colour(&[]), None);
     }
 
     #[test]
