@@ -212,6 +212,12 @@ fn duration_and_scale_give_frames_and_a_nearest_neighbour_upscale() {
     let probe = probe(&gif);
     let video = stream(&probe, "video");
     assert_eq!(video["nb_read_frames"], "5");
+    // A checkerboard is not one flat colour.
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(artifact(&outcome, "recording.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["dud"], false, "{report}");
+    assert_eq!(report["dudColor"], Value::Null, "{report}");
     assert_eq!(
         (video["width"].clone(), video["height"].clone()),
         (json!(20), json!(12))
@@ -393,6 +399,9 @@ fn a_frozen_piece_is_reported_and_gives_a_still_when_asked() {
             .unwrap();
     assert_eq!(report["frozen"], true);
     assert_eq!(report["returnedStill"], false);
+    // One flat green: a dud too, by the old grabber's rule, judged by the host.
+    assert_eq!(report["dud"], true, "{report}");
+    assert_eq!(report["dudColor"], "#00c800", "{report}");
     assert!(names(&outcome).contains(&"video.gif".to_string()));
 
     let outcome = video(json!({

@@ -14,6 +14,7 @@ use input::{Plan, PosterFormat, Recording, VideoInput};
 use kiln_sdk::browser::RecordOptions;
 use kiln_sdk::media::{Blob, EncodeOptions, Frames};
 use kiln_sdk::prelude::*;
+use kiln_sdk::recording::{self, RecordingOptions};
 
 struct Video;
 
@@ -35,7 +36,7 @@ impl Plugin for Video {
                     vec![storage::put("video.mp4", &frames.video(VideoFormat::Mp4)?)?];
                 let thumbnail = frames.poster(ImageFormat::Png, None)?;
                 artifacts.push(storage::put("thumbnail.png", &thumbnail.to_blob())?);
-                artifacts.push(report(&frames, false)?);
+                artifacts.push(report(&frames, false, None)?);
                 host::progress(1.0, "stored");
                 Ok(artifacts)
             }
@@ -47,18 +48,36 @@ fn record(input: &VideoInput, recording: &Recording) -> Result<Vec<Artifact>, Er
     let page = page::open(input, recording)?;
     host::progress(0.1, "loaded");
     let source = page::source(&page, input, recording)?;
-    let frames = page.record(&RecordOptions {
-        frames: recording.frames,
-        fps: recording.fps,
-        source,
-        encode: EncodeOptions {
-            formats: recording.formats.iter().map(|f| f.video_format()).collect(),
-            quality: input.quality,
-            scale: recording.scale,
+    // Through `recording` (1.4.0) for the host's flat-colour verdict; every frame kept, and a
+    // page error fails the recording, as `page.record` does.
+    let recorded = recording::record(
+        &page,
+        &RecordingOptions {
+            base: RecordOptions {
+                frames: recording.frames,
+                fps: recording.fps,
+                source,
+                encode: EncodeOptions {
+                    formats: recording.formats.iter().map(|f| f.video_format()).collect(),
+                    quality: input.quality,
+                    scale: recording.scale,
+                },
+                poster_frame: input.poster_frame,
+            },
+            playback_fps: None,
+            drop_blank_frames: false,
+            tolerate_page_errors: false,
         },
-        poster_frame: input.poster_frame,
-    })?;
+    )?;
     drop(page);
+    let frames = recorded.frames;
+    let dud = recorded.flat_colour;
+    if let Some(colour) = &dud {
+        host::log(
+            LogLevel::Warn,
+            &format!("the recording is essentially one flat colour, {colour} (a dud)"),
+        );
+    }
     host::progress(0.9, "encoded");
 
     let frozen = frames.all_identical() && frames.count() > 1;
@@ -93,13 +112,19 @@ fn record(input: &VideoInput, recording: &Recording) -> Result<Vec<Artifact>, Er
         let image = frames.poster(format, input.quality)?;
         artifacts.push(storage::put(name, &image.to_blob())?);
     }
-    artifacts.push(report(&frames, still)?);
+    artifacts.push(report(&frames, still, Some(dud))?);
     host::progress(1.0, "stored");
     Ok(artifacts)
 }
 
-/// `recording.json`: what was made, so a client can tell a frozen piece without decoding it.
-fn report(frames: &Frames, returned_still: bool) -> Result<Artifact, Error> {
+/// `recording.json`: what was made, so a client can tell a frozen piece or a dud (one flat
+/// colour, the host's verdict by the oven's rule) without decoding it. A tape has no dud
+/// verdict (`dud: null`): its frames were not recorded here.
+fn report(
+    frames: &Frames,
+    returned_still: bool,
+    dud: Option<Option<String>>,
+) -> Result<Artifact, Error> {
     let report = serde_json::json!({
         "frames": frames.count(),
         "fps": frames.fps(),
@@ -109,6 +134,8 @@ fn report(frames: &Frames, returned_still: bool) -> Result<Artifact, Error> {
         "frozen": frames.all_identical() && frames.count() > 1,
         "returnedStill": returned_still,
         "audioSeconds": frames.audio_seconds(),
+        "dud": dud.as_ref().map(|colour| colour.is_some()),
+        "dudColor": dud.flatten(),
     });
     let bytes = serde_json::to_vec_pretty(&report).expect("JSON serializes");
     storage::put("recording.json", &Blob::new(&bytes, "application/json"))

@@ -4,11 +4,13 @@
 //! the flat-colour ("dud") verdict (§3.2).
 //!
 //! It runs on a blocking thread of its own, between two bounded channels, so decoding a frame
-//! overlaps capturing the next one. Frames are decoded only when a verdict needs their pixels.
+//! overlaps capturing the next one. Frames are decoded only when a verdict needs their pixels:
+//! every frame when blank frames are left out (which frames the dud check samples is known only
+//! at the end), else only the five frames the dud check samples.
 
 use crate::error::RenderError;
 use bytes::Bytes;
-use kiln_frame_checks::{GridSample, flat_colour, is_blank};
+use kiln_frame_checks::{GridSample, flat_colour, is_blank, sampled_frames};
 use tokio::sync::mpsc;
 
 /// What the judge is asked to do.
@@ -20,6 +22,8 @@ pub(super) struct JudgeOptions {
     pub flat_colour: bool,
     /// The captured frame (from 0) wanted as the poster.
     pub poster_frame: u32,
+    /// How many frames will be captured.
+    pub frames: u32,
 }
 
 /// What the judge saw once the frames stopped coming.
@@ -44,7 +48,11 @@ pub(super) fn judge(
     mut captured: mpsc::Receiver<(u32, Bytes)>,
     kept: mpsc::Sender<Bytes>,
 ) -> Result<Judged, RenderError> {
-    let decode = options.drop_blank || options.flat_colour;
+    // Without blank frames left out, the frames kept are the frames captured, so the dud
+    // check's samples are known now.
+    let sampled = sampled_frames(options.frames);
+    let decode =
+        |index: u32| options.drop_blank || (options.flat_colour && sampled.contains(&index));
     let mut judged = Judged {
         kept: 0,
         blank: 0,
@@ -56,7 +64,7 @@ pub(super) fn judge(
     let mut poster_chosen = false;
     let mut grids = Vec::new();
     while let Some((index, frame)) = captured.blocking_recv() {
-        if decode {
+        if decode(index) {
             let pixels = image::load_from_memory_with_format(&frame, image::ImageFormat::Png)
                 .map_err(|e| {
                     RenderError::internal(format!("decoding captured frame {index}: {e}"))
@@ -111,7 +119,8 @@ mod tests {
         bytes.into()
     }
 
-    fn run(options: JudgeOptions, frames: Vec<Bytes>) -> (Judged, Vec<Bytes>) {
+    fn run(mut options: JudgeOptions, frames: Vec<Bytes>) -> (Judged, Vec<Bytes>) {
+        options.frames = frames.len() as u32;
         let (tx, rx) = mpsc::channel(frames.len().max(1));
         let (kept_tx, mut kept_rx) = mpsc::channel(frames.len().max(1));
         for (i, frame) in frames.into_iter().enumerate() {
@@ -133,6 +142,7 @@ mod tests {
             drop_blank: true,
             flat_colour: true,
             poster_frame: 0,
+            frames: 0,
         };
         let (judged, kept) = run(
             options,
@@ -152,11 +162,38 @@ mod tests {
     }
 
     #[test]
+    fn keeping_every_frame_only_the_sampled_frames_are_decoded() {
+        let options = JudgeOptions {
+            drop_blank: false,
+            flat_colour: true,
+            poster_frame: 0,
+            frames: 0,
+        };
+        // Ten frames sample 0, 2, 5, 7 and 9: the others are never decoded (garbage passes),
+        // and a varied frame among the unsampled does not change the verdict.
+        let red = png([200, 0, 0]);
+        let garbage = Bytes::from_static(b"not a png");
+        let frames: Vec<Bytes> = (0..10)
+            .map(|i| {
+                if [0, 2, 5, 7, 9].contains(&i) {
+                    red.clone()
+                } else {
+                    garbage.clone()
+                }
+            })
+            .collect();
+        let (judged, kept) = run(options, frames);
+        assert_eq!(kept.len(), 10);
+        assert_eq!(judged.flat_colour.as_deref(), Some("#c80000"));
+    }
+
+    #[test]
     fn without_verdicts_nothing_is_decoded_or_left_out() {
         let options = JudgeOptions {
             drop_blank: false,
             flat_colour: false,
             poster_frame: 1,
+            frames: 0,
         };
         let garbage = Bytes::from_static(b"not a png");
         let black = png([0, 0, 0]);

@@ -287,6 +287,7 @@ impl<'a> Recording<'a> {
             drop_blank: options.drop_blank_frames,
             flat_colour: options.judge_flat_colour,
             poster_frame: options.poster_frame.unwrap_or(0),
+            frames: options.frames,
         };
         let judge = AbortOnDrop(tokio::task::spawn_blocking(move || {
             judge::judge(judge_options, captured_rx, kept_tx)
