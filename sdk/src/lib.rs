@@ -38,7 +38,7 @@ pub mod template;
 pub use bindings::Capability;
 pub use bindings::kiln::render::types::{Artifact, Error, ErrorKind, ImageFormat};
 pub use bindings::kiln::render::{
-    browser, host, libraries, media, pixels, recording, sources, storage,
+    about, browser, host, libraries, media, pixels, recording, sources, storage,
 };
 pub use plugin::{JobContext, Plugin, describe, run};
 

@@ -272,6 +272,12 @@ fn a_kidlisp_bundle_plays_offline_exactly_the_frames_kiln_renders() {
             .unwrap()
             .starts_with("bundle@")
     );
+    assert_eq!(
+        colophon["build"]["host"],
+        format!("kiln {}", env!("CARGO_PKG_VERSION")),
+        "the colophon names the Kiln that packed it"
+    );
+    assert_eq!(colophon["build"]["contract"], "kiln:render@1.4.0");
     assert!(
         colophon["build"]["packTime"]
             .as_str()

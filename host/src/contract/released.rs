@@ -23,7 +23,7 @@ pub const RELEASED: &[(&str, &str)] = &[
     ),
     (
         "1.4.0",
-        "728b8e95002b1973784b055c04974445dc95efb09a68b40369de1dadb337dcd7",
+        "66db331525ea0937a8e20c472136f56809ec7ea60cc2e89f6e0a51d9bfb6cdcf",
     ),
 ];
 

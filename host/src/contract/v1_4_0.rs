@@ -1,6 +1,7 @@
 //! Bindings for `kiln:render@1.4.0` (`wit/v1.4.0/`), the newest version: 1.3.0 plus `libraries`
-//! (the bytes of the libraries the host serves to pages) and `recording` (page recordings with a
-//! playback rate, blank frames left out, page errors tolerated and a flat-colour verdict).
+//! (the bytes of the libraries the host serves to pages), `recording` (page recordings with a
+//! playback rate, blank frames left out, page errors tolerated and a flat-colour verdict) and
+//! `about` (the host's version).
 //!
 //! Every other interface is unchanged, so it maps onto the module of the version that last
 //! changed it, as in `v1_3_0.rs`: `browser`, `host`, `media`, `storage` and `types` are 1.1.0's,
@@ -33,7 +34,7 @@ pub use generated::*;
 pub mod kiln {
     /// The `kiln:render` package.
     pub mod render {
-        pub use super::super::generated::kiln::render::{libraries, recording};
+        pub use super::super::generated::kiln::render::{about, libraries, recording};
         pub use crate::contract::v1_1_0::kiln::render::{browser, host, media, storage};
         pub use crate::contract::v1_2_0::kiln::render::pixels;
         pub use crate::contract::v1_3_0::kiln::render::sources;

@@ -109,7 +109,9 @@ fn link_contract(linker: &mut Linker<PluginStore>) -> wasmtime::Result<()> {
     // 1.3.0 added `sources`; its `types` is 1.1.0's less `capability` (moved into the world),
     // so 1.1.0's `types` instance above answers a 1.3.0 import of it too.
     now::sources::add_to_linker::<_, HasSelf<SourcesCtx>>(linker, PluginStore::sources)?;
-    // 1.4.0 added `libraries` and `recording`, both served by the browser capability's context.
+    // 1.4.0 added `libraries` and `recording`, both served by the browser capability's context,
+    // and `about`, served by the job's.
+    now::about::add_to_linker::<_, HasSelf<JobHost>>(linker, PluginStore::host)?;
     now::libraries::add_to_linker::<_, BrowserAccess>(linker, PluginStore::browser)?;
     now::recording::add_to_linker::<_, BrowserAccess>(linker, PluginStore::browser)?;
 

@@ -99,6 +99,7 @@ impl Colophon {
                 "filename": self.filename,
                 "fileCount": self.file_count,
                 "plugin": format!("bundle@{}", env!("CARGO_PKG_VERSION")),
+                "host": kiln_sdk::about::host_version(),
                 "contract": CONTRACT,
                 "runtime": self.runtime,
             },

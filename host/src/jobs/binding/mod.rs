@@ -1,6 +1,7 @@
 //! The WIT `host` interface on [`JobHost`]. `mod.rs` implements the newest contract; `v1_0_0.rs`
-//! adapts 1.0.0 to it.
+//! adapts 1.0.0 to it. `about.rs` is 1.4.0's `about`.
 
+mod about;
 mod v1_0_0;
 
 use super::host_ctx::JobHost;
