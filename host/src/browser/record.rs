@@ -319,6 +319,10 @@ impl<'a> Recording<'a> {
             if index == self.poster_frame {
                 streamed.poster = frame.clone();
             }
+            if index % 15 == 14 {
+                // The frame of the progress report below, for the dashboard's live preview.
+                self.page.job.log.preview(&frame);
+            }
             if frames_tx.send(frame).await.is_err() {
                 // The feeder stopped: its result says why.
                 break;

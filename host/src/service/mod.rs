@@ -6,9 +6,11 @@ mod cache;
 mod events;
 mod limits;
 mod metrics;
+mod previews;
 mod redis_clients;
 mod redis_events;
 mod schedules;
+mod throughput;
 pub mod webhooks;
 mod workers;
 
@@ -17,6 +19,10 @@ pub use activity::{
 };
 pub use events::{EventHub, EventName, JobEvent};
 pub use metrics::Metrics;
+pub use previews::{DEFAULT_MAX_BYTES as DEFAULT_PREVIEW_MAX_BYTES, Preview, Previews};
+pub use throughput::{
+    DEFAULT_KEPT as DEFAULT_DASHBOARD_TIMINGS, Minute, Throughput, ThroughputSummary,
+};
 pub use schedules::{FireOutcome, ScheduleStatus, Schedules};
 pub use webhooks::signature as webhook_signature;
 
@@ -216,10 +222,18 @@ impl Service {
             None => ScheduleStore::File(FileStore::new(&kiln.config.data_dir)),
         };
         let schedules = Schedules::new(&kiln.config.schedules, schedule_store)?;
+        let events = EventHub::default();
+        events
+            .activity
+            .throughput
+            .set_kept(settings.dashboard_timings);
+        events
+            .previews
+            .set_max_bytes(settings.dashboard_preview_max_bytes);
         let service = Arc::new(Self {
             kiln,
             queue,
-            events: EventHub::default(),
+            events,
             metrics: Metrics::default(),
             settings,
             queue_settings,
@@ -377,7 +391,7 @@ impl Service {
                 let label = JobLabel::of(&record.job_type, &record.input);
                 self.events
                     .activity
-                    .queued(&record.id, label, record.submitted_at);
+                    .queued(&record.id, label, lane, record.submitted_at);
                 self.metrics.submitted(lane);
                 self.wake.notify_waiters();
                 Ok(Submitted::New(record))
