@@ -8,11 +8,11 @@ use chromiumoxide::cdp::browser_protocol::log::{
     EnableParams as LogEnable, EventEntryAdded, LogEntryLevel,
 };
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
-use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::cdp::js_protocol::runtime::{
     ConsoleApiCalledType, EnableParams as RuntimeEnable, EvaluateParams, EventConsoleApiCalled,
     EventExceptionThrown,
 };
+use chromiumoxide::page::ScreenshotParams;
 use futures::StreamExt;
 use kiln::browser::bare::BareBrowser;
 use kiln_test_support::processes::*;
@@ -62,10 +62,7 @@ impl Dashboard {
             page.execute(RuntimeEnable::default()).await.unwrap();
             page.execute(LogEnable::default()).await.unwrap();
             let problems = Arc::new(Mutex::new(Vec::new()));
-            let mut thrown = page
-                .event_listener::<EventExceptionThrown>()
-                .await
-                .unwrap();
+            let mut thrown = page.event_listener::<EventExceptionThrown>().await.unwrap();
             let mut console = page
                 .event_listener::<EventConsoleApiCalled>()
                 .await
@@ -207,14 +204,18 @@ fn the_dashboard_follows_a_recording_to_its_thumbnail_with_no_console_errors() {
         "document.querySelector('#plugins [data-plugin=\"video\"]') && document.querySelector('#browsers [data-browser=\"0\"]')",
         Duration::from_secs(10),
     );
-    let memory = dashboard.eval("document.querySelector('#browsers [data-browser=\"0\"]').textContent");
+    let memory =
+        dashboard.eval("document.querySelector('#browsers [data-browser=\"0\"]').textContent");
     assert!(memory.as_str().unwrap().contains("MiB"), "{memory}");
 
     submit(&server, &http, &slow_recording("dash-rec", 240), None);
 
     // Running: a card with the job's stage, a progress bar that moved, and the live frame.
     let card = "#active .job[data-job=\"dash-rec\"]";
-    dashboard.wait_for(&format!("document.querySelector('{card}')"), Duration::from_secs(60));
+    dashboard.wait_for(
+        &format!("document.querySelector('{card}')"),
+        Duration::from_secs(60),
+    );
     dashboard.wait_for(
         &format!(
             "(() => {{ const c = document.querySelector('{card}'); if (!c) return false; \
@@ -309,9 +310,17 @@ fn admin_actions_from_the_page_carry_the_operators_token_and_are_refused_without
         "document.getElementById('conn').dataset.state === 'live'",
         Duration::from_secs(30),
     );
-    submit(&server, &http, &slow_recording("dash-cancel", 3000), Some("sub"));
+    submit(
+        &server,
+        &http,
+        &slow_recording("dash-cancel", 3000),
+        Some("sub"),
+    );
     let card = "#active .job[data-job=\"dash-cancel\"]";
-    dashboard.wait_for(&format!("document.querySelector('{card}')"), Duration::from_secs(60));
+    dashboard.wait_for(
+        &format!("document.querySelector('{card}')"),
+        Duration::from_secs(60),
+    );
 
     // Without a token: refused by the route, said on the page, and the job runs on.
     dashboard.click(&format!("{card} button.cancel"));
@@ -324,11 +333,7 @@ fn admin_actions_from_the_page_carry_the_operators_token_and_are_refused_without
     // The dead letters' list is an admin route too: the page asks for the token instead.
     let (status, _) = body(http.get(server.url("/dead-letters")).send().unwrap());
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = body(
-        http.delete(server.url("/api/frozen/$roz"))
-            .send()
-            .unwrap(),
-    );
+    let (status, _) = body(http.delete(server.url("/api/frozen/$roz")).send().unwrap());
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // With the admin token typed in: the same button cancels it.

@@ -221,9 +221,7 @@ impl Activity {
         if board.queued.len() >= TRACKED_QUEUED {
             return;
         }
-        board
-            .labels
-            .insert(id.to_string(), (label.clone(), lane));
+        board.labels.insert(id.to_string(), (label.clone(), lane));
         board.queued.push_back(Waiting {
             id: id.to_string(),
             label,
@@ -246,7 +244,11 @@ impl Activity {
                 if let Some(active) = board.active.remove(id)
                     && !board.queued.iter().any(|queued| queued.id == id)
                 {
-                    let lane = board.labels.get(id).map(|(_, lane)| *lane).unwrap_or_default();
+                    let lane = board
+                        .labels
+                        .get(id)
+                        .map(|(_, lane)| *lane)
+                        .unwrap_or_default();
                     board.queued.push_front(Waiting {
                         id: id.to_string(),
                         label: active.label,
@@ -304,9 +306,10 @@ impl Activity {
                     job["timings"]["total_ms"].as_f64(),
                     run_ms,
                 );
-                let bytes = job["artifacts"].as_array().filter(|a| !a.is_empty()).map(|a| {
-                    a.iter().filter_map(|a| a["bytes"].as_u64()).sum()
-                });
+                let bytes = job["artifacts"]
+                    .as_array()
+                    .filter(|a| !a.is_empty())
+                    .map(|a| a.iter().filter_map(|a| a["bytes"].as_u64()).sum());
                 if let (EventName::Succeeded, Some(ms)) = (event.event, run_ms) {
                     if board.run_times.len() >= RUN_TIMES {
                         board.run_times.pop_front();
@@ -392,7 +395,12 @@ mod tests {
         let label = JobLabel::of("kidlisp", &json!({"code": "roz", "formats": ["webp"]}));
         assert_eq!(label.piece.as_deref(), Some("$roz"));
         activity.queued("a", label.clone(), Lane::Interactive, 1);
-        activity.queued("b", JobLabel::of("p5", &json!({"code": "x"})), Lane::Interactive, 2);
+        activity.queued(
+            "b",
+            JobLabel::of("p5", &json!({"code": "x"})),
+            Lane::Interactive,
+            2,
+        );
         activity.queued("c", JobLabel::default(), Lane::Interactive, 3);
         let now = activity.snapshot(2);
         assert_eq!(now.queue.len(), 3);
@@ -469,7 +477,12 @@ mod tests {
             "a",
             &event(EventName::Started, json!({"id": "a", "attempt": 1})),
         );
-        activity.queued("a", JobLabel::of("kidlisp", &json!({"code": "roz"})), Lane::Interactive, 1);
+        activity.queued(
+            "a",
+            JobLabel::of("kidlisp", &json!({"code": "roz"})),
+            Lane::Interactive,
+            1,
+        );
         let now = activity.snapshot(1);
         assert!(now.queue.is_empty());
         assert_eq!(now.active[0].label.piece.as_deref(), Some("$roz"));

@@ -98,7 +98,13 @@ mod tests {
         let page = super::PAGE.as_str();
         assert!(!page.contains("/*STYLE*/") && !page.contains("/*SCRIPT*/"));
         assert!(page.contains("new EventSource"));
-        for external in ["src=\"http", "href=\"http", "src=\"//", "@import", "url(http"] {
+        for external in [
+            "src=\"http",
+            "href=\"http",
+            "src=\"//",
+            "@import",
+            "url(http",
+        ] {
             assert!(!page.contains(external), "the page loads {external}…");
         }
     }

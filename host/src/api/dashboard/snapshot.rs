@@ -45,7 +45,10 @@ pub async fn build(service: &Service, slow: &mut Slow) -> Value {
         .collect();
     let (depths, queue_error) = match service.queue.depths().await {
         Ok(depths) => (json!(depths), Value::Null),
-        Err(err) => (Value::Null, json!(format!("the queue did not answer: {err}"))),
+        Err(err) => (
+            Value::Null,
+            json!(format!("the queue did not answer: {err}")),
+        ),
     };
     let queue_depth = depths
         .as_object()
