@@ -132,6 +132,11 @@ impl Default for Config {
     }
 }
 
+/// `service.dashboard_timings`' default.
+pub const DEFAULT_DASHBOARD_TIMINGS: usize = 10_000;
+/// `service.dashboard_preview_max_bytes`' default: 4 MiB.
+pub const DEFAULT_DASHBOARD_PREVIEW_MAX_BYTES: usize = 4 << 20;
+
 impl Default for ServiceSettings {
     fn default() -> Self {
         Self {
@@ -155,8 +160,8 @@ impl Default for ServiceSettings {
             max_connections: 512,
             webhook_allow_private: false,
             drain_timeout_s: 30,
-            dashboard_timings: crate::service::DEFAULT_DASHBOARD_TIMINGS,
-            dashboard_preview_max_bytes: crate::service::DEFAULT_PREVIEW_MAX_BYTES,
+            dashboard_timings: DEFAULT_DASHBOARD_TIMINGS,
+            dashboard_preview_max_bytes: DEFAULT_DASHBOARD_PREVIEW_MAX_BYTES,
         }
     }
 }

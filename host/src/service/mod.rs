@@ -19,11 +19,9 @@ pub use activity::{
 };
 pub use events::{EventHub, EventName, JobEvent};
 pub use metrics::Metrics;
-pub use previews::{DEFAULT_MAX_BYTES as DEFAULT_PREVIEW_MAX_BYTES, Preview, Previews};
+pub use previews::{Preview, Previews};
 pub use schedules::{FireOutcome, ScheduleStatus, Schedules};
-pub use throughput::{
-    DEFAULT_KEPT as DEFAULT_DASHBOARD_TIMINGS, Minute, Throughput, ThroughputSummary,
-};
+pub use throughput::{Minute, Throughput, ThroughputSummary};
 pub use webhooks::signature as webhook_signature;
 
 use crate::Kiln;

@@ -9,13 +9,11 @@
 //! record (a still image, a card) have no frame, and jobs running in another process of a Redis
 //! deployment neither: their events reach this process, their frames do not.
 
+use crate::config::DEFAULT_DASHBOARD_PREVIEW_MAX_BYTES as DEFAULT_MAX_BYTES;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// `service.dashboard_preview_max_bytes`' default: 4 MiB.
-pub const DEFAULT_MAX_BYTES: usize = 4 << 20;
 
 /// One job's latest frame.
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@
 //! (`kiln_job_stage_seconds`, `GET /metrics`) is the durable record.
 
 use super::events::EventName;
+use crate::config::DEFAULT_DASHBOARD_TIMINGS as DEFAULT_KEPT;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,8 +16,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub const WINDOW_MS: u64 = 3_600_000;
 /// The summary's buckets: one per minute of the window.
 const BUCKET_MS: u64 = 60_000;
-/// `service.dashboard_timings`' default.
-pub const DEFAULT_KEPT: usize = 10_000;
 
 /// One job that ended.
 #[derive(Debug, Clone, Copy)]
