@@ -202,11 +202,12 @@ impl Activity {
 
     /// A job was queued here in `lane` (a submission).
     pub fn queued(&self, id: &str, label: JobLabel, lane: Lane, submitted_at: u64) {
-        self.queued_quietly(id, label, lane, submitted_at);
+        self.enqueue(id, label, lane, submitted_at);
         self.touch();
     }
 
-    fn queued_quietly(&self, id: &str, label: JobLabel, lane: Lane, submitted_at: u64) {
+    /// [`Self::queued`]'s change to the board, before it is announced.
+    fn enqueue(&self, id: &str, label: JobLabel, lane: Lane, submitted_at: u64) {
         let mut board = self.board.lock().expect("activity lock");
         // A worker may have started (or even finished) it before the submission got here.
         if let Some(active) = board.active.get_mut(id) {
@@ -232,11 +233,12 @@ impl Activity {
 
     /// Takes in one job event.
     pub fn observe(&self, id: &str, event: &JobEvent) {
-        self.observe_quietly(id, event);
+        self.apply(id, event);
         self.touch();
     }
 
-    fn observe_quietly(&self, id: &str, event: &JobEvent) {
+    /// [`Self::observe`]'s change to the board, before it is announced.
+    fn apply(&self, id: &str, event: &JobEvent) {
         let mut board = self.board.lock().expect("activity lock");
         match event.event {
             EventName::Queued => {
