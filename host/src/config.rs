@@ -104,6 +104,12 @@ pub struct ServiceSettings {
     /// back in the queue (without counting the attempt), in seconds. Open `?wait` and event
     /// streams are answered by then too.
     pub drain_timeout_s: u64,
+    /// Finished jobs whose timings the dashboard (`GET /`) keeps for its last hour of throughput
+    /// and latency, in memory; beyond it the oldest are dropped and the dashboard says so.
+    pub dashboard_timings: usize,
+    /// Largest frame, in bytes (PNG), kept as a running recording's live preview on the
+    /// dashboard; a larger frame is not kept and the job shows no preview.
+    pub dashboard_preview_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -125,6 +131,11 @@ impl Default for Config {
         }
     }
 }
+
+/// `service.dashboard_timings`' default.
+pub const DEFAULT_DASHBOARD_TIMINGS: usize = 10_000;
+/// `service.dashboard_preview_max_bytes`' default: 4 MiB.
+pub const DEFAULT_DASHBOARD_PREVIEW_MAX_BYTES: usize = 4 << 20;
 
 impl Default for ServiceSettings {
     fn default() -> Self {
@@ -149,6 +160,8 @@ impl Default for ServiceSettings {
             max_connections: 512,
             webhook_allow_private: false,
             drain_timeout_s: 30,
+            dashboard_timings: DEFAULT_DASHBOARD_TIMINGS,
+            dashboard_preview_max_bytes: DEFAULT_DASHBOARD_PREVIEW_MAX_BYTES,
         }
     }
 }

@@ -14,6 +14,7 @@ mod bundle;
 mod cards;
 mod cli;
 mod clients;
+mod dashboard;
 mod hostile;
 mod isolation;
 mod js_render;

@@ -2,6 +2,7 @@
 //! OpenAPI document. See docs/api.md.
 
 mod auth;
+mod dashboard;
 mod dead_letters;
 mod error;
 mod jobs;
@@ -69,6 +70,10 @@ where
 /// document and docs/api.md, so the three cannot drift apart.
 fn routes(max_plugin_bytes: usize) -> Vec<Route> {
     vec![
+        route(Method::GET, "/", dashboard::page),
+        route(Method::GET, "/dashboard/events", dashboard::events),
+        route(Method::GET, "/dashboard/snapshot", dashboard::snapshot_json),
+        route(Method::GET, "/dashboard/preview/{id}", dashboard::preview),
         route(Method::POST, "/jobs", jobs::submit),
         route(Method::POST, "/jobs/batch", jobs::submit_batch),
         route(Method::GET, "/jobs/{id}", jobs::status),

@@ -6,7 +6,7 @@
 use super::error::{ApiErrorKind, ErrorAnswer, ErrorBody};
 use super::jobs::{Accepted, Batch, CancelStatus, Cancellation, Links};
 use super::schedules::ScheduleList;
-use super::{dead_letters, jobs, oven, plugins, render, schedules, system};
+use super::{dashboard, dead_letters, jobs, oven, plugins, render, schedules, system};
 use crate::error::{ErrorKind, RenderError};
 use crate::jobs::{JobSpec, StoredArtifact};
 use crate::queue::{DroppedInput, JobRecord, JobState, Lane, LaneDepths, LogEntry, Timings};
@@ -24,6 +24,10 @@ use utoipa::OpenApi;
                        else a new id."
     ),
     paths(
+        dashboard::page,
+        dashboard::stream::events,
+        dashboard::stream::snapshot_json,
+        dashboard::preview,
         jobs::submit,
         jobs::submit_batch,
         jobs::status,
@@ -95,6 +99,9 @@ use utoipa::OpenApi;
         oven::screenshots::PresetInfo,
         oven::bake::Bake,
         oven::bake::BakesSnapshot,
+        crate::service::ThroughputSummary,
+        crate::service::Minute,
+        crate::browser::BrowserReport,
     ))
 )]
 pub struct ApiDoc;

@@ -44,7 +44,7 @@ pub use network::{
     NetworkGrant, PiecesSettings, SITE, SiteFetcher, check_network_grant, check_pieces_settings,
 };
 pub use page::{CaptureSource, JobPage, PageErrorRecord, PageOptions};
-pub use pool::{BrowserPool, PageLimits};
+pub use pool::{BrowserPool, BrowserReport, PageLimits};
 pub use record::{RecordOptions, RecordSource};
 pub use settings::BrowserSettings;
 

@@ -61,6 +61,32 @@ impl From<&JobSettings> for PageLimits {
     }
 }
 
+/// One running browser, for operators (the dashboard).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BrowserReport {
+    /// Its slot in the pool (0-based).
+    pub index: usize,
+    pub pid: Option<u32>,
+    /// Whether its DevTools connection is up.
+    pub alive: bool,
+    /// Being recycled: its pages take no new job.
+    pub draining: bool,
+    /// Seconds since it started.
+    pub age_s: u64,
+    /// Jobs its pages have served.
+    pub jobs_served: u64,
+    /// Its pages (`browser.pages_per_process`).
+    pub pages: usize,
+    /// Of those, the pages running a job now.
+    pub leased: u64,
+    /// Memory its processes hold of their own, in MiB: the measure `browser.recycle_above_mib`
+    /// is held to (shared memory counted once per process that maps it: an upper bound).
+    pub memory_mib: u64,
+    /// `jobs.max_page_memory_mib`: the most one renderer may hold (0: no limit).
+    pub renderer_budget_mib: u64,
+}
+
 /// Warm Chromium pages, one per job slot.
 pub struct BrowserPool {
     settings: BrowserSettings,
@@ -160,6 +186,35 @@ impl BrowserPool {
             .filter(|b| b.is_alive() && !b.is_draining())
             .count();
         serving * self.settings.pages_per_process
+    }
+
+    /// Each running browser as the dashboard shows it: its process, its age, the jobs its pages
+    /// served and hold now, and the memory its process tree holds (read from `/proc` now, so
+    /// call it seconds apart, not per request burst).
+    pub fn browsers(&self) -> Vec<BrowserReport> {
+        let browsers: Vec<Arc<BrowserProcess>> = self
+            .browsers
+            .lock()
+            .expect("pool lock")
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        browsers
+            .iter()
+            .map(|b| BrowserReport {
+                index: b.index,
+                pid: b.pid,
+                alive: b.is_alive(),
+                draining: b.is_draining(),
+                age_s: b.age().as_secs(),
+                jobs_served: b.jobs_served(),
+                pages: self.settings.pages_per_process,
+                leased: b.leased(),
+                memory_mib: b.tree_memory_mib(),
+                renderer_budget_mib: b.renderer_budget_mib(),
+            })
+            .collect()
     }
 
     /// A browser with its pages open, not yet in service.

@@ -67,6 +67,13 @@ impl JobLog {
         }
     }
 
+    /// Hands a recording's latest frame (PNG) to the observer, for a live preview.
+    pub fn preview(&self, png: &bytes::Bytes) {
+        if let Some(observer) = &self.observer {
+            observer.preview(png);
+        }
+    }
+
     pub fn push(&self, level: &'static str, source: &'static str, message: impl Into<String>) {
         let mut message = message.into();
         if message.len() > MAX_LINE_BYTES {

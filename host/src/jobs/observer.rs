@@ -6,4 +6,7 @@ pub trait JobObserver: Send + Sync {
     fn attempt_started(&self, _attempt: u32) {}
     /// The plugin reported progress: `fraction` in 0..=1 and a short stage name.
     fn progress(&self, _fraction: f32, _stage: &str) {}
+    /// A recording captured `png`, its latest frame (the dashboard's live preview). Called
+    /// with the bytes the encoder gets, not a copy, at most once per progress report.
+    fn preview(&self, _png: &bytes::Bytes) {}
 }

@@ -6,10 +6,16 @@
 //! deployment also carries the other processes' events, best effort) and by the submissions made
 //! here, so it is a view, not the queue: a job another process queued shows up once it starts.
 //! The queue's own depths (`JobQueue::depths`) are exact; the routes answer both.
+//!
+//! Every change is announced on a watch channel ([`Activity::changes`]), which the dashboard's
+//! event stream (`GET /dashboard/events`) waits on instead of polling.
 
 use super::events::{EventName, JobEvent};
+use super::throughput::Throughput;
+use crate::queue::Lane;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use tokio::sync::watch;
 
 /// Jobs kept in [`Activity::snapshot`]'s `recent`.
 pub const RECENT_JOBS: usize = 30;
@@ -57,7 +63,9 @@ pub struct QueuedJob {
     pub id: String,
     #[serde(flatten)]
     pub label: JobLabel,
-    /// 1 is next.
+    /// The lane it waits in; workers take every `interactive` job before any `bulk` one.
+    pub lane: Lane,
+    /// 1 is next, in the order workers take jobs: the `interactive` lane first, then `bulk`.
     pub position: usize,
     /// When it was submitted (Unix ms).
     pub added_at: u64,
@@ -96,8 +104,35 @@ pub struct EndedJob {
     pub run_ms: Option<f64>,
     /// The URL of its first artifact, when it made one.
     pub url: Option<String>,
+    /// The name of its artifact to show as a thumbnail: `poster.*` or `still.png` when it made
+    /// one, else its first image (`GET /jobs/{id}/artifacts/{name}` serves it).
+    pub thumbnail: Option<String>,
+    /// Its artifacts' size, all together, in bytes.
+    pub bytes: Option<u64>,
     /// Why it failed.
     pub error: Option<String>,
+}
+
+/// The artifact of a finished job (its record's `artifacts`) best shown as its thumbnail: a
+/// poster or still first, then any image a browser shows.
+fn thumbnail(artifacts: &serde_json::Value) -> Option<String> {
+    let artifacts = artifacts.as_array()?;
+    let named = |a: &&serde_json::Value| {
+        let name = a["name"].as_str().unwrap_or_default();
+        name.starts_with("poster.") || name == "still.png"
+    };
+    let image = |a: &&serde_json::Value| {
+        matches!(
+            a["content_type"].as_str().unwrap_or_default(),
+            "image/png" | "image/jpeg" | "image/webp" | "image/gif"
+        )
+    };
+    artifacts
+        .iter()
+        .find(named)
+        .or_else(|| artifacts.iter().find(image))
+        .and_then(|a| a["name"].as_str())
+        .map(str::to_string)
 }
 
 /// Everything at one moment.
@@ -108,21 +143,44 @@ pub struct ActivitySnapshot {
     pub recent: Vec<EndedJob>,
 }
 
+/// A job waiting, as the board holds it.
+struct Waiting {
+    id: String,
+    label: JobLabel,
+    lane: Lane,
+    /// When it was submitted (Unix ms).
+    added_at: u64,
+}
+
 #[derive(Default)]
 struct Board {
-    /// Waiting, oldest first: id, label, submitted at.
-    queued: VecDeque<(String, JobLabel, u64)>,
+    /// Waiting, oldest first.
+    queued: VecDeque<Waiting>,
     active: HashMap<String, ActiveJob>,
     recent: VecDeque<EndedJob>,
     run_times: VecDeque<f64>,
-    /// Labels of jobs seen queued, kept until they end (a `started` event carries none).
-    labels: HashMap<String, JobLabel>,
+    /// Labels and lanes of jobs seen queued, kept until they end (a `started` event carries
+    /// neither).
+    labels: HashMap<String, (JobLabel, Lane)>,
 }
 
 /// The live view; cheap to update on every event.
-#[derive(Default)]
 pub struct Activity {
     board: Mutex<Board>,
+    /// Bumped on every change of the board.
+    changed: watch::Sender<u64>,
+    /// The timings of the jobs that ended in the last hour.
+    pub throughput: Throughput,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Self {
+            board: Mutex::new(Board::default()),
+            changed: watch::channel(0).0,
+            throughput: Throughput::default(),
+        }
+    }
 }
 
 fn now_ms() -> u64 {
@@ -133,8 +191,23 @@ fn now_ms() -> u64 {
 }
 
 impl Activity {
-    /// A job was queued here (a submission, or a job put back by a drain).
-    pub fn queued(&self, id: &str, label: JobLabel, submitted_at: u64) {
+    /// A receiver that sees a new value whenever the view changed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    fn touch(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A job was queued here in `lane` (a submission).
+    pub fn queued(&self, id: &str, label: JobLabel, lane: Lane, submitted_at: u64) {
+        self.enqueue(id, label, lane, submitted_at);
+        self.touch();
+    }
+
+    /// [`Self::queued`]'s change to the board, before it is announced.
+    fn enqueue(&self, id: &str, label: JobLabel, lane: Lane, submitted_at: u64) {
         let mut board = self.board.lock().expect("activity lock");
         // A worker may have started (or even finished) it before the submission got here.
         if let Some(active) = board.active.get_mut(id) {
@@ -142,39 +215,60 @@ impl Activity {
             return;
         }
         let seen = board.recent.iter().any(|ended| ended.id == id)
-            || board.queued.iter().any(|(queued, ..)| queued == id);
+            || board.queued.iter().any(|queued| queued.id == id);
         if seen {
             return;
         }
         if board.queued.len() >= TRACKED_QUEUED {
             return;
         }
-        board.labels.insert(id.to_string(), label.clone());
-        board
-            .queued
-            .push_back((id.to_string(), label, submitted_at));
+        board.labels.insert(id.to_string(), (label.clone(), lane));
+        board.queued.push_back(Waiting {
+            id: id.to_string(),
+            label,
+            lane,
+            added_at: submitted_at,
+        });
     }
 
     /// Takes in one job event.
     pub fn observe(&self, id: &str, event: &JobEvent) {
+        self.apply(id, event);
+        self.touch();
+    }
+
+    /// [`Self::observe`]'s change to the board, before it is announced.
+    fn apply(&self, id: &str, event: &JobEvent) {
         let mut board = self.board.lock().expect("activity lock");
         match event.event {
             EventName::Queued => {
                 // Put back by a drain: it waits again, at the front (it was leased first).
                 if let Some(active) = board.active.remove(id)
-                    && !board.queued.iter().any(|(queued, ..)| queued == id)
+                    && !board.queued.iter().any(|queued| queued.id == id)
                 {
-                    board
-                        .queued
-                        .push_front((id.to_string(), active.label, now_ms()));
+                    let lane = board
+                        .labels
+                        .get(id)
+                        .map(|(_, lane)| *lane)
+                        .unwrap_or_default();
+                    board.queued.push_front(Waiting {
+                        id: id.to_string(),
+                        label: active.label,
+                        lane,
+                        added_at: now_ms(),
+                    });
                 }
             }
             EventName::Retrying => {
                 board.active.remove(id);
             }
             EventName::Started => {
-                board.queued.retain(|(queued, ..)| queued != id);
-                let label = board.labels.get(id).cloned().unwrap_or_default();
+                board.queued.retain(|queued| queued.id != id);
+                let label = board
+                    .labels
+                    .get(id)
+                    .map(|(label, _)| label.clone())
+                    .unwrap_or_default();
                 let attempt = event.data["attempt"].as_u64().unwrap_or(1);
                 board.active.insert(
                     id.to_string(),
@@ -198,15 +292,26 @@ impl Activity {
                 }
             }
             EventName::Succeeded | EventName::Failed | EventName::Cancelled => {
-                board.queued.retain(|(queued, ..)| queued != id);
+                board.queued.retain(|queued| queued.id != id);
                 board.active.remove(id);
-                let known = board.labels.remove(id);
+                let known = board.labels.remove(id).map(|(label, _)| label);
                 let job = &event.data;
                 let label = known.unwrap_or_else(|| match job["type"].as_str() {
                     Some(job_type) => JobLabel::of(job_type, &job["input"]),
                     None => JobLabel::default(),
                 });
                 let run_ms = job["timings"]["run_ms"].as_f64();
+                let finished_at = job["finished_at"].as_u64();
+                self.throughput.record(
+                    finished_at.unwrap_or_else(now_ms),
+                    event.event,
+                    job["timings"]["total_ms"].as_f64(),
+                    run_ms,
+                );
+                let bytes = job["artifacts"]
+                    .as_array()
+                    .filter(|a| !a.is_empty())
+                    .map(|a| a.iter().filter_map(|a| a["bytes"].as_u64()).sum());
                 if let (EventName::Succeeded, Some(ms)) = (event.event, run_ms) {
                     if board.run_times.len() >= RUN_TIMES {
                         board.run_times.pop_front();
@@ -220,9 +325,11 @@ impl Activity {
                     id: id.to_string(),
                     label,
                     status: event.event.as_str().to_string(),
-                    finished_at: job["finished_at"].as_u64(),
+                    finished_at,
                     run_ms,
                     url: job["artifacts"][0]["url"].as_str().map(str::to_string),
+                    thumbnail: thumbnail(&job["artifacts"]),
+                    bytes,
                     error: job["error"]["message"].as_str().map(str::to_string),
                 });
             }
@@ -232,10 +339,13 @@ impl Activity {
     /// Forgets a job the view holds as waiting or running when its record says otherwise (its
     /// events were missed: Redis pub/sub is best effort).
     pub fn forget(&self, id: &str) {
-        let mut board = self.board.lock().expect("activity lock");
-        board.queued.retain(|(queued, ..)| queued != id);
-        board.active.remove(id);
-        board.labels.remove(id);
+        {
+            let mut board = self.board.lock().expect("activity lock");
+            board.queued.retain(|queued| queued.id != id);
+            board.active.remove(id);
+            board.labels.remove(id);
+        }
+        self.touch();
     }
 
     /// The view now; `workers` (at least 1) divides the estimated waits.
@@ -247,15 +357,18 @@ impl Activity {
             board.run_times.iter().sum::<f64>() / board.run_times.len() as f64
         };
         let workers = workers.max(1);
-        let queue = board
-            .queued
-            .iter()
+        // Workers drain `interactive` before `bulk`: that is the order jobs start in.
+        let mut waiting: Vec<&Waiting> = board.queued.iter().collect();
+        waiting.sort_by_key(|w| w.lane != Lane::Interactive);
+        let queue = waiting
+            .into_iter()
             .enumerate()
-            .map(|(i, (id, label, added_at))| QueuedJob {
-                id: id.clone(),
-                label: label.clone(),
+            .map(|(i, waiting)| QueuedJob {
+                id: waiting.id.clone(),
+                label: waiting.label.clone(),
+                lane: waiting.lane,
                 position: i + 1,
-                added_at: *added_at,
+                added_at: waiting.added_at,
                 estimated_wait: (mean_run_ms * (i / workers + 1) as f64).round() as u64,
             })
             .collect();
@@ -283,9 +396,14 @@ mod tests {
         let activity = Activity::default();
         let label = JobLabel::of("kidlisp", &json!({"code": "roz", "formats": ["webp"]}));
         assert_eq!(label.piece.as_deref(), Some("$roz"));
-        activity.queued("a", label.clone(), 1);
-        activity.queued("b", JobLabel::of("p5", &json!({"code": "x"})), 2);
-        activity.queued("c", JobLabel::default(), 3);
+        activity.queued("a", label.clone(), Lane::Interactive, 1);
+        activity.queued(
+            "b",
+            JobLabel::of("p5", &json!({"code": "x"})),
+            Lane::Interactive,
+            2,
+        );
+        activity.queued("c", JobLabel::default(), Lane::Interactive, 3);
         let now = activity.snapshot(2);
         assert_eq!(now.queue.len(), 3);
         assert_eq!(
@@ -361,10 +479,65 @@ mod tests {
             "a",
             &event(EventName::Started, json!({"id": "a", "attempt": 1})),
         );
-        activity.queued("a", JobLabel::of("kidlisp", &json!({"code": "roz"})), 1);
+        activity.queued(
+            "a",
+            JobLabel::of("kidlisp", &json!({"code": "roz"})),
+            Lane::Interactive,
+            1,
+        );
         let now = activity.snapshot(1);
         assert!(now.queue.is_empty());
         assert_eq!(now.active[0].label.piece.as_deref(), Some("$roz"));
+    }
+
+    #[test]
+    fn interactive_jobs_wait_ahead_of_bulk_ones_and_every_change_is_announced() {
+        let activity = Activity::default();
+        let mut changes = activity.changes();
+        activity.queued("bulk", JobLabel::default(), Lane::Bulk, 1);
+        assert!(changes.has_changed().unwrap());
+        changes.mark_unchanged();
+        activity.queued("fast", JobLabel::default(), Lane::Interactive, 2);
+        let now = activity.snapshot(1);
+        let order: Vec<_> = now
+            .queue
+            .iter()
+            .map(|q| (q.id.as_str(), q.lane, q.position))
+            .collect();
+        assert_eq!(
+            order,
+            [("fast", Lane::Interactive, 1), ("bulk", Lane::Bulk, 2)]
+        );
+        assert!(changes.has_changed().unwrap());
+    }
+
+    #[test]
+    fn an_ended_job_shows_its_poster_or_first_image_and_its_size() {
+        let activity = Activity::default();
+        activity.observe(
+            "v",
+            &event(
+                EventName::Succeeded,
+                json!({"id": "v", "finished_at": 5, "timings": {"run_ms": 10.0, "total_ms": 12.0},
+                       "artifacts": [
+                    {"name": "video.mp4", "content_type": "video/mp4", "bytes": 100},
+                    {"name": "poster.png", "content_type": "image/png", "bytes": 20}]}),
+            ),
+        );
+        activity.observe(
+            "i",
+            &event(
+                EventName::Succeeded,
+                json!({"id": "i", "artifacts": [
+                    {"name": "index.html", "content_type": "text/html", "bytes": 1},
+                    {"name": "image.png", "content_type": "image/png", "bytes": 2}]}),
+            ),
+        );
+        let now = activity.snapshot(1);
+        assert_eq!(now.recent[1].thumbnail.as_deref(), Some("poster.png"));
+        assert_eq!(now.recent[1].bytes, Some(120));
+        assert_eq!(now.recent[0].thumbnail.as_deref(), Some("image.png"));
+        assert_eq!(activity.throughput.summary(6).succeeded, 1);
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub struct EventHub {
     forward: Mutex<Option<mpsc::UnboundedSender<(String, JobEvent)>>>,
     /// What every event delivered here says about the jobs now and lately (the status routes).
     pub activity: super::activity::Activity,
+    /// The latest frame of each recording running here (the dashboard's live preview).
+    pub previews: super::previews::Previews,
 }
 
 impl EventHub {
@@ -107,6 +109,10 @@ impl EventHub {
     /// Sends `event` to `job`'s subscribers in this process; a final event also closes the
     /// channel.
     pub fn deliver(&self, job: &str, event: JobEvent) {
+        if matches!(event.event, EventName::Queued | EventName::Retrying) || event.is_final() {
+            // Not running here any more: its last frame is of no use.
+            self.previews.remove(job);
+        }
         self.activity.observe(job, &event);
         let mut channels = self.channels.lock().expect("event hub lock");
         if let Some(sender) = channels.get(job) {

@@ -6,9 +6,11 @@ mod cache;
 mod events;
 mod limits;
 mod metrics;
+mod previews;
 mod redis_clients;
 mod redis_events;
 mod schedules;
+mod throughput;
 pub mod webhooks;
 mod workers;
 
@@ -17,7 +19,9 @@ pub use activity::{
 };
 pub use events::{EventHub, EventName, JobEvent};
 pub use metrics::Metrics;
+pub use previews::{Preview, Previews};
 pub use schedules::{FireOutcome, ScheduleStatus, Schedules};
+pub use throughput::{Minute, Throughput, ThroughputSummary};
 pub use webhooks::signature as webhook_signature;
 
 use crate::Kiln;
@@ -216,10 +220,18 @@ impl Service {
             None => ScheduleStore::File(FileStore::new(&kiln.config.data_dir)),
         };
         let schedules = Schedules::new(&kiln.config.schedules, schedule_store)?;
+        let events = EventHub::default();
+        events
+            .activity
+            .throughput
+            .set_kept(settings.dashboard_timings);
+        events
+            .previews
+            .set_max_bytes(settings.dashboard_preview_max_bytes);
         let service = Arc::new(Self {
             kiln,
             queue,
-            events: EventHub::default(),
+            events,
             metrics: Metrics::default(),
             settings,
             queue_settings,
@@ -377,7 +389,7 @@ impl Service {
                 let label = JobLabel::of(&record.job_type, &record.input);
                 self.events
                     .activity
-                    .queued(&record.id, label, record.submitted_at);
+                    .queued(&record.id, label, lane, record.submitted_at);
                 self.metrics.submitted(lane);
                 self.wake.notify_waiters();
                 Ok(Submitted::New(record))

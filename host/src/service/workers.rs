@@ -90,6 +90,10 @@ impl JobObserver for Publisher {
             },
         );
     }
+
+    fn preview(&self, png: &bytes::Bytes) {
+        self.service.events.previews.set(&self.id, png.clone());
+    }
 }
 
 /// Why a run stopped before its plugin finished.

@@ -117,6 +117,13 @@ async fn try_note(service: &Service, record: &JobRecord, piece: &Piece) -> Resul
     responses((status = 200, description = "`{frozen: [{piece, attempts, firstDetected, lastAttempt, reason, previewUrl, job}]}`, latest first", body = Object)),
 )]
 pub async fn list(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
+    let frozen = pieces(&service).await?;
+    Ok(axum::Json(serde_json::json!({"frozen": frozen})).into_response())
+}
+
+/// The frozen and dud pieces, latest first (one read of the store per piece: `GET /api/frozen`
+/// and the dashboard, which reads it every few seconds, not per event).
+pub(crate) async fn pieces(service: &Service) -> Result<Vec<FrozenPiece>, ApiError> {
     let mut frozen = Vec::new();
     for key in service.kiln.store.list(PREFIX).await? {
         if let Ok(bytes) = service.kiln.store.get(&key).await
@@ -126,7 +133,7 @@ pub async fn list(State(service): State<Arc<Service>>) -> Result<Response, ApiEr
         }
     }
     frozen.sort_by(|a, b| b.last_attempt.cmp(&a.last_attempt));
-    Ok(axum::Json(serde_json::json!({"frozen": frozen})).into_response())
+    Ok(frozen)
 }
 
 /// `DELETE /api/frozen/{piece}` (admin): forgets a piece (`$roz`, `%24roz` or `roz`).

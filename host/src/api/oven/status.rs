@@ -23,7 +23,7 @@ pub const QUEUE_SHOWN: usize = 50;
 /// The snapshot, checked against the records of the jobs it lists as waiting or running (a job
 /// whose events were missed is dropped from the view), with the labels of jobs first seen
 /// running (queued by another process) read from their records.
-async fn snapshot(service: &Service) -> ActivitySnapshot {
+pub(crate) async fn snapshot(service: &Service) -> ActivitySnapshot {
     let activity = &service.events.activity;
     let before = activity.snapshot(service.worker_count);
     let listed = before

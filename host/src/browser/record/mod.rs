@@ -410,6 +410,10 @@ impl<'a> Recording<'a> {
                 streamed.captured_ms += shot.elapsed().as_secs_f64() * 1e3;
                 frame.into()
             };
+            if index % 15 == 14 {
+                // The frame of the progress report below, for the dashboard's live preview.
+                self.page.job.log.preview(&frame);
+            }
             if frames_tx.send((index, frame)).await.is_err() {
                 // The judge or the feeder stopped: their results say why.
                 break;
