@@ -135,9 +135,11 @@ fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
     );
 
     // Cancel: two long jobs occupy both workers, so a third waits and is removed; a running one
-    // is stopped.
+    // is stopped. They draw 600 frames (p5's cap), about 10 s at 60 fps: with 240 (4 s) a loaded
+    // machine twice finished one before the test cancelled it (fresh-clone CI, and a run at load
+    // average 8).
     for id in ["long-1", "long-2"] {
-        post(&p5_job(id, SLOW_SKETCH, 40, 240).to_string());
+        post(&p5_job(id, SLOW_SKETCH, 40, 600).to_string());
     }
     // Both are past their page's set-up and drawing frames.
     for id in ["long-1", "long-2"] {
@@ -159,7 +161,7 @@ fn jobs_render_over_http_with_precise_errors_events_and_cancellation() {
     let (status, _) = body(http.delete(server.url("/jobs/long-1")).send().unwrap());
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(
-        wait_final(&server, &http, "long-2", Duration::from_secs(30))["status"],
+        wait_final(&server, &http, "long-2", Duration::from_secs(60))["status"],
         "succeeded"
     );
     // The slot of the stopped job renders again.
