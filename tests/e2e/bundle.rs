@@ -11,6 +11,9 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
     EnableParams, EventRequestPaused, FailRequestParams, FulfillRequestParams, HeaderEntry,
     RequestPattern,
 };
+use chromiumoxide::cdp::browser_protocol::input::{
+    DispatchMouseEventParams, DispatchMouseEventType, MouseButton,
+};
 use chromiumoxide::cdp::browser_protocol::network::ErrorReason;
 use chromiumoxide::cdp::browser_protocol::page::AddScriptToEvaluateOnNewDocumentParams;
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
@@ -162,6 +165,20 @@ impl Opened {
             value[1].as_u64().unwrap() as u32,
             STANDARD.decode(value[2].as_str().unwrap()).unwrap(),
         )
+    }
+
+    /// Presses (`Pressed`), moves or releases the mouse at CSS pixel (x, y) of the viewport.
+    fn mouse(&self, kind: DispatchMouseEventType, x: f64, y: f64) {
+        let params = DispatchMouseEventParams::builder()
+            .r#type(kind)
+            .x(x)
+            .y(y)
+            .button(MouseButton::Left)
+            .buttons(1)
+            .click_count(1)
+            .build()
+            .unwrap();
+        block_on(self.page.execute(params)).unwrap();
     }
 
     /// Every request the page made besides its own file (all refused).
@@ -558,6 +575,86 @@ fn a_p5_bundle_carries_the_hosts_p5_and_draws_what_the_p5_job_type_draws() {
     let outcome = bundle(json!({"kind": "p5", "code": "  "}));
     let error = outcome.error.expect("an empty sketch is refused");
     assert!(error.message.contains("input.code"), "{error:?}");
+}
+
+/// A piece that shows where the pointer is and whether it is down: a 4×4 box at the pen,
+/// yellow while down, dark blue when up.
+const POINTER_PIECE: &str = "(wipe black) (ink (* down 255) (* down 255) 40) (box penx peny 4 4)";
+
+#[test]
+fn a_kidlisp_bundle_passes_pointer_events_to_the_piece() {
+    let outcome = bundle(json!({
+        "kind": "kidlisp", "source": POINTER_PIECE, "width": 64, "height": 48, "density": 4,
+        "compress": "none",
+    }));
+    assert!(
+        outcome.succeeded(),
+        "{:?} {:#?}",
+        outcome.error,
+        outcome.log
+    );
+    let opened = Opened::new(&read(&outcome, "index.html"), &[]);
+    opened.wait_for(
+        "window.kilnPlayer && kilnPlayer.frame >= 2",
+        Duration::from_secs(10),
+    );
+    // The canvas is 64×48 art pixels at 4 CSS pixels each; art pixel (x, y) is at
+    // left + 4x + 2, top + 4y + 2.
+    let left_top = opened.eval(
+        "(() => { const r = document.getElementById('kiln-canvas').getBoundingClientRect();          return [r.left, r.top]; })()",
+    );
+    let (left, top) = (left_top[0].as_f64().unwrap(), left_top[1].as_f64().unwrap());
+    let css = |x: f64, y: f64| (left + 4.0 * x + 2.0, top + 4.0 * y + 2.0);
+    // The pixel at art (x, y), waited for (up to 5 s: a loaded machine plays late), with what
+    // the canvas shows when it does not come.
+    let expect = |x: usize, y: usize, want: [u8; 4], what: &str| {
+        let start = Instant::now();
+        loop {
+            let (width, _, rgba) = opened.canvas("#kiln-canvas");
+            let width = width as usize;
+            if rgba[(y * width + x) * 4..][..4] == want {
+                return;
+            }
+            if start.elapsed() > Duration::from_secs(5) {
+                let lit: Vec<(usize, usize, &[u8])> = rgba
+                    .chunks(4)
+                    .enumerate()
+                    .filter(|(_, p)| p[..3] != [0, 0, 0])
+                    .map(|(i, p)| (i % width, i / width, p))
+                    .take(4)
+                    .collect();
+                panic!(
+                    "{what}: art ({x}, {y}) is not {want:?}; lit pixels {lit:?}, frame {}, error {}",
+                    opened.eval("kilnPlayer.frame"),
+                    opened.eval("kilnPlayer.error")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+
+    let (x, y) = css(20.0, 10.0);
+    opened.mouse(DispatchMouseEventType::MousePressed, x, y);
+    expect(
+        21,
+        11,
+        [255, 255, 40, 255],
+        "down at art (20, 10): a yellow box",
+    );
+
+    // Dragged to (40, 30): the pen follows; released there: the box turns dark.
+    let (x, y) = css(40.0, 30.0);
+    opened.mouse(DispatchMouseEventType::MouseMoved, x, y);
+    expect(
+        41,
+        31,
+        [255, 255, 40, 255],
+        "dragged: the box follows the pen",
+    );
+    expect(21, 11, [0, 0, 0, 255], "and left (20, 10)");
+    opened.mouse(DispatchMouseEventType::MouseReleased, x, y);
+    expect(41, 31, [0, 0, 40, 255], "lifted: the box is dark");
+    assert_eq!(opened.eval("kilnPlayer.error"), Value::Null);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 // Plays a KidLisp piece offline: the `kidlisp` job type's renderer, compiled to WebAssembly
 // (renderer.wasm), runs the piece (piece.bin) frame by frame and each frame's RGBA pixels are
-// put on the canvas, at the piece's frame rate. window.kilnPlayer tells which frame is shown and
-// can pause and resume.
+// put on the canvas, at the piece's frame rate. Pointer events on the canvas reach the piece
+// (touch, draw, lift, in art pixels) before its next frame. window.kilnPlayer tells which frame is
+// shown and can pause and resume.
 (async () => {
   const settings = KILN_PLAYER;
   const canvas = document.getElementById("kiln-canvas");
@@ -44,6 +45,36 @@
       canvas.style.width = width * settings.density + "px";
       canvas.style.height = height * settings.density + "px";
     }
+    // Pointer events, in art pixels, queued in the module for the next frame.
+    let last = null;
+    const at = (e) => {
+      const box = canvas.getBoundingClientRect();
+      return [
+        Math.floor(((e.clientX - box.left) * width) / box.width),
+        Math.floor(((e.clientY - box.top) * height) / box.height),
+      ];
+    };
+    canvas.style.touchAction = "none";
+    canvas.addEventListener("pointerdown", (e) => {
+      const [px, py] = at(e);
+      canvas.setPointerCapture(e.pointerId);
+      last = [px, py];
+      x.kiln_event(0, px, py, 0, 0);
+    });
+    canvas.addEventListener("pointermove", (e) => {
+      if (!last) return;
+      const [px, py] = at(e);
+      x.kiln_event(1, px, py, px - last[0], py - last[1]);
+      last = [px, py];
+    });
+    const lift = (e) => {
+      if (!last) return;
+      const [px, py] = at(e);
+      last = null;
+      x.kiln_event(2, px, py, 0, 0);
+    };
+    canvas.addEventListener("pointerup", lift);
+    canvas.addEventListener("pointercancel", lift);
     const g = canvas.getContext("2d");
     const image = g.createImageData(width, height);
     const draw = () => {

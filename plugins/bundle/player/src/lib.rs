@@ -211,6 +211,9 @@ mod exports {
         input: Vec<u8>,
         renderer: Option<kidlisp::Renderer>,
         message: String,
+        /// Pointer events since the last frame, delivered before the next one is drawn (as the
+        /// `kidlisp` job type delivers its input's events).
+        events: Vec<kidlisp::Event>,
     }
 
     thread_local! {
@@ -269,7 +272,8 @@ mod exports {
                 s.message = "kiln_frame before kiln_start".into();
                 return std::ptr::null();
             };
-            match renderer.render_frame(&[]) {
+            let events = std::mem::take(&mut s.events);
+            match renderer.render_frame(&events) {
                 Ok(pixels) => pixels.as_ptr(),
                 Err(stop) => {
                     s.message = format!(
@@ -280,6 +284,25 @@ mod exports {
                 }
             }
         })
+    }
+
+    /// Queues a pointer event for the next frame: `kind` 0 touch (down), 1 draw (moved while
+    /// down, by `dx`, `dy`), 2 lift (up); `x`, `y` in art pixels. Other kinds are ignored.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn kiln_event(kind: u32, x: f64, y: f64, dx: f64, dy: f64) {
+        let event = match kind {
+            0 => kidlisp::Event::Touch { x, y },
+            1 => kidlisp::Event::Draw { x, y, dx, dy },
+            2 => kidlisp::Event::Lift { x, y },
+            _ => return,
+        };
+        // A page that never draws (paused) must not grow the queue without bound.
+        const MAX_PENDING: usize = 1024;
+        STATE.with_borrow_mut(|s| {
+            if s.events.len() < MAX_PENDING {
+                s.events.push(event);
+            }
+        });
     }
 
     /// Where the last error's UTF-8 text is.
