@@ -16,7 +16,6 @@ use chromiumoxide::cdp::browser_protocol::input::{
 };
 use chromiumoxide::cdp::browser_protocol::network::ErrorReason;
 use chromiumoxide::cdp::browser_protocol::page::AddScriptToEvaluateOnNewDocumentParams;
-use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use futures::StreamExt;
 use kiln::ErrorKind;
 use kiln::browser::bare::BareBrowser;
@@ -126,30 +125,12 @@ impl Opened {
 
     /// `expression`'s value (promises awaited).
     fn eval(&self, expression: &str) -> Value {
-        let params = EvaluateParams::builder()
-            .expression(expression)
-            .await_promise(true)
-            .return_by_value(true)
-            .build()
-            .unwrap();
-        let result = block_on(self.page.execute(params)).unwrap().result;
-        if let Some(thrown) = &result.exception_details {
-            panic!("{expression} threw: {thrown:?}");
-        }
-        result.result.value.clone().unwrap_or(Value::Null)
+        crate::page_script::eval(&self.page, expression)
     }
 
     /// Waits until `expression` is true, failing with what the page shows after `limit`.
     fn wait_for(&self, expression: &str, limit: Duration) {
-        let start = Instant::now();
-        while self.eval(&format!("!!({expression})")) != json!(true) {
-            assert!(
-                start.elapsed() < limit,
-                "{expression} not true within {limit:?}; the page shows: {}",
-                self.eval("document.body ? document.body.innerText : ''")
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        crate::page_script::wait_for(&self.page, expression, limit)
     }
 
     /// The RGBA bytes of the canvas matching `selector`, with its size.
@@ -221,6 +202,11 @@ fn kidlisp_input(compress: &str) -> Value {
     })
 }
 
+/// How many RGBA pixels of `a` differ from `b`'s.
+fn differing_pixels(a: &[u8], b: &[u8]) -> usize {
+    a.chunks(4).zip(b.chunks(4)).filter(|(a, b)| a != b).count()
+}
+
 /// Plays the KidLisp bundle until at least `frames` frames were shown, pauses it, and checks
 /// that the canvas is exactly the `kidlisp` job type's still of the frame it shows.
 fn plays_as_kiln_renders(opened: &Opened, frames: u64) -> u64 {
@@ -242,11 +228,7 @@ fn plays_as_kiln_renders(opened: &Opened, frames: u64) -> u64 {
         .unwrap()
         .to_rgba8()
         .into_raw();
-    let differing = rgba
-        .chunks(4)
-        .zip(kiln_frame.chunks(4))
-        .filter(|(a, b)| a != b)
-        .count();
+    let differing = differing_pixels(&rgba, &kiln_frame);
     assert_eq!(
         differing, 0,
         "{differing} pixels of frame {frame} differ from Kiln's"
@@ -474,11 +456,7 @@ fn a_js_bundle_draws_what_the_js_job_type_draws() {
     let png = kiln().run(json!({"type": "js", "input": job}));
     let kiln_image = artifact_image(&png).into_raw();
     assert_eq!(rgba.len(), kiln_image.len());
-    let differing = rgba
-        .chunks(4)
-        .zip(kiln_image.chunks(4))
-        .filter(|(a, b)| a != b)
-        .count();
+    let differing = differing_pixels(&rgba, &kiln_image);
     assert_eq!(differing, 0, "{differing} pixels differ from the js job's");
     assert_eq!(&rgba[3..4], &[255]);
 
@@ -558,11 +536,7 @@ fn a_p5_bundle_carries_the_hosts_p5_and_draws_what_the_p5_job_type_draws() {
         let png = kiln().run(json!({"type": "p5", "input": job}));
         let kiln_image = artifact_image(&png).into_raw();
         assert_eq!(rgba.len(), kiln_image.len());
-        let differing = rgba
-            .chunks(4)
-            .zip(kiln_image.chunks(4))
-            .filter(|(a, b)| a != b)
-            .count();
+        let differing = differing_pixels(&rgba, &kiln_image);
         assert_eq!(
             differing, 0,
             "{version:?}: {differing} pixels differ from the p5 job's"

@@ -9,7 +9,7 @@ use chromiumoxide::cdp::browser_protocol::log::{
 };
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::cdp::js_protocol::runtime::{
-    ConsoleApiCalledType, EnableParams as RuntimeEnable, EvaluateParams, EventConsoleApiCalled,
+    ConsoleApiCalledType, EnableParams as RuntimeEnable, EventConsoleApiCalled,
     EventExceptionThrown,
 };
 use chromiumoxide::page::ScreenshotParams;
@@ -20,7 +20,7 @@ use kiln_test_support::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Chromium as Kiln launches it, but with direct connections: Kiln's own browsers send every
 /// request to a black hole (loopback included), and this one must reach the server under test.
@@ -107,30 +107,12 @@ impl Dashboard {
 
     /// `expression`'s value (promises awaited).
     fn eval(&self, expression: &str) -> Value {
-        let params = EvaluateParams::builder()
-            .expression(expression)
-            .await_promise(true)
-            .return_by_value(true)
-            .build()
-            .unwrap();
-        let result = block_on(self.page.execute(params)).unwrap().result;
-        if let Some(thrown) = &result.exception_details {
-            panic!("{expression} threw: {thrown:?}");
-        }
-        result.result.value.clone().unwrap_or(Value::Null)
+        crate::page_script::eval(&self.page, expression)
     }
 
     /// Waits until `expression` is true, failing with what the page shows after `limit`.
     fn wait_for(&self, expression: &str, limit: Duration) {
-        let start = Instant::now();
-        while self.eval(&format!("!!({expression})")) != json!(true) {
-            assert!(
-                start.elapsed() < limit,
-                "{expression} not true within {limit:?}; the page shows:\n{}",
-                self.eval("document.body ? document.body.innerText : ''")
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        crate::page_script::wait_for(&self.page, expression, limit)
     }
 
     /// Clicks the element `selector` matches.

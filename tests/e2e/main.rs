@@ -21,6 +21,7 @@ mod js_render;
 mod kidlisp;
 mod oven_routes;
 mod p5_render;
+mod page_script;
 mod plugin_platform;
 mod plugin_sdk;
 mod queue_conformance;

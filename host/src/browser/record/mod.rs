@@ -313,30 +313,29 @@ impl<'a> Recording<'a> {
         // dropped (the job's deadline).
         let feeder = AbortOnDrop(feeder);
 
-        let streamed = self
+        let captured = self
             .stream(first.into(), &timeline, &source, frames_tx)
             .await;
         let capture_ms = started.elapsed().as_secs_f64() * 1e3;
-        let streamed = match streamed {
-            Ok(streamed) => self.late_error(&timeline).await.map(|()| streamed),
+        let captured = match captured {
+            Ok(captured_ms) => self.late_error(&timeline).await.map(|()| captured_ms),
             Err(err) => Err(err),
         };
         // The judge ends when the capture side has dropped its sender (`stream` returned).
-        let judged = match streamed {
-            Ok(streamed) => judge.join().await.map(|judged| (streamed, judged)),
+        let judged = match captured {
+            Ok(captured_ms) => judge.join().await.map(|judged| (captured_ms, judged)),
             Err(err) => Err(err),
         };
-        let judged = judged.and_then(|(streamed, judged)| {
-            if judged.kept == 0 {
-                return Err(RenderError::piece_failed(format!(
-                    "every one of the {} frames recorded was blank (all transparent or all \
-                     black), so there is nothing to encode: does the piece draw anything?",
-                    options.frames
-                )));
-            }
-            Ok((streamed, judged))
+        // The judge's poster is one of the frames it kept: none means every frame was blank.
+        let judged = judged.and_then(|(captured_ms, mut judged)| match judged.poster.take() {
+            Some(poster) => Ok((captured_ms, judged, poster)),
+            None => Err(RenderError::piece_failed(format!(
+                "every one of the {} frames recorded was blank (all transparent or all \
+                 black), so there is nothing to encode: does the piece draw anything?",
+                options.frames
+            ))),
         });
-        let (streamed, judged) = match judged {
+        let (captured_ms, judged, poster) = match judged {
             Ok(both) => both,
             Err(err) => {
                 let _ = abandon_tx.send(());
@@ -357,7 +356,7 @@ impl<'a> Recording<'a> {
                 "recorded {} frames of {width}×{height} in {capture_ms:.0} ms ({:.1} frames/s, {:.1} ms per capture); encoders done at {total_ms:.0} ms{}{}",
                 options.frames,
                 f64::from(options.frames) * 1e3 / capture_ms.max(1.0),
-                streamed.captured_ms / f64::from(options.frames.saturating_sub(1).max(1)),
+                captured_ms / f64::from(options.frames.saturating_sub(1).max(1)),
                 if judged.blank > 0 {
                     format!("; {} blank frames left out", judged.blank)
                 } else {
@@ -379,7 +378,7 @@ impl<'a> Recording<'a> {
                 all_identical: judged.all_identical,
                 audio_seconds: None,
                 videos,
-                poster: judged.poster.unwrap_or(streamed.first),
+                poster,
                 poster_scale: options.scale,
             },
             blank_frames: judged.blank,
@@ -388,26 +387,24 @@ impl<'a> Recording<'a> {
         })
     }
 
-    /// Captures every frame after the first (already captured) and sends each to the encoder.
+    /// Captures every frame after the first (already captured) and sends each to the judge;
+    /// answers the time spent capturing the frames after the first, in ms.
     async fn stream(
         &self,
         first: Bytes,
         timeline: &Timeline,
         source: &Source<'_>,
         frames_tx: mpsc::Sender<(u32, Bytes)>,
-    ) -> Result<Streamed, RenderError> {
+    ) -> Result<f64, RenderError> {
         let options = self.options;
-        let mut streamed = Streamed {
-            first: first.clone(),
-            captured_ms: 0.0,
-        };
+        let mut captured_ms = 0.0;
         for index in 0..options.frames {
             let frame: Bytes = if index == 0 {
                 first.clone()
             } else {
                 let shot = Instant::now();
                 let frame = self.capture(index, timeline, source).await?;
-                streamed.captured_ms += shot.elapsed().as_secs_f64() * 1e3;
+                captured_ms += shot.elapsed().as_secs_f64() * 1e3;
                 frame.into()
             };
             if index % 15 == 14 {
@@ -423,7 +420,7 @@ impl<'a> Recording<'a> {
                 self.page.job.log.progress(fraction, "recording");
             }
         }
-        Ok(streamed)
+        Ok(captured_ms)
     }
 
     /// Frame `index` (from 0), failing with the page's error if it threw on the way.
@@ -532,14 +529,6 @@ struct Thrown {
     /// The clock's time when it was thrown.
     at: f64,
     message: String,
-}
-
-/// What streaming the frames saw.
-struct Streamed {
-    /// The first frame captured (the poster when the judge kept none it could use).
-    first: Bytes,
-    /// Time spent capturing frames after the first.
-    captured_ms: f64,
 }
 
 /// When a recording's frames fall on the page's clock, and which page errors are its own.
