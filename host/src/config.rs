@@ -76,6 +76,9 @@ pub struct ServiceSettings {
     /// Bearer tokens that may submit and cancel jobs. Empty (the default): submitting needs no
     /// token.
     pub submit_tokens: Vec<String>,
+    /// Who may read the status views (`GET /`, `/dashboard/*`, `/status`, `/grab-status`), which
+    /// list job ids and so lead to those jobs' artifacts.
+    pub status_views: StatusViews,
     /// Key of the HMAC-SHA256 signature on webhook deliveries; without it, jobs with a
     /// `callback` are refused.
     pub webhook_secret: Option<String>,
@@ -132,6 +135,17 @@ impl Default for Config {
     }
 }
 
+/// Who may read the status views (`service.status_views`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusViews {
+    /// Anyone who reaches the API, as the oven's were (the default).
+    Public,
+    /// Holders of `service.admin_token`: as `Authorization: Bearer`, or in a browser through the
+    /// cookie that opening `/?token=<admin token>` once sets.
+    Admin,
+}
+
 /// `service.dashboard_timings`' default.
 pub const DEFAULT_DASHBOARD_TIMINGS: usize = 10_000;
 /// `service.dashboard_preview_max_bytes`' default: 4 MiB.
@@ -150,6 +164,7 @@ impl Default for ServiceSettings {
             max_plugin_bytes: 64 << 20,
             admin_token: None,
             submit_tokens: Vec::new(),
+            status_views: StatusViews::Public,
             webhook_secret: None,
             webhook_attempts: 5,
             webhook_backoff_ms: 1000,

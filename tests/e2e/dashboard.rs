@@ -1,7 +1,9 @@
 //! The live dashboard at `GET /` of a real `kiln serve`, in real headless Chromium: the page loads
 //! with nothing from elsewhere, follows a recording while it runs (stage, progress bar, its live
 //! frame) and then shows its thumbnail, draws something, throws nothing and logs no error; its
-//! admin actions pass the operator's token to routes that refuse them without it.
+//! admin actions pass the operator's token to routes that refuse them without it; with
+//! `service.status_views = "admin"` the page and the other status views need the admin token, which
+//! a browser presents once (`/?token=`) and then carries as a cookie that is good for nothing else.
 
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::log::{
@@ -55,7 +57,12 @@ struct Dashboard {
 
 impl Dashboard {
     fn open(server: &Server) -> Dashboard {
-        let url = server.url("/");
+        Self::open_at(server, "/")
+    }
+
+    /// The page that `path` (the dashboard, or where it leads) shows.
+    fn open_at(server: &Server, path: &str) -> Dashboard {
+        let url = server.url(path);
         let browser = browser();
         block_on(async move {
             let page = browser.open_page().await.unwrap();
@@ -348,5 +355,120 @@ fn admin_actions_from_the_page_carry_the_operators_token_and_are_refused_without
     assert!(
         problems.is_empty(),
         "the page reported problems: {problems:#?}"
+    );
+}
+
+#[test]
+fn status_views_for_admins_need_the_token_once_per_browser_and_grant_nothing_else() {
+    let dir = TestDir::new();
+    let server = Server::start(
+        dir.path(),
+        "[service]\nadmin_token = \"adm1n\"\nstatus_views = \"admin\"\n",
+    );
+    let http = client();
+    let views = [
+        "/",
+        "/dashboard/snapshot",
+        "/dashboard/events",
+        "/dashboard/preview/nothing",
+        "/status",
+        "/grab-status",
+    ];
+    for view in views {
+        let (status, answer) = body(http.get(server.url(view)).send().unwrap());
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{view}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("/?token="),
+            "{view}: {answer}"
+        );
+    }
+    for view in ["/dashboard/snapshot", "/status", "/grab-status"] {
+        let response = http
+            .get(server.url(view))
+            .bearer_auth("adm1n")
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{view} with the token");
+    }
+    // Health, readiness and the jobs themselves are not status views.
+    let response = http.get(server.url("/health")).send().unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let no_redirects = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (status, _) = body(
+        no_redirects
+            .get(server.url("/?token=wrong"))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let signed_in = no_redirects
+        .get(server.url("/?token=adm1n"))
+        .send()
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.headers()["location"], "/");
+    let set_cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("Path=/"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("kiln_status=") && !cookie.contains("adm1n"),
+        "{cookie}"
+    );
+    let response = http
+        .get(server.url("/grab-status"))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the cookie reads the views"
+    );
+    // The cookie's value is no token: the admin routes refuse it.
+    let value = cookie.trim_start_matches("kiln_status=");
+    let (status, _) = body(
+        http.get(server.url("/dead-letters"))
+            .bearer_auth(value)
+            .header("cookie", &cookie)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // In a browser: one visit with the token, then the page follows the service live (its
+    // event stream passes on the cookie) with no refusal logged.
+    let dashboard = Dashboard::open_at(&server, "/?token=adm1n");
+    dashboard.wait_for(
+        "location.pathname === '/' && location.search === '' \
+         && document.getElementById('conn').dataset.state === 'live'",
+        Duration::from_secs(30),
+    );
+    let problems = dashboard.problems();
+    assert!(
+        problems.is_empty(),
+        "the page reported problems: {problems:#?}"
+    );
+
+    // Views for admins without an admin token: refused, saying what to set.
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), "[service]\nstatus_views = \"admin\"\n");
+    let (status, answer) = body(http.get(server.url("/status")).send().unwrap());
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert!(
+        answer.to_string().contains("service.admin_token"),
+        "{answer}"
     );
 }

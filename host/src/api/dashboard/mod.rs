@@ -9,7 +9,9 @@
 //!   timings ([`crate::service::Throughput`]).
 //! - `stream.rs`: the event stream, and the same snapshot as JSON (`GET /dashboard/snapshot`).
 //!
-//! The page reads without a token, as `/status` and `/grab-status` do. Its actions (cancel a job,
+//! The page reads as `/status` and `/grab-status` do: without a token unless `service.status_views`
+//! is `admin` (then through the cookie `/?token=` sets, [`super::auth::StatusViewer`]). Its
+//! actions (cancel a job,
 //! requeue a dead letter, forget a frozen piece) and the dead letters' list call the existing
 //! routes with the token the operator types in (kept in the tab's `sessionStorage`), and those
 //! routes check it as they always do: nothing here grants anything.
@@ -19,9 +21,10 @@ pub(super) mod stream;
 
 pub use stream::{events, snapshot_json};
 
+use super::auth::{StatusViewer, status_login};
 use super::error::ApiError;
 use crate::service::Service;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::sync::{Arc, LazyLock};
@@ -45,10 +48,24 @@ static PAGE: LazyLock<String> = LazyLock::new(|| {
     get,
     path = "/",
     tag = "dashboard",
-    responses((status = 200, description = "The live dashboard: one HTML page, script and styles inline, that follows GET /dashboard/events", content_type = "text/html")),
+    params(("token" = Option<String>, Query, description = "The admin token: sets a cookie (HttpOnly, this browser session) through which this browser reads the status views when `service.status_views` is `admin`, and redirects to `/`")),
+    responses(
+        (status = 200, description = "The live dashboard: one HTML page, script and styles inline, that follows GET /dashboard/events", content_type = "text/html"),
+        (status = 303, description = "`token` was the admin token: the cookie is set, and the page is at `/`"),
+        (status = 401, description = "`service.status_views` is `admin` and the request has neither the admin token nor the cookie, or `token` is wrong"),
+        (status = 403, description = "`service.status_views` is `admin` but no admin token is set"),
+    ),
 )]
-pub async fn page() -> Response {
-    (
+pub async fn page(
+    State(service): State<Arc<Service>>,
+    Query(query): Query<PageQuery>,
+    viewer: Result<StatusViewer, ApiError>,
+) -> Result<Response, ApiError> {
+    if let Some(token) = &query.token {
+        return status_login(&service, token);
+    }
+    viewer?;
+    Ok((
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
@@ -58,7 +75,14 @@ pub async fn page() -> Response {
         ],
         PAGE.as_str(),
     )
-        .into_response()
+        .into_response())
+}
+
+/// `GET /`'s query.
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    /// The admin token, to sign this browser in to the status views.
+    token: Option<String>,
 }
 
 /// `GET /dashboard/preview/{id}`: the latest frame of a recording running in this process.
@@ -70,9 +94,11 @@ pub async fn page() -> Response {
     responses(
         (status = 200, description = "The recording's latest frame (taken with every progress report, every 15 frames)", content_type = "image/png"),
         (status = 404, description = "The job is not recording in this process (a still, not started, ended, or running elsewhere)"),
+        (status = 401, description = "`service.status_views` is `admin` and the request has neither the admin token nor the cookie"),
     ),
 )]
 pub async fn preview(
+    _: StatusViewer,
     State(service): State<Arc<Service>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

@@ -8,6 +8,7 @@
 //! [`TICK`] (uptime, browsers' memory). The stream ends when the service has drained.
 
 use super::snapshot::{Slow, build};
+use crate::api::auth::StatusViewer;
 use crate::service::{Phase, Service};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -38,9 +39,13 @@ struct Follow {
     get,
     path = "/dashboard/events",
     tag = "dashboard",
-    responses((status = 200, description = "Server-Sent Events, each a `snapshot` (as GET /dashboard/snapshot): one at once, then on every change (at most 4 a second) and at least every 5 s", content_type = "text/event-stream")),
+    responses(
+        (status = 200, description = "Server-Sent Events, each a `snapshot` (as GET /dashboard/snapshot): one at once, then on every change (at most 4 a second) and at least every 5 s", content_type = "text/event-stream"),
+        (status = 401, description = "`service.status_views` is `admin` and the request has neither the admin token nor the cookie"),
+    ),
 )]
 pub async fn events(
+    _: StatusViewer,
     State(service): State<Arc<Service>>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let follow = Follow {
@@ -82,9 +87,11 @@ pub async fn events(
     get,
     path = "/dashboard/snapshot",
     tag = "dashboard",
-    responses((status = 200, description = "What the dashboard shows now: {version, now, startedAt, uptimeS, adminEnabled, submitTokens, concurrency, depths, queueError, active, queue, recent, throughput, frozen, frozenError, deadLetters, plugins, refusedPlugins, browsers, slowAt}; see docs/api.md")),
+    responses((status = 200, description = "What the dashboard shows now: {version, now, startedAt, uptimeS, adminEnabled, submitTokens, concurrency, depths, queueError, active, queue, recent, throughput, frozen, frozenError, deadLetters, plugins, refusedPlugins, browsers, slowAt}; see docs/api.md"),
+        (status = 401, description = "`service.status_views` is `admin` and the request has neither the admin token nor the cookie"),
+    ),
 )]
-pub async fn snapshot_json(State(service): State<Arc<Service>>) -> Response {
+pub async fn snapshot_json(_: StatusViewer, State(service): State<Arc<Service>>) -> Response {
     let snapshot = build(&service, &mut Slow::default()).await;
     axum::Json(snapshot).into_response()
 }

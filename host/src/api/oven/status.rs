@@ -8,6 +8,7 @@
 //! own count, exact across processes. Every job type is listed, each entry with its `type`;
 //! `piece` and `format` are filled for `kidlisp` jobs.
 
+use crate::api::auth::StatusViewer;
 use crate::api::error::ApiError;
 use crate::queue::JobState;
 use crate::service::{ActiveJob, ActivitySnapshot, JobLabel, Service};
@@ -84,9 +85,13 @@ async fn queue_depth(service: &Service) -> Result<u64, ApiError> {
     responses(
         (status = 200, description = "{active, recent, queue, progress (the oldest running job's, or null), grabProgress (by job id), concurrency: {active, max, queueDepth}}"),
         (status = 503, description = "The queue did not answer"),
+        (status = 401, description = "`service.status_views` is `admin` and the request has neither the admin token nor the cookie"),
     ),
 )]
-pub async fn grab_status(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
+pub async fn grab_status(
+    _: StatusViewer,
+    State(service): State<Arc<Service>>,
+) -> Result<Response, ApiError> {
     let now = snapshot(&service).await;
     let grab_progress: serde_json::Map<String, serde_json::Value> = now
         .active
@@ -115,9 +120,13 @@ pub async fn grab_status(State(service): State<Arc<Service>>) -> Result<Response
     tag = "oven",
     responses(
         (status = 200, description = "{version, serverStartTime (Unix ms), uptime (s), incoming, active, recent (this process's tape bakes: POST /bake), grabs: {active, recent, queue} (as /grab-status)}"),
+        (status = 401, description = "`service.status_views` is `admin` and the request has neither the admin token nor the cookie"),
     ),
 )]
-pub async fn status(State(service): State<Arc<Service>>) -> Result<Response, ApiError> {
+pub async fn status(
+    _: StatusViewer,
+    State(service): State<Arc<Service>>,
+) -> Result<Response, ApiError> {
     let now = snapshot(&service).await;
     let uptime_ms =
         (chrono::Utc::now().timestamp_millis().max(0) as u64).saturating_sub(service.started_at_ms);
