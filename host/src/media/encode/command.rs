@@ -1,4 +1,5 @@
-//! The ffmpeg command line: one piped input, one filter graph, one output per format.
+//! The ffmpeg command line: one piped input, one filter graph, one output per format ffmpeg
+//! writes (every format but animated WebP, which `webp.rs` encodes in-process).
 //!
 //! One `-filter_complex` with `split` feeds every output from a single decode of the input.
 //! Mapping the input once per output measured the same (90 frames 512², all four formats:
@@ -8,7 +9,13 @@ use super::format::{FrameKind, VideoFormat};
 use super::settings::EncodeSettings;
 use std::path::Path;
 
-/// ffmpeg's arguments for `settings`, writing `<dir>/out.<ext>` for each format.
+/// The formats of `settings` that ffmpeg writes, in the order asked for.
+pub(crate) fn ffmpeg_formats(settings: &EncodeSettings) -> Vec<VideoFormat> {
+    let formats = settings.formats.iter().copied();
+    formats.filter(|&f| f != VideoFormat::Webp).collect()
+}
+
+/// ffmpeg's arguments for `settings`, writing `<dir>/out.<ext>` for each of [`ffmpeg_formats`].
 pub(crate) fn ffmpeg_args(settings: &EncodeSettings, dir: &Path) -> Vec<String> {
     let mut args: Vec<String> = [
         "-hide_banner",
@@ -60,7 +67,7 @@ pub(crate) fn ffmpeg_args(settings: &EncodeSettings, dir: &Path) -> Vec<String> 
     args.extend(["-i", "pipe:0"].map(String::from));
     args.push("-filter_complex".into());
     args.push(filter_graph(settings));
-    for (i, &format) in settings.formats.iter().enumerate() {
+    for (i, format) in ffmpeg_formats(settings).into_iter().enumerate() {
         args.push("-map".into());
         args.push(format!("[o{i}]"));
         args.extend(codec_args(settings, format));
@@ -76,7 +83,8 @@ pub(crate) fn output_name(format: VideoFormat) -> String {
 
 /// `[0:v]` → nearest-neighbour upscale → split → one chain per format ending in `[o<i>]`.
 fn filter_graph(settings: &EncodeSettings) -> String {
-    let n = settings.formats.len();
+    let formats = ffmpeg_formats(settings);
+    let n = formats.len();
     let mut graph = String::from("[0:v]");
     if settings.scale > 1 {
         let s = settings.scale;
@@ -91,7 +99,7 @@ fn filter_graph(settings: &EncodeSettings) -> String {
         }
     }
     let (w, h) = settings.scaled_size();
-    for (i, &format) in settings.formats.iter().enumerate() {
+    for (i, format) in formats.into_iter().enumerate() {
         graph.push(';');
         graph.push_str(&format!("[s{i}]"));
         match format {
@@ -108,8 +116,7 @@ fn filter_graph(settings: &EncodeSettings) -> String {
                 }
                 graph.push_str(&format!("format=yuv420p[o{i}]"));
             }
-            // libwebp_anim takes RGBA as it is, so transparency survives.
-            VideoFormat::Webp => graph.push_str(&format!("null[o{i}]")),
+            VideoFormat::Webp => unreachable!("animated WebP is encoded in-process"),
             // A palette per frame (stats_mode=single, new=1). One palette for the whole clip
             // looks steadier, but ffmpeg 5.1 then writes the first frame twice and drops the
             // last (seen with its decoder and the `image` crate's, with the palette made in the
@@ -163,24 +170,7 @@ fn codec_args(settings: &EncodeSettings, format: VideoFormat) -> Vec<String> {
             "-fflags",
             "+bitexact",
         ],
-        VideoFormat::Webp => {
-            return [
-                "-c:v",
-                "libwebp_anim",
-                "-loop",
-                "0",
-                "-lossless",
-                "0",
-                "-quality",
-                &settings.webp_quality().to_string(),
-                // Level 1: 0.72 s for 90 frames 512², 14% smaller than level 0 (0.60 s);
-                // level 2 saves 7% more for 15% more time, level 4 takes twice as long.
-                "-compression_level",
-                "1",
-            ]
-            .map(String::from)
-            .to_vec();
-        }
+        VideoFormat::Webp => unreachable!("animated WebP is encoded in-process"),
         VideoFormat::Gif => vec!["-c:v", "gif", "-loop", "0"],
     };
     args.into_iter().map(String::from).collect()
@@ -237,6 +227,25 @@ mod tests {
             "{graph}"
         );
         assert!(graph.contains("palettegen=max_colors=256"), "{graph}");
+    }
+
+    #[test]
+    fn animated_webp_is_left_out_of_ffmpegs_outputs() {
+        let settings = EncodeSettings {
+            width: 4,
+            height: 4,
+            fps: 10.0,
+            formats: vec![VideoFormat::Webp, VideoFormat::Gif],
+            quality: None,
+            scale: 1,
+            frame_kind: FrameKind::Rgba,
+        };
+        assert_eq!(ffmpeg_formats(&settings), [VideoFormat::Gif]);
+        let graph = filter_graph(&settings);
+        assert!(graph.starts_with("[0:v]null[s0];[s0]split"), "{graph}");
+        let args = ffmpeg_args(&settings, Path::new("/out"));
+        assert!(args.iter().any(|a| a == "/out/out.gif"), "{args:?}");
+        assert!(!args.iter().any(|a| a.contains("webp")), "{args:?}");
     }
 
     #[test]

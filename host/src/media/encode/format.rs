@@ -11,14 +11,14 @@ pub enum VideoFormat {
     Mp4,
     /// VP9 in WebM (libvpx-vp9, yuv420p).
     Webm,
-    /// Animated WebP (libwebp_anim, lossy, loops forever).
+    /// Animated WebP (libwebp in-process, lossy, every frame whole, loops forever).
     Webp,
     /// Animated GIF with a palette computed from the whole clip, loops forever.
     Gif,
 }
 
 impl VideoFormat {
-    /// Every format, in the order ffmpeg's outputs are listed.
+    /// Every format.
     pub const ALL: [VideoFormat; 4] = [
         VideoFormat::Mp4,
         VideoFormat::Webm,
