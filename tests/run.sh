@@ -76,7 +76,7 @@ cargo fmt --manifest-path examples/poster-card/Cargo.toml --check
 step "clippy (host and SDK, then plugins for wasm32-wasip2)"
 # `--all-targets` leaves out test targets marked `test = false`: the end-to-end binary is linted
 # by a line of its own.
-cargo clippy --quiet -p kiln -p kiln-sdk -p kidlisp -p kiln-frame-checks -p kiln-cards -p kiln-test-support --all-targets -- -D warnings
+cargo clippy --quiet -p kiln -p kiln-sdk -p kidlisp -p kiln-frame-checks -p kiln-cards -p kiln-test-support -p kiln-bench --all-targets -- -D warnings
 # Named on its own: with `--all-targets` and several packages, cargo left this target unlinted
 # (three unused imports went through).
 cargo clippy --quiet -p kiln --test e2e -- -D warnings
@@ -97,7 +97,7 @@ cargo package --quiet -p kiln-sdk --allow-dirty >/dev/null
 tar tzf "target/package/kiln-sdk-$(cargo pkgid -p kiln-sdk | sed 's/.*[#@]//').crate" | grep -q '/wit/world.wit'
 
 # One package list for every `cargo test` here, so no call rebuilds what another built.
-TEST_PACKAGES=(-p kiln -p kiln-sdk -p kidlisp -p kiln-frame-checks -p kiln-cards -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url -p kiln-plugin-bundle -p kiln-kidlisp-player -p kiln-js-document)
+TEST_PACKAGES=(-p kiln -p kiln-bench -p kiln-sdk -p kidlisp -p kiln-frame-checks -p kiln-cards -p kiln-plugin-p5 -p kiln-plugin-js -p kiln-plugin-video -p kiln-plugin-kidlisp -p kiln-plugin-kidlisp-og -p kiln-plugin-notepat-og -p kiln-plugin-url -p kiln-plugin-bundle -p kiln-kidlisp-player -p kiln-js-document)
 
 step "unit tests"
 cargo test "${TEST_PACKAGES[@]}"

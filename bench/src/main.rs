@@ -11,6 +11,7 @@ mod floor;
 mod http;
 mod kidlisp;
 mod oven;
+mod peer;
 mod plugins;
 mod sketches;
 mod stats;
@@ -64,6 +65,10 @@ enum OtherBench {
     /// The oven's routes for a `$code` over HTTP: a 128² icon cold and cached, the default
     /// grab, the app-store ZIP.
     Oven(oven::OvenBenchArgs),
+    /// Kiln against the Node/Playwright peer (`--peer DIR`, a copy of ../shared/peer), A B A B
+    /// in one run, each side's whole process tree measured by the peer's memwatch.mjs: p5 stills
+    /// and the old grabber's default grab, as ratios.
+    Peer(peer::PeerBenchArgs),
 }
 
 #[tokio::main]
@@ -80,6 +85,7 @@ async fn main() -> ExitCode {
             Some(OtherBench::Kidlisp(args)) => kidlisp::run(config, args).await,
             Some(OtherBench::Cards(args)) => cards::run(config, args).await,
             Some(OtherBench::Oven(args)) => oven::run(config, args).await,
+            Some(OtherBench::Peer(args)) => peer::run(config, args).await,
             None => stills::run(config, cli.stills).await,
         }
     }
