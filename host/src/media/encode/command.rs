@@ -198,6 +198,19 @@ pub(crate) fn rational_parts(fps: f64) -> (u64, u64) {
 mod tests {
     use super::*;
 
+    /// 4×4 raw frames at 10 fps in `formats`, unscaled.
+    fn settings(formats: &[VideoFormat]) -> EncodeSettings {
+        EncodeSettings {
+            width: 4,
+            height: 4,
+            fps: 10.0,
+            formats: formats.to_vec(),
+            quality: None,
+            scale: 1,
+            frame_kind: FrameKind::Rgba,
+        }
+    }
+
     #[test]
     fn rates_are_exact_fractions() {
         assert_eq!(rational(30.0), "30/1");
@@ -210,12 +223,9 @@ mod tests {
     fn graph_scales_once_then_splits_per_format() {
         let settings = EncodeSettings {
             width: 5,
-            height: 4,
-            fps: 10.0,
-            formats: vec![VideoFormat::Mp4, VideoFormat::Gif],
-            quality: None,
             scale: 3,
             frame_kind: FrameKind::Png,
+            ..settings(&[VideoFormat::Mp4, VideoFormat::Gif])
         };
         let graph = filter_graph(&settings);
         assert!(
@@ -231,15 +241,7 @@ mod tests {
 
     #[test]
     fn animated_webp_is_left_out_of_ffmpegs_outputs() {
-        let settings = EncodeSettings {
-            width: 4,
-            height: 4,
-            fps: 10.0,
-            formats: vec![VideoFormat::Webp, VideoFormat::Gif],
-            quality: None,
-            scale: 1,
-            frame_kind: FrameKind::Rgba,
-        };
+        let settings = settings(&[VideoFormat::Webp, VideoFormat::Gif]);
         assert_eq!(ffmpeg_formats(&settings), [VideoFormat::Gif]);
         let graph = filter_graph(&settings);
         assert!(graph.starts_with("[0:v]null[s0];[s0]split"), "{graph}");
@@ -250,15 +252,7 @@ mod tests {
 
     #[test]
     fn webm_is_muxed_bit_exactly() {
-        let settings = EncodeSettings {
-            width: 4,
-            height: 4,
-            fps: 10.0,
-            formats: vec![VideoFormat::Webm],
-            quality: None,
-            scale: 1,
-            frame_kind: FrameKind::Rgba,
-        };
+        let settings = settings(&[VideoFormat::Webm]);
         let args = codec_args(&settings, VideoFormat::Webm);
         assert!(
             args.windows(2).any(|a| a == ["-fflags", "+bitexact"]),
