@@ -193,10 +193,12 @@ fn mux(frames: &[Vec<u8>], fps: f64) -> Result<Vec<u8>, String> {
             blend_method: WebPMuxAnimBlend::WEBP_MUX_NO_BLEND,
             pad: [0],
         };
-        // SAFETY: `info` points into `frame`, which outlives the call; copy_data = 1 makes the
-        // muxer keep its own copy.
+        // SAFETY: `info` points into `frame`, which the caller keeps for longer than the muxer
+        // lives (`handle` is deleted when this function returns). copy_data = 0: the muxer
+        // refers to the frames instead of copying them, so a long recording is not held twice
+        // before it is assembled.
         check(&format!("adding frame {}", index + 1), unsafe {
-            WebPMuxPushFrame(handle.0, &info, 1)
+            WebPMuxPushFrame(handle.0, &info, 0)
         })?;
     }
     let params = WebPMuxAnimParams {
