@@ -3,7 +3,8 @@
 //! Captures never cross into the sandbox: a plugin holds handles to [`HostImage`], [`HostBlob`]
 //! and [`HostFrames`] and reads bytes only when it asks to.
 //!
-//! - [`encode`]: one ffmpeg process turning a stream of frames into MP4, WebM, WebP and GIF.
+//! - [`encode`]: a stream of frames into MP4, WebM and GIF (one ffmpeg process) and animated WebP
+//!   (libwebp, in-process).
 //! - [`tape`]: baking existing frames (a ZIP or stored objects), timings and a soundtrack.
 //! - `frames.rs`: what a recording or a tape left behind (the `frames` resource).
 //! - `pixels.rs`: frames a plugin drew itself, made into stills or streamed into the encoders.

@@ -7,7 +7,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::task::JoinHandle;
 
-/// Debian's ffmpeg 5.1 (libx264, libvpx-vp9, libwebp_anim, gif).
+/// Debian's ffmpeg 5.1 (libx264, libvpx-vp9, gif).
 pub(crate) const FFMPEG: &str = "/usr/bin/ffmpeg";
 
 /// How much of ffmpeg's stderr is kept for error messages: the end is where the reason is.
