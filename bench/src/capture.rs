@@ -10,7 +10,7 @@
 //! See docs/benchmarks.md.
 
 use crate::floor::{evaluation, fulfil, intercept_every_request};
-use crate::stats::{percentile_ms, round1, round3};
+use crate::stats::{median, percentile_ms, round1, round3};
 use anyhow::{Context, Result, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -919,17 +919,6 @@ async fn encode_alone(
 
 fn median_ms(times: &[Duration]) -> f64 {
     percentile_ms(&mut times.to_vec(), 0.5)
-}
-
-/// The median; for an even count the mean of the middle two, since two runs are the default.
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n.is_multiple_of(2) {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    } else {
-        values[n / 2]
-    }
 }
 
 fn print_table(report: &Report) {

@@ -13,7 +13,7 @@
 //! deployed host's is (the peer has nothing to compile). Each side's figures include its own
 //! start-up (browser launch; Kiln's plugin loading), as a command run once per batch does.
 
-use crate::stats::round3;
+use crate::stats::{self, round3};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use kiln::Config;
@@ -397,13 +397,7 @@ fn report_round(round: usize, name: &str, run: &Run) {
 fn side(runs: Vec<Run>) -> SideReport {
     let median = |f: &dyn Fn(&Run) -> f64| {
         let mut values: Vec<f64> = runs.iter().map(f).collect();
-        values.sort_by(f64::total_cmp);
-        let middle = values.len() / 2;
-        if values.len().is_multiple_of(2) {
-            round3((values[middle - 1] + values[middle]) / 2.0)
-        } else {
-            values[middle]
-        }
+        round3(stats::median(&mut values))
     };
     SideReport {
         jobs_per_s: median(&|r| r.summary.jobs_per_s),

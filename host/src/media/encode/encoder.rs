@@ -156,13 +156,14 @@ impl VideoEncoder {
                     .ok_or_else(|| RenderError::internal("animated WebP was asked for twice"))?
             } else {
                 let path = self.dir.path().join(output_name(format));
-                tokio::fs::read(&path).await.map_err(|e| {
+                let bytes = tokio::fs::read(&path).await.map_err(|e| {
                     self.failure(&format!("{} was not written: {e}", path.display()))
-                })?
+                })?;
+                if bytes.is_empty() {
+                    return Err(self.failure(&format!("the {format} output is empty")));
+                }
+                bytes
             };
-            if bytes.is_empty() {
-                return Err(self.failure(&format!("the {format} output is empty")));
-            }
             let (width, height) = self.settings.output_size(format);
             videos.push(EncodedVideo {
                 format,
