@@ -208,6 +208,53 @@ fn a_page_left_spinning_on_its_main_thread_is_stopped_after_its_job() {
     still_serves(&kiln);
 }
 
+/// While no job waits, a finished job's document stays in its page for `browser.linger_ms` (here
+/// a minute, so it is still there when measured) with its scripts switched off: its timers stop
+/// with the job. The next job's navigation switches scripts back on (p5 would not start
+/// otherwise).
+#[test]
+fn a_finished_document_lingers_with_its_scripts_off() {
+    let kiln = TestKiln::start_with(|c| {
+        c.browser.pages_per_process = 1;
+        c.browser.linger_ms = 60_000;
+    });
+    let pids = browser_pids(&kiln);
+    // From setup on, a timer keeps the main thread busy 40 ms of every 50; setup returns after
+    // 1.5 s, while the test measures what the timer costs.
+    let code = "async function setup() { createCanvas(20, 20);\n\
+                  setInterval(() => { const end = performance.now() + 40; while (performance.now() < end) {} }, 50);\n\
+                  await new Promise(r => setTimeout(r, 1500)); background(0, 255, 0); noLoop(); }";
+    let runner = kiln.kiln.runner.clone();
+    let spec: kiln::jobs::JobSpec = serde_json::from_value(
+        json!({"type": "p5", "input": {"code": code, "width": 20, "height": 20}}),
+    )
+    .unwrap();
+    let busy = block_on(async {
+        let job = tokio::spawn(async move { runner.run(&spec).await });
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let pids = pids.clone();
+        let busy = tokio::task::spawn_blocking(move || {
+            tree_cpu_seconds(&pids, Duration::from_millis(700))
+        })
+        .await
+        .unwrap();
+        artifact_bytes(&job.await.unwrap());
+        busy
+    });
+    assert!(
+        busy > 0.3,
+        "the timer did not spin during the job ({busy:.2} CPU-s)"
+    );
+    let renderers = procfs::renderers(&pids);
+    assert_quiet_after_the_job(&pids);
+    assert_eq!(
+        procfs::renderers(&pids),
+        renderers,
+        "the page's renderer was replaced, so nothing lingered"
+    );
+    still_serves(&kiln);
+}
+
 // --- 3. A dead renderer is `unavailable`, at once ----------------------------------------------
 // (These run jobs as the command line does, `JobRunner::run`, whose in-process retry is the one
 // retry there; the service's queue retries instead, tested in tests/service.rs.)

@@ -11,7 +11,9 @@ use crate::jobs::JobContext;
 use crate::media::{HostImage, ImageFormat};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use chromiumoxide::cdp::browser_protocol::emulation::{
+    SetDeviceMetricsOverrideParams, SetScriptExecutionDisabledParams,
+};
 use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, CaptureScreenshotParams,
     EventLoadEventFired, NavigateParams, RemoveScriptToEvaluateOnNewDocumentParams, Viewport,
@@ -233,6 +235,16 @@ impl JobPage {
                 slot.page.event_listener::<EventLoadEventFired>(),
             )
             .await?;
+        if slot.shared.scripts_off.load(Ordering::SeqCst) {
+            // The new document would inherit the finished job's switch (see `retire`).
+            self.cdp(
+                "switching scripts back on",
+                slot.page
+                    .execute(SetScriptExecutionDisabledParams::new(false)),
+            )
+            .await?;
+            slot.shared.scripts_off.store(false, Ordering::SeqCst);
+        }
         let origin = self.origin_for_navigation();
         let url = format!("{origin}{path}");
         slot.shared.current().expected_navigation = Some(url.clone());

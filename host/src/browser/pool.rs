@@ -14,21 +14,22 @@ use super::slot::PageSlot;
 use crate::error::RenderError;
 use crate::jobs::JobSettings;
 use anyhow::{Result, bail};
+use chromiumoxide::cdp::browser_protocol::emulation::SetScriptExecutionDisabledParams;
 use chromiumoxide::cdp::browser_protocol::page::{
     NavigateParams, RemoveScriptToEvaluateOnNewDocumentParams,
 };
 use chromiumoxide::cdp::browser_protocol::storage::ClearDataForOriginParams;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 /// How long retiring a finished job's document may take before the page is replaced instead.
 const RETIRE_TIMEOUT: Duration = Duration::from_secs(3);
-/// How long a finished job's document may take to give way to `about:blank` (it takes a few
-/// milliseconds). A document whose main thread is stuck in a loop never does: its page is replaced
-/// instead, and Chromium kills its renderer half a second later. Together well within a second of
-/// the job's end.
+/// How long a finished job's document may take to switch its scripts off, or to give way to
+/// `about:blank` (each takes a few milliseconds). A document whose main thread is stuck in a loop
+/// never does: its page is replaced instead, and Chromium kills its renderer half a second later.
+/// Together well within a second of the job's end.
 const STOP_TIMEOUT: Duration = Duration::from_millis(300);
 /// How long retiring waits for chromiumoxide to answer the job's last navigation.
 const NAVIGATION_ANSWER_GRACE: Duration = Duration::from_millis(200);
@@ -102,6 +103,10 @@ pub struct BrowserPool {
     /// The `n` of the next never-used job origin, `https://j<n>.kiln.invalid`.
     next_origin: AtomicU64,
     shutting_down: AtomicBool,
+    /// Jobs waiting in [`Self::acquire`] now: a retired page goes to them at once.
+    waiting: AtomicUsize,
+    /// Signalled whenever a job starts waiting for a page.
+    demand: Notify,
 }
 
 impl BrowserPool {
@@ -126,6 +131,8 @@ impl BrowserPool {
             recycles: AtomicU64::new(0),
             next_origin: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
+            waiting: AtomicUsize::new(0),
+            demand: Notify::new(),
         });
         let launches = (0..pool.settings.processes).map(|index| pool.start_browser(index));
         futures::future::try_join_all(launches).await?;
@@ -368,6 +375,7 @@ impl BrowserPool {
 
     /// Waits for a free page until `deadline`.
     pub async fn acquire(self: &Arc<Self>, deadline: Instant) -> Result<PageLease, RenderError> {
+        let _waiting = Waiting::new(self);
         // Holding the receiver lock while waiting makes waiters first-come, first-served.
         let mut ready = self.ready_rx.lock().await;
         loop {
@@ -424,6 +432,10 @@ impl BrowserPool {
                     ms = started.elapsed().as_secs_f64() * 1e3,
                     "page: retiring a job's document"
                 );
+                let retired = match retired {
+                    Ok(Ok(())) => pool.linger(&slot).await,
+                    other => other,
+                };
                 match retired {
                     Ok(Ok(())) => {
                         let _ = pool.ready_tx.send(slot);
@@ -455,6 +467,27 @@ impl BrowserPool {
         });
     }
 
+    /// Holds a retired page until a job waits for one, or for `browser.linger_ms`; then, the pool
+    /// being idle, sends the finished document to `about:blank` (within [`RETIRE_TIMEOUT`]), so
+    /// that nothing of it (CSS animations, audio) runs on while the page waits. Sending every
+    /// finished document to `about:blank` at once was a second navigation per job, a fifth of the
+    /// stills' throughput on 2 cores (docs/benchmarks.md).
+    async fn linger(&self, slot: &PageSlot) -> Result<Result<()>, tokio::time::error::Elapsed> {
+        let wanted = self.demand.notified();
+        tokio::pin!(wanted);
+        // Registered before the count is read, so a job that starts waiting in between still
+        // wakes this page.
+        wanted.as_mut().enable();
+        let linger = Duration::from_millis(self.settings.linger_ms);
+        if !linger.is_zero() {
+            let wanted_now = self.waiting.load(Ordering::SeqCst) > 0;
+            if wanted_now || tokio::time::timeout(linger, wanted).await.is_ok() {
+                return Ok(Ok(()));
+            }
+        }
+        tokio::time::timeout(RETIRE_TIMEOUT, send_to_blank(slot)).await
+    }
+
     /// Stops handing out pages and closes every browser.
     pub async fn shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
@@ -482,12 +515,16 @@ impl BrowserPool {
 ///    a frame in another process) is not reused: it is replaced, which kills its renderer. Dedicated
 ///    workers outlive their document by up to two seconds (Chromium lets a busy worker run that
 ///    long before forcing it to stop), so navigating away is not enough for them.
-/// 2. The job's init script is removed and the page goes to `about:blank`: the job's document,
-///    its timers, audio and pending requests end with it. A document that does not give way
-///    within [`STOP_TIMEOUT`] (its main thread loops) has its page replaced.
+/// 2. The job's init script is removed and the document's scripts are switched off
+///    (`Emulation.setScriptExecutionDisabled`): no timer, animation frame, event handler or
+///    promise of the job runs again. A document that does not answer within [`STOP_TIMEOUT`] (its
+///    main thread loops) has its page replaced. The document itself stays until the next job's
+///    navigation replaces it (that navigation switches scripts back on first), or until the page
+///    has waited `browser.linger_ms` for a job and is sent to `about:blank`.
 /// 3. The storage of every origin whose document is gone is cleared (see `origins.rs`), so a later
-///    job can reuse it. (sessionStorage belongs to the tab and can only be cleared from a live
-///    document of its origin: the next job's shim empties it, see `shim.rs`.)
+///    job can reuse it: the previous job's origin, whose document this job's navigation replaced.
+///    (sessionStorage belongs to the tab and can only be cleared from a live document of its
+///    origin: the next job's shim empties it, see `shim.rs`.)
 async fn retire(slot: &PageSlot) -> Result<()> {
     // chromiumoxide's answer may trail the load event the job waited for by a moment.
     let pending = || {
@@ -533,6 +570,29 @@ async fn retire(slot: &PageSlot) -> Result<()> {
             .execute(RemoveScriptToEvaluateOnNewDocumentParams::new(identifier))
             .await?;
     }
+    let stopped = tokio::time::timeout(
+        STOP_TIMEOUT,
+        slot.page
+            .execute(SetScriptExecutionDisabledParams::new(true)),
+    )
+    .await;
+    match stopped {
+        Ok(result) => {
+            result?;
+            slot.shared.scripts_off.store(true, Ordering::SeqCst);
+        }
+        Err(_) => bail!(
+            "the job's document did not stop its scripts within {} ms (it loops); replacing its \
+             page",
+            STOP_TIMEOUT.as_millis()
+        ),
+    }
+    clear_dirty_origins(slot).await
+}
+
+/// Sends a retired page's document to `about:blank` and clears its origin, so that nothing of it
+/// stays while the page waits for a job.
+async fn send_to_blank(slot: &PageSlot) -> Result<()> {
     // chromiumoxide answers a `Page.navigate` once every frame of the new document has loaded.
     let stopped = tokio::time::timeout(
         STOP_TIMEOUT,
@@ -544,12 +604,17 @@ async fn retire(slot: &PageSlot) -> Result<()> {
             result?;
         }
         Err(_) => bail!(
-            "the job's document did not give way to about:blank within {} ms (it loops); \
-             replacing its page",
+            "a finished job's document did not give way to about:blank within {} ms; replacing \
+             its page",
             STOP_TIMEOUT.as_millis()
         ),
     }
     slot.origins.lock().expect("origin ring lock").leave();
+    clear_dirty_origins(slot).await
+}
+
+/// Clears the storage of every origin of the page whose document is gone (see `origins.rs`).
+async fn clear_dirty_origins(slot: &PageSlot) -> Result<()> {
     let dirty = slot.origins.lock().expect("origin ring lock").dirty();
     for origin in dirty {
         slot.page
@@ -561,6 +626,24 @@ async fn retire(slot: &PageSlot) -> Result<()> {
             .cleared(&origin);
     }
     Ok(())
+}
+
+/// Counts a job waiting in [`BrowserPool::acquire`] for as long as it waits, and wakes the pages
+/// that linger after their jobs.
+struct Waiting<'a>(&'a BrowserPool);
+
+impl<'a> Waiting<'a> {
+    fn new(pool: &'a BrowserPool) -> Self {
+        pool.waiting.fetch_add(1, Ordering::SeqCst);
+        pool.demand.notify_waiters();
+        Self(pool)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A page held by one job. Dropping it gives the page back to the pool.

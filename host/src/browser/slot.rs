@@ -121,6 +121,9 @@ pub struct SlotShared {
     pub broken: std::sync::atomic::AtomicBool,
     /// A `Page.navigate` chromiumoxide has not answered yet (see `JobPage::navigate`).
     pub navigation_pending: std::sync::atomic::AtomicBool,
+    /// The page's scripts are switched off: a finished job's document lingers (see `retire` in
+    /// pool.rs), and the next navigation switches them back on first.
+    pub scripts_off: std::sync::atomic::AtomicBool,
     /// The browser, asked whether a crash was its memory watchdog's doing.
     browser: Option<Arc<BrowserProcess>>,
 }
