@@ -752,7 +752,6 @@ fn the_bundle_route_answers_html_json_and_a_stream_from_one_cached_job() {
         "{message}"
     );
     assert_eq!(error_of(get("?piece=notepat")).0, 501);
-    assert_eq!(error_of(get("?code=sunny&format=m4d")).0, 501);
 
     // json: made now, with the oven's fields and every stage reported.
     let response = get("?code=$sunny&format=json");
@@ -812,6 +811,33 @@ fn the_bundle_route_answers_html_json_and_a_stream_from_one_cached_job() {
     let inline = get("?code=sunny&inline=1");
     assert_eq!(header(&inline, "content-disposition"), "");
     assert_eq!(inline.bytes().unwrap().to_vec(), html);
+
+    // m4d: the same file inside a Max for Live device, named as the oven names it.
+    let response = get("?code=sunny&format=m4d");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        header(&response, "content-type"),
+        "application/octet-stream"
+    );
+    assert_eq!(header(&response, "cache-control"), "no-cache");
+    assert_eq!(header(&response, "x-cache"), "HIT");
+    assert_eq!(
+        header(&response, "content-disposition"),
+        "attachment; filename=\"AC $sunny (offline).amxd\""
+    );
+    let device = response.bytes().unwrap().to_vec();
+    assert_eq!(&device[..4], b"ampf");
+    let patcher: Value = serde_json::from_slice(&device[32..]).unwrap();
+    let url = patcher["patcher"]["boxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|b| b["box"]["url"].as_str())
+        .unwrap();
+    let played = STANDARD
+        .decode(url.strip_prefix("data:text/html;base64,").unwrap())
+        .unwrap();
+    assert_eq!(played, html, "the device's jweb~ plays the bundle");
 
     // The file plays its piece with the embed from the store.
     let opened = Opened::new(&html, &[]);

@@ -5,12 +5,14 @@
 //!
 //! `format=html` answers the file, `json` (and the oven's alias `base64`) the file in base64 with
 //! its name and figures, `stream` Server-Sent Events: `progress` (`stage`, `message`) as the job
-//! reports its stages, then `complete` (`filename`, `content`, `sizeKB`) or `error`.
+//! reports its stages, then `complete` (`filename`, `content`, `sizeKB`) or `error`, and `m4d` the
+//! file inside a Max for Live device (`amxd.rs`).
 //!
 //! What differs from the oven: `piece=` (a JS piece of aesthetic.computer's source tree, which
-//! this host does not have) is `501`; `format=m4d` (the Max for Live device) is `501`; `mode=device`
-//! and `nocache` are not read; errors are Kiln's `{error: {kind, message}}`.
+//! this host does not have) is `501`; `mode=device` and `nocache` are not read; errors are Kiln's
+//! `{error: {kind, message}}`.
 
+use super::amxd;
 use super::piece::is_code;
 use super::{artifact, finish, spec, start};
 use crate::api::error::ApiError;
@@ -37,6 +39,8 @@ enum Format {
     Html,
     Json,
     Stream,
+    /// The Max for Live device.
+    M4d,
 }
 
 /// A made bundle, read back from the store.
@@ -96,17 +100,10 @@ fn request(query: &HashMap<String, String>) -> Result<(serde_json::Value, Format
         "html" => Format::Html,
         "json" | "base64" => Format::Json,
         "stream" => Format::Stream,
-        "m4d" => {
-            return Err(ApiError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                ErrorKind::InvalidInput,
-                "format=m4d (the Max for Live device) is not made by this host; use html, json \
-                 or stream",
-            ));
-        }
+        "m4d" => Format::M4d,
         other => {
             return Err(ApiError::bad_request(format!(
-                "format {other:?}: use html, json (or base64) or stream"
+                "format {other:?}: use html, json (or base64), stream or m4d"
             )));
         }
     };
@@ -226,7 +223,7 @@ async fn make(
     read_made(service, &record, false).await
 }
 
-/// `GET /bundle-html?code=&format=html|json|stream&density=&nocompress=&nominify=&inline=`
+/// `GET /bundle-html?code=&format=html|json|stream|m4d&density=&nocompress=&nominify=&inline=`
 #[utoipa::path(
     get,
     path = "/bundle-html",
@@ -234,18 +231,18 @@ async fn make(
     params(
         ("code" = Option<String>, Query, description = "The KidLisp piece, $code ($ optional)"),
         ("piece" = Option<String>, Query, description = "An aesthetic.computer JS piece: 501, this host has no such source tree"),
-        ("format" = Option<String>, Query, description = "html (default), json (or base64), stream (Server-Sent Events); m4d is 501"),
+        ("format" = Option<String>, Query, description = "html (default), json (or base64), stream (Server-Sent Events), m4d (a Max for Live device)"),
         ("density" = Option<u32>, Query, description = "CSS pixels per art pixel, 1–16 (default: the canvas fills the window)"),
         ("nocompress" = Option<String>, Query, description = "1 or true: the plain page, not self-extracting"),
         ("nominify" = Option<String>, Query, description = "1 or true: scripts as written"),
         ("inline" = Option<String>, Query, description = "1 or true (html): no Content-Disposition attachment"),
     ),
     responses(
-        (status = 200, description = "html: the file (text/html; Content-Disposition attachment unless inline; X-Cache HIT or MISS); json: {filename, content (base64), sizeKB, progress, sourceCode, authorHandle, packDate, depCount, bytes, bytesUncompressed, minified, compressor}; stream: text/event-stream of progress {stage, message}, then complete {filename, content, sizeKB} or error {error}"),
+        (status = 200, description = "html: the file (text/html; Content-Disposition attachment unless inline; X-Cache HIT or MISS); json: {filename, content (base64), sizeKB, progress, sourceCode, authorHandle, packDate, depCount, bytes, bytesUncompressed, minified, compressor}; stream: text/event-stream of progress {stage, message}, then complete {filename, content, sizeKB} or error {error}; m4d: the file in a Max for Live device (application/octet-stream, Content-Disposition attachment \"AC $code (offline).amxd\")"),
         (status = 400, description = "No code, a malformed code, density or format"),
         (status = 422, description = "The piece cannot be bundled (unknown code, a missing embed or stamp); the message says which"),
         (status = 500, description = "The bundle job failed; the message says why"),
-        (status = 501, description = "piece= or format=m4d"),
+        (status = 501, description = "piece="),
         (status = 503, description = "Still being made after service.max_wait_s"),
     ),
 )]
@@ -302,6 +299,32 @@ pub async fn bundle_html(
             Ok(([(header::CACHE_CONTROL, "no-cache")], axum::Json(body)).into_response())
         }
         Format::Stream => Ok(stream(service, input).into_response()),
+        Format::M4d => {
+            let piece = input["code"].as_str().unwrap_or_default().to_string();
+            let made = make(&service, input, |_| {}).await?;
+            let device = amxd::device(&made.html).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorKind::Internal,
+                    "the bundle is too large for a Max for Live device (4 GiB)",
+                )
+            })?;
+            let mut response =
+                ([(header::CONTENT_TYPE, "application/octet-stream")], device).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            headers.insert(
+                "x-cache",
+                HeaderValue::from_static(if made.cached { "HIT" } else { "MISS" }),
+            );
+            if let Ok(value) = HeaderValue::from_str(&format!(
+                "attachment; filename=\"{}\"",
+                amxd::file_name(&piece).replace(['"', '\\'], "_")
+            )) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            Ok(response)
+        }
     }
 }
 
@@ -381,6 +404,12 @@ mod tests {
                 .1,
             Format::Json
         );
+        assert_eq!(
+            request(&query(&[("code", "a"), ("format", "m4d")]))
+                .unwrap()
+                .1,
+            Format::M4d
+        );
     }
 
     #[test]
@@ -388,10 +417,6 @@ mod tests {
         let status = |pairs: &[(&str, &str)]| request(&query(pairs)).unwrap_err().status;
         assert_eq!(status(&[]), StatusCode::BAD_REQUEST);
         assert_eq!(status(&[("piece", "notepat")]), StatusCode::NOT_IMPLEMENTED);
-        assert_eq!(
-            status(&[("code", "a"), ("format", "m4d")]),
-            StatusCode::NOT_IMPLEMENTED
-        );
         assert_eq!(
             status(&[("code", "a"), ("format", "png")]),
             StatusCode::BAD_REQUEST

@@ -8,6 +8,7 @@
 //! has no public URL the bytes are the answer instead of a redirect; `force` renders only for a
 //! caller that may submit jobs (`service.submit_tokens`), since it is a render on demand.
 
+mod amxd;
 pub(super) mod backdrop;
 pub(super) mod bake;
 pub(super) mod bundle;
