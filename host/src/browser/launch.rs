@@ -57,6 +57,11 @@ const FLAGS: &[&str] = &[
     "disable-component-update",
     "disable-sync",
     "no-first-run",
+    // No window of the default context: Kiln opens every page in a context of its own, and the
+    // startup window's renderer only held memory (two renderers fewer with the spare one it
+    // brought: about 100 MB of the tree's PSS at two pages, docs/benchmarks.md). Playwright
+    // launches the same way.
+    "no-startup-window",
     "no-default-browser-check",
     "disable-dev-shm-usage",
     "disable-background-timer-throttling",
