@@ -150,16 +150,13 @@ impl Floor {
         let html = PAGE_HTML
             .replace("{{p5_src}}", &self.p5_url)
             .replace("{{frames}}", "1")
-            .replace("{{seed}}", &seed.to_string());
+            .replace("{{seed}}", &seed.to_string())
+            .replace("{{harness}}", HARNESS_JS);
         {
             let mut files = files.lock().unwrap();
             files.clear();
             files.insert(format!("{origin}{}", self.p5_url), self.p5.clone());
             files.insert(format!("{origin}/index.html"), html.into());
-            files.insert(
-                format!("{origin}/kiln-p5-harness.js"),
-                Bytes::from_static(HARNESS_JS.as_bytes()),
-            );
             files.insert(
                 format!("{origin}/sketch.js"),
                 code.replace("{W}", &self.size.to_string()).into(),

@@ -26,13 +26,10 @@ pub fn open(input: &P5Input, p5: &Library) -> Result<Page, Error> {
             ("p5_src", &template::html_escape(&p5.url)),
             ("frames", &input.frames.to_string()),
             ("seed", &seed),
+            // Inline, not a file of its own: one request less for the host to answer per job.
+            ("harness", HARNESS_JS),
         ],
     );
-    page.serve(
-        "/kiln-p5-harness.js",
-        "text/javascript",
-        HARNESS_JS.as_bytes(),
-    )?;
     page.serve("/sketch.js", "text/javascript", input.code.as_bytes())?;
     page.serve("/index.html", "text/html", html.as_bytes())?;
     page.navigate("/index.html")?;
