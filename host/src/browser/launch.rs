@@ -79,7 +79,10 @@ const FLAGS: &[&str] = &[
     // hold; it was measured to cost a third of the throughput (docs/benchmarks.md, "Site
     // isolation"), so it stays off. Per-origin processes would give each job a cold renderer.
     "disable-site-isolation-trials",
-    "disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints,OriginKeyedProcessesByDefault",
+    // The omnibox popups are WebUI pages Chromium 156 preloads for every window, in a renderer of
+    // their own: one per browser context, so one per page here (about 60 MB and half a CPU-second
+    // each, for a popup no one sees; docs/benchmarks.md).
+    "disable-features=BackForwardCache,Translate,MediaRouter,OptimizationHints,OriginKeyedProcessesByDefault,WebUIOmniboxPopup,WebUIOmniboxAimPopup",
 ];
 
 /// Set once a sandboxed start failed for want of a usable sandbox: later browsers of this process
