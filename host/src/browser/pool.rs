@@ -544,7 +544,8 @@ async fn retire(slot: &PageSlot) -> Result<()> {
         .targets_in(&slot.context_id)
         .await?
         .into_iter()
-        // Headless Chromium keeps its own WebUI (the omnibox popup) in every window.
+        // Headless Chromium may keep WebUI of its own in a window (launch.rs switches off the
+        // omnibox popups, the ones Chromium 156 preloads).
         .filter(|t| {
             &t.target_id != slot.page.target_id() && !BROWSER_OWN.contains(&t.r#type.as_str())
         })
