@@ -109,6 +109,32 @@ fn busy_processes(usage: &[(u32, f64)]) -> String {
         .join(", ")
 }
 
+/// Runs a 20×20 p5 sketch as a job and returns the CPU seconds the browsers' tree used during
+/// `window`, from `after` into the job (which must succeed).
+fn cpu_during_job(
+    kiln: &TestKiln,
+    browsers: &[u32],
+    code: &str,
+    after: Duration,
+    window: Duration,
+) -> f64 {
+    let runner = kiln.kiln.runner.clone();
+    let spec: kiln::jobs::JobSpec = serde_json::from_value(
+        json!({"type": "p5", "input": {"code": code, "width": 20, "height": 20}}),
+    )
+    .unwrap();
+    let browsers = browsers.to_vec();
+    block_on(async move {
+        let job = tokio::spawn(async move { runner.run(&spec).await });
+        tokio::time::sleep(after).await;
+        let busy = tokio::task::spawn_blocking(move || tree_cpu_seconds(&browsers, window))
+            .await
+            .unwrap();
+        artifact_bytes(&job.await.unwrap());
+        busy
+    })
+}
+
 /// Called right after a job ended: the renderers that existed then (the job's among them) use
 /// next to no CPU from one second after the job on, and soon after the whole browser is idle
 /// (replacing a page that had to be thrown away, which starts a fresh renderer, is Kiln's own
@@ -169,23 +195,13 @@ fn spinning_workers_stop_when_their_job_ends() {
            background(0, 0, 255);\n\
            noLoop();\n\
          }";
-    let runner = kiln.kiln.runner.clone();
-    let spec: kiln::jobs::JobSpec = serde_json::from_value(
-        json!({"type": "p5", "input": {"code": during, "width": 20, "height": 20}}),
-    )
-    .unwrap();
-    let busy = block_on(async {
-        let job = tokio::spawn(async move { runner.run(&spec).await });
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        let pids = pids.clone();
-        let busy = tokio::task::spawn_blocking(move || {
-            tree_cpu_seconds(&pids, Duration::from_millis(700))
-        })
-        .await
-        .unwrap();
-        artifact_bytes(&job.await.unwrap());
-        busy
-    });
+    let busy = cpu_during_job(
+        &kiln,
+        &pids,
+        during,
+        Duration::from_millis(600),
+        Duration::from_millis(700),
+    );
     assert!(
         busy > 0.3,
         "the workers did not spin during the job ({busy:.2} CPU-s)"
@@ -224,23 +240,13 @@ fn a_finished_document_lingers_with_its_scripts_off() {
     let code = "async function setup() { createCanvas(20, 20);\n\
                   setInterval(() => { const end = performance.now() + 45; while (performance.now() < end) {} }, 50);\n\
                   await new Promise(r => setTimeout(r, 3000)); background(0, 255, 0); noLoop(); }";
-    let runner = kiln.kiln.runner.clone();
-    let spec: kiln::jobs::JobSpec = serde_json::from_value(
-        json!({"type": "p5", "input": {"code": code, "width": 20, "height": 20}}),
-    )
-    .unwrap();
-    let busy = block_on(async {
-        let job = tokio::spawn(async move { runner.run(&spec).await });
-        tokio::time::sleep(Duration::from_millis(1000)).await;
-        let pids = pids.clone();
-        let busy = tokio::task::spawn_blocking(move || {
-            tree_cpu_seconds(&pids, Duration::from_millis(1500))
-        })
-        .await
-        .unwrap();
-        artifact_bytes(&job.await.unwrap());
-        busy
-    });
+    let busy = cpu_during_job(
+        &kiln,
+        &pids,
+        code,
+        Duration::from_millis(1000),
+        Duration::from_millis(1500),
+    );
     assert!(
         busy > 0.3,
         "the timer did not spin during the job ({busy:.2} CPU-s)"
